@@ -1,0 +1,47 @@
+"""The one exception family of konspekt: the library raises these, only the CLI prints them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Pos:
+    """A place in a card file: 1-based line and column, the way editors count."""
+
+    path: str
+    line: int = 1
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, with where it is and how to fix it."""
+
+    pos: Pos
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{self.pos}: error: {self.message}{hint}"
+
+
+class KonspektError(Exception):
+    """Base of every error the library raises on purpose."""
+
+
+class CardsError(KonspektError):
+    """The cards are invalid; carries every problem found, in file order."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: p.pos)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class BuildError(KonspektError):
+    """A build step (deck, site) could not complete; the previous output is left as it was."""

@@ -1,0 +1,74 @@
+"""Load a cards folder: read every card file, validate it, return one Glossary."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from .errors import CardsError, Pos, Problem
+from .model import Glossary
+from .validate import TopicRead, check_glossary, topic_from_yaml
+from .yamlnodes import read_yaml
+
+log = logging.getLogger(__name__)
+
+CARD_SUFFIXES = (".yaml", ".yml")
+
+
+def card_files(cards_dir: Path) -> list[Path]:
+    """The card files of a folder, in a stable order (ledger and lock files are not cards)."""
+    return sorted(p for p in cards_dir.iterdir() if p.suffix in CARD_SUFFIXES and p.is_file())
+
+
+def display_path(path: Path) -> str:
+    """How messages name a file: relative to the working directory when it is below it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+    return str(path) if relative.startswith("..") else relative
+
+
+def load_glossary(cards_dir: Path | str) -> Glossary:
+    """Read and validate every card file in `cards_dir`.
+
+    Raises CardsError listing every problem in every file; returns only a fully
+    valid Glossary, so later stages never see inconsistent data.
+    """
+    cards_dir = Path(cards_dir)
+    if not cards_dir.is_dir():
+        raise CardsError(
+            [Problem(Pos(display_path(cards_dir)), "cards folder not found", "pass --cards DIR")]
+        )
+    paths = card_files(cards_dir)
+    if not paths:
+        raise CardsError(
+            [
+                Problem(
+                    Pos(display_path(cards_dir)),
+                    "no card files (*.yaml) in this folder",
+                    "add a topic file such as docker.yaml, or pass --cards DIR",
+                )
+            ]
+        )
+    problems: list[Problem] = []
+    reads: list[TopicRead] = []
+    for path in paths:
+        display = display_path(path)
+        node, read_problems = read_yaml(path, display)
+        problems += read_problems
+        if node is None:
+            if not read_problems:
+                problems.append(Problem(Pos(display), "file is empty", "add 'topic:', 'title:' and 'entries:'"))
+            continue
+        read = topic_from_yaml(node, display)
+        problems += read.problems
+        reads.append(read)
+    problems += check_glossary(reads)
+    if problems:
+        raise CardsError(problems)
+    topics = [read.topic for read in reads if read.topic is not None]
+    topics.sort(key=lambda t: (t.order, t.topic))
+    log.debug("loaded %d topics from %s", len(topics), cards_dir)
+    return Glossary(tuple(topics))

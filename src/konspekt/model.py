@@ -1,0 +1,138 @@
+"""The knowledge base as typed, immutable values: Example, Entry, Topic, Glossary.
+
+Card-file fields are dataclass fields with a one-line `doc`; `validate` reads these
+declarations to check YAML and `schema` turns them into the JSON Schema editors use,
+so the model is the single place a field is defined. Fields marked `internal` are
+filled in by the loader and never come from YAML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from types import MappingProxyType
+from typing import Any
+
+from .errors import Pos
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+NO_POS = Pos("<none>", 0, 0)
+
+
+def spec(doc: str, *, pattern: str | None = None, **extra: Any) -> dict[str, Any]:
+    """Field metadata: `doc` for the schema, optional regex `pattern` (for strings or list items)."""
+    return {"doc": doc, "pattern": pattern, **extra}
+
+
+def internal(default: Any = None, **kwargs: Any) -> Any:
+    """A field the loader fills in: not part of the card-file format."""
+    if "default_factory" not in kwargs:
+        kwargs["default"] = default
+    return field(compare=False, repr=False, metadata={"internal": True}, **kwargs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Example:
+    """A code sample, or a plain-text example (written in YAML as a bare string)."""
+
+    code: str = field(default="", metadata=spec("Code, shown highlighted."))
+    lang: str = field(
+        default="text",
+        metadata=spec("Pygments language name: bash, dockerfile, yaml, text…", pattern=r"^[a-z0-9+#-]+$"),
+    )
+    text: str = field(default="", metadata=spec("Plain-text example (Markdown inline)."))
+
+    @property
+    def is_code(self) -> bool:
+        return bool(self.code)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Entry:
+    """One glossary term: the unit of a site page and of an Anki note."""
+
+    id: str = field(
+        metadata=spec(
+            "Stable id: the Anki note identity and the page URL. Never change it once published.",
+            pattern=ID_PATTERN,
+        )
+    )
+    term: str = field(metadata=spec("Canonical Russian term, as a reader looks it up: «Под»."))
+    en: str | None = field(default=None, metadata=spec("English or original name: Pod."))
+    aliases: tuple[str, ...] = field(
+        default=(), metadata=spec("Other names and jargon for this entry: кубер, k8s.")
+    )
+    forms: tuple[str, ...] = field(
+        default=(),
+        metadata=spec("Explicit word forms, for jargon a dictionary inflects wrong: подов, подах."),
+    )
+    match_case: bool = field(
+        default=False,
+        metadata=spec("Link only mentions in exactly this case (RUN, not run)."),
+    )
+    definition: str = field(metadata=spec("1–3 sentences, Markdown inline."))
+    details: str | None = field(default=None, metadata=spec("Longer explanation, Markdown."))
+    examples: tuple[Example, ...] = field(
+        default=(), metadata=spec("Examples: {code, lang} mappings or plain strings.")
+    )
+    related: tuple[str, ...] = field(
+        default=(), metadata=spec("Ids of related entries.", pattern=ID_PATTERN)
+    )
+    source: str | None = field(
+        default=None,
+        metadata=spec("The original wording from the notes, verbatim; absent if the notes lack it."),
+    )
+    tags: tuple[str, ...] = field(
+        default=(), metadata=spec("Tags, also used in Anki: basics, networking.", pattern=ID_PATTERN)
+    )
+
+    topic: str = internal("")
+    pos: Pos = internal(NO_POS)
+    # Where each field's value starts, so later checks (related, collisions) can point there.
+    field_pos: Mapping[str, Pos] = internal(default_factory=lambda: MappingProxyType({}))
+
+    def pos_of(self, name: str) -> Pos:
+        return self.field_pos.get(name, self.pos)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The term and every alias: all the names that mean this entry."""
+        return (self.term, *self.aliases)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Topic:
+    """One card file: a topic with its entries."""
+
+    topic: str = field(metadata=spec("Stable topic id: docker, cicd.", pattern=ID_PATTERN))
+    title: str = field(metadata=spec("Title shown in the deck and on the site."))
+    description: str | None = field(default=None, metadata=spec("What the topic covers, Markdown."))
+    order: int = field(default=0, metadata=spec("Position among topics, smallest first."))
+    entries: tuple[Entry, ...] = field(metadata=spec("The glossary entries of this topic."))
+
+    path: str = internal("")
+    pos: Pos = internal(NO_POS)
+
+    @property
+    def id(self) -> str:
+        return self.topic
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """Every topic, in reading order; the input of every build stage."""
+
+    topics: tuple[Topic, ...]
+
+    @cached_property
+    def entries(self) -> tuple[Entry, ...]:
+        return tuple(entry for topic in self.topics for entry in topic.entries)
+
+    @cached_property
+    def by_id(self) -> Mapping[str, Entry]:
+        return MappingProxyType({entry.id: entry for entry in self.entries})
+
+    @cached_property
+    def topic_by_id(self) -> Mapping[str, Topic]:
+        return MappingProxyType({topic.topic: topic for topic in self.topics})

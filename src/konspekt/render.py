@@ -1,0 +1,82 @@
+"""Card text (Markdown) to safe HTML, and code highlighting: shared by the deck and the site.
+
+Card text is Markdown, but it is written by hand and may contain '<script>' or
+'<img onerror=…>' by accident or on purpose. Raw HTML in the cards is therefore
+*text*: Python-Markdown's raw-HTML handling is switched off so it is escaped, and
+the result is still passed through nh3 as a second line of defence (it also drops
+`javascript:` links, which Markdown itself would happily emit).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import markdown
+import nh3
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.lexers.special import TextLexer
+from pygments.util import ClassNotFound
+
+# One Pygments style pair for every output, so code looks the same in Anki and on the site.
+PYGMENTS_LIGHT = "friendly"
+PYGMENTS_DARK = "monokai"
+
+_ALLOWED_TAGS = {
+    "a", "p", "br", "em", "strong", "code", "pre", "span", "div", "ul", "ol", "li",
+    "blockquote", "hr", "table", "thead", "tbody", "tr", "th", "td", "sub", "sup", "del",
+}
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "span": {"class"}, "div": {"class"}, "code": {"class"}}
+_URL_SCHEMES = {"http", "https", "mailto"}
+
+
+@cache
+def _markdown() -> markdown.Markdown:
+    md = markdown.Markdown(extensions=["sane_lists", "fenced_code"], output_format="html")
+    # Without these, raw HTML in card text would pass through as markup.
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    return md
+
+
+def sanitize(html: str) -> str:
+    """Keep only harmless tags, attributes and URL schemes."""
+    return nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes=_URL_SCHEMES,
+        link_rel=None,
+    )
+
+
+def markdown_html(text: str) -> str:
+    """Render block Markdown (paragraphs, lists) to safe HTML."""
+    md = _markdown()
+    md.reset()
+    return sanitize(md.convert(text))
+
+
+def inline_html(text: str) -> str:
+    """Render inline Markdown (a definition) to safe HTML without the wrapping <p>."""
+    html = markdown_html(text)
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return html
+
+
+def highlight(code: str, lang: str) -> str:
+    """Highlighted HTML for a code example; unknown languages fall back to plain text."""
+    try:
+        lexer = get_lexer_by_name(lang)
+    except ClassNotFound:
+        lexer = TextLexer()
+    return pygments_highlight(code, lexer, HtmlFormatter(cssclass="highlight", wrapcode=True))
+
+
+def highlight_css(dark_scope: str = ".nightMode") -> str:
+    """CSS for highlighted code: the light style, and the dark one under `dark_scope`."""
+    light = HtmlFormatter(style=PYGMENTS_LIGHT).get_style_defs(".highlight")
+    dark = HtmlFormatter(style=PYGMENTS_DARK).get_style_defs(f"{dark_scope} .highlight")
+    return f"{light}\n{dark}\n"

@@ -1,0 +1,252 @@
+"""Read one YAML file into plain values that remember where they were written.
+
+PyYAML's own loaders drop positions, silently keep the last of two duplicate keys,
+and (outside safe loading) construct arbitrary objects. So we only *compose* the
+document with libyaml's C parser when it is present, then walk the node tree
+ourselves: that keeps every line and column, makes duplicate keys, non-plain tags
+and alias bombs errors, and never constructs anything but str/int/float/bool/None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import Pos, Problem
+
+try:  # libyaml is several times faster; the pure-Python composer gives the same nodes
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 32
+# How many values aliases (*name) may add by repeating anchored ones. Cards rarely use
+# anchors at all; a "billion laughs" file needs millions, so the budget only stops bombs.
+MAX_ALIAS_VALUES = 10_000
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+_constructor = yaml.constructor.SafeConstructor()
+
+
+@dataclass(frozen=True)
+class YScalar:
+    value: str | int | float | bool | None
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class YSeq:
+    items: tuple[YNode, ...]
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class YMap:
+    """A mapping with string keys; `keys` keeps each key's own position."""
+
+    items: dict[str, YNode]
+    keys: dict[str, Pos]
+    pos: Pos
+
+
+@dataclass(frozen=True)
+class YInvalid:
+    """A value already reported as a problem (a forbidden tag): checks skip it."""
+
+    pos: Pos
+
+
+YNode = YScalar | YSeq | YMap | YInvalid
+
+
+class _Abort(Exception):
+    """Stops the walk: the file cannot be read further (bomb, too deep)."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+
+def read_yaml(path: Path, display: str) -> tuple[YNode | None, list[Problem]]:
+    """Read `path`; return its positioned value and every problem found.
+
+    `display` is how messages name the file. A file with an unreadable problem
+    (syntax, encoding, bomb) yields no value, only that problem.
+    """
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, [
+                Problem(
+                    Pos(display),
+                    f"file is {size / 2**20:.1f} MiB, more than the {MAX_FILE_BYTES // 2**20} MiB "
+                    "a card file may have",
+                    "split the topic into several files",
+                )
+            ]
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(Pos(display), f"cannot read file: {exc.strerror}", "check the path")]
+    try:
+        text = data.decode("utf-8-sig")  # a BOM some editors add is harmless
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, [
+            Problem(
+                Pos(display, line, col),
+                f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+                "save the file as UTF-8",
+            )
+        ]
+    return parse_yaml(text, display)
+
+
+def parse_yaml(text: str, display: str) -> tuple[YNode | None, list[Problem]]:
+    """Parse YAML `text` (one document) into positioned values."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        return None, [_syntax_problem(exc, display)]
+    except yaml.YAMLError as exc:  # errors without a mark (rare: reader errors)
+        return None, [Problem(Pos(display), f"invalid YAML: {exc}", "check the file")]
+    except RecursionError:
+        return None, [Problem(Pos(display), "YAML is nested too deeply", "flatten the structure")]
+    if node is None:
+        return None, []
+    walker = _Walker(display)
+    try:
+        value = walker.walk(node, depth=0, via_alias=False)
+    except _Abort as abort:
+        return None, [*walker.problems, abort.problem]
+    return value, walker.problems
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, display: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    pos = Pos(display, mark.line + 1, mark.column + 1) if mark else Pos(display)
+    problem = (exc.problem or "syntax error").strip()
+    message = f"invalid YAML: {problem}"
+    if exc.context:
+        where = ""
+        if exc.context_mark and exc.context_mark.line + 1 != pos.line:
+            where = f" at line {exc.context_mark.line + 1}"
+        message += f", {exc.context.strip()}{where}"
+    return Problem(pos, message, _syntax_hint(problem))
+
+
+def _syntax_hint(problem: str) -> str:
+    if "tab" in problem:
+        return "indent with spaces, not tabs"
+    if "mapping values are not allowed" in problem:
+        return "quote a value that contains ': ', or fix the indentation"
+    if "expected ',' or ']'" in problem or "expected ',' or '}'" in problem:
+        return "close the bracket, or quote a value that contains a comma or bracket"
+    if "found unexpected end of stream" in problem or "found unknown escape" in problem:
+        return "close the quotes"
+    if "expected a single document" in problem:
+        return "keep one YAML document per file: remove the '---' separator"
+    if "found undefined alias" in problem:
+        return "define the anchor (&name) before using it"
+    return "check indentation and quoting on this line and the one before"
+
+
+class _Walker:
+    def __init__(self, display: str) -> None:
+        self.display = display
+        self.problems: list[Problem] = []
+        self.seen: set[int] = set()
+        self.alias_values = 0
+
+    def pos(self, node: yaml.Node) -> Pos:
+        return Pos(self.display, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def walk(self, node: yaml.Node, depth: int, via_alias: bool) -> YNode:
+        # Composed aliases are the very same node object as their anchor, so a node
+        # met twice is an alias expansion; count what such expansions add.
+        if id(node) in self.seen:
+            via_alias = True
+        self.seen.add(id(node))
+        if via_alias:
+            self.alias_values += 1
+            if self.alias_values > MAX_ALIAS_VALUES:
+                raise _Abort(
+                    Problem(
+                        self.pos(node),
+                        f"YAML aliases expand to more than {MAX_ALIAS_VALUES:,} values "
+                        "(an alias bomb?)",
+                        "write the values out instead of repeating anchors",
+                    )
+                )
+        if depth > MAX_DEPTH:
+            raise _Abort(
+                Problem(
+                    self.pos(node),
+                    f"YAML is nested more than {MAX_DEPTH} levels deep",
+                    "card files need three levels; flatten the structure",
+                )
+            )
+        if isinstance(node, yaml.MappingNode):
+            return self.walk_mapping(node, depth, via_alias)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != "tag:yaml.org,2002:seq":
+                return self.bad_tag(node)
+            items = tuple(self.walk(item, depth + 1, via_alias) for item in node.value)
+            return YSeq(items, self.pos(node))
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            # YAML 1.1 reads 2024-01-01 as a date; in cards that is text, as written.
+            return YScalar(str(node.value), self.pos(node))
+        if node.tag not in _PLAIN_TAGS:
+            return self.bad_tag(node)
+        return YScalar(_constructor.construct_object(node), self.pos(node))
+
+    def walk_mapping(self, node: yaml.MappingNode, depth: int, via_alias: bool) -> YNode:
+        if node.tag != "tag:yaml.org,2002:map":
+            return self.bad_tag(node)
+        items: dict[str, YNode] = {}
+        keys: dict[str, Pos] = {}
+        for key_node, value_node in node.value:
+            key_pos = self.pos(key_node)
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.problems.append(
+                    Problem(key_pos, "YAML merge keys (<<) are not supported", "write the fields out")
+                )
+                continue
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _PLAIN_TAGS:
+                self.problems.append(
+                    Problem(key_pos, "a key must be a plain word", "write the field name, as in 'term:'")
+                )
+                continue
+            key = str(key_node.value)
+            if key in keys:
+                first = keys[key]
+                self.problems.append(
+                    Problem(
+                        key_pos,
+                        f"duplicate key '{key}' (first at line {first.line})",
+                        "remove one of them; YAML would silently keep only the last",
+                    )
+                )
+                continue
+            keys[key] = key_pos
+            items[key] = self.walk(value_node, depth + 1, via_alias)
+        return YMap(items, keys, self.pos(node))
+
+    def bad_tag(self, node: yaml.Node) -> YInvalid:
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        self.problems.append(
+            Problem(
+                self.pos(node),
+                f"YAML tag '{tag}' is not allowed",
+                "card files hold plain text, numbers and lists; remove the tag",
+            )
+        )
+        return YInvalid(self.pos(node))
