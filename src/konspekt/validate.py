@@ -190,6 +190,17 @@ def _build(
                 ok = False
             continue
         field_pos[f.name] = node.keys[f.name]
+        if isinstance(value_node, YScalar) and value_node.value is None:
+            # `key:` with nothing after it: point at the key, there is no value to point at
+            problems.append(
+                Problem(
+                    node.keys[f.name],
+                    f"'{f.name}' has no value",
+                    "fill it in" if f.default is MISSING else "fill it in or remove the line",
+                )
+            )
+            ok = False
+            continue
         value = _convert(
             hints[f.name], value_node, f.name, f.metadata, what, problems, field_pos,
             required=f.default is MISSING,

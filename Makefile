@@ -1,0 +1,56 @@
+# Two commands on a fresh machine: `make` (set up + full build) and `make test`.
+# Everything else here is a convenience for people working on konspekt itself.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+KONSPEKT := $(PY) build.py
+
+.PHONY: all build check deck site serve test lint bench preview chromium schema clean
+
+all: build
+
+# Re-install only when the project's dependencies change.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[bench]'
+	touch $@
+
+build: check
+
+check: $(VENV)/.installed
+	$(KONSPEKT) check
+
+schema: $(VENV)/.installed
+	$(KONSPEKT) schema
+
+# The browser tests drive Debian's chromium; as root (CI) install it, otherwise say how.
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-dejavu-core; \
+	else \
+		echo "error: the browser tests need Debian's chromium: run 'sudo apt-get install chromium'" >&2; \
+		exit 1; \
+	fi
+
+test: $(VENV)/.installed-test chromium
+	$(PY) -m ruff check src tests build.py
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed-test
+	$(PY) -m ruff check src tests build.py
+	$(PY) -m ruff format --check src tests build.py
+
+clean:
+	rm -rf dist site docs/glossary docs/topics docs/index-az.md docs/assets/generated docs/downloads
