@@ -7,7 +7,7 @@ from pathlib import Path
 # Run from a checkout without installing: the package lives in src/.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
 
-from konspekt.cli import main  # noqa: E402
+from konspekt.cli import main
 
 if __name__ == "__main__":
     main()

@@ -37,7 +37,7 @@ def test_valid_cards_pass_with_a_summary(project: Path) -> None:
     write_card(project, "docker.yaml", GOOD)
     run = run_cli("check")
     assert run.exit_code == 0
-    assert run.stdout == "ok: 2 entries in 1 topics (cards)\n"
+    assert run.stdout == "ok: 2 entries in 1 topic (cards)\n"
 
 
 def test_cards_option_points_at_another_folder(project: Path) -> None:
@@ -46,7 +46,7 @@ def test_cards_option_points_at_another_folder(project: Path) -> None:
     moved.rename(project / "elsewhere" / "docker.yaml")
     run = run_cli("check", "--cards", "elsewhere")
     assert run.exit_code == 0, run.stderr
-    assert run.stdout == "ok: 2 entries in 1 topics (elsewhere)\n"
+    assert run.stdout == "ok: 2 entries in 1 topic (elsewhere)\n"
 
 
 def test_yaml_syntax_error(project: Path) -> None:
@@ -109,7 +109,9 @@ def test_missing_required_field(project: Path) -> None:
 
 
 def test_wrong_type_string_instead_of_list(project: Path) -> None:
-    write_card(project, "docker.yaml", GOOD.replace("aliases: [докер-образ]", "aliases: докер-образ"))
+    write_card(
+        project, "docker.yaml", GOOD.replace("aliases: [докер-образ]", "aliases: докер-образ")
+    )
     assert errors_of(project) == [
         "cards/docker.yaml:13:14: error: 'aliases' must be a list, not a string "
         "(write a YAML list: aliases: [докер-образ])"
@@ -185,8 +187,14 @@ def test_two_entries_claiming_one_name_after_case_and_yo_folding(project: Path) 
 
 
 def test_empty_definition(project: Path) -> None:
-    write_card(project, "docker.yaml", GOOD.replace("definition: Запущенный экземпляр образа.", "definition: '  '"))
-    assert errors_of(project) == ["cards/docker.yaml:8:17: error: 'definition' is empty (fill it in)"]
+    write_card(
+        project,
+        "docker.yaml",
+        GOOD.replace("definition: Запущенный экземпляр образа.", "definition: '  '"),
+    )
+    assert errors_of(project) == [
+        "cards/docker.yaml:8:17: error: 'definition' is empty (fill it in)"
+    ]
 
 
 def test_key_without_value(project: Path) -> None:

@@ -34,13 +34,16 @@ def cards_option(command: F) -> F:
     )(command)
 
 
+def plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
 def fail(error: KonspektError) -> None:
     """Print a library error the way compilers do, then exit 1."""
     if isinstance(error, CardsError):
         for problem in error.problems:
             click.echo(str(problem), err=True)
-        count = len(error.problems)
-        click.echo(f"{count} error{'s' if count != 1 else ''}", err=True)
+        click.echo(plural(len(error.problems), "error"), err=True)
     else:
         click.echo(f"error: {error}", err=True)
     sys.exit(1)
@@ -89,7 +92,8 @@ def check(cards_dir: Path) -> None:
     """
     glossary = load_or_fail(cards_dir)
     click.echo(
-        f"ok: {len(glossary.entries)} entries in {len(glossary.topics)} topics ({cards_dir})"
+        f"ok: {plural(len(glossary.entries), 'entry', 'entries')} in "
+        f"{plural(len(glossary.topics), 'topic')} ({cards_dir})"
     )
 
 

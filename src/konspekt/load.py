@@ -60,7 +60,9 @@ def load_glossary(cards_dir: Path | str) -> Glossary:
         problems += read_problems
         if node is None:
             if not read_problems:
-                problems.append(Problem(Pos(display), "file is empty", "add 'topic:', 'title:' and 'entries:'"))
+                problems.append(
+                    Problem(Pos(display), "file is empty", "add 'topic:', 'title:' and 'entries:'")
+                )
             continue
         read = topic_from_yaml(node, display)
         problems += read.problems

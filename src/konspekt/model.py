@@ -20,16 +20,16 @@ ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 NO_POS = Pos("<none>", 0, 0)
 
 
-def spec(doc: str, *, pattern: str | None = None, **extra: Any) -> dict[str, Any]:
-    """Field metadata: `doc` for the schema, optional regex `pattern` (for strings or list items)."""
-    return {"doc": doc, "pattern": pattern, **extra}
+def spec(
+    doc: str, *, pattern: str | None = None, kind: str = "value", **extra: Any
+) -> dict[str, Any]:
+    """Field metadata: `doc` for the schema; an optional regex `pattern` (for strings or list
+    items) and the `kind` of value it describes, for messages ("not a valid id")."""
+    return {"doc": doc, "pattern": pattern, "kind": kind, **extra}
 
 
-def internal(default: Any = None, **kwargs: Any) -> Any:
-    """A field the loader fills in: not part of the card-file format."""
-    if "default_factory" not in kwargs:
-        kwargs["default"] = default
-    return field(compare=False, repr=False, metadata={"internal": True}, **kwargs)
+# Metadata of the fields the loader fills in: not part of the card-file format.
+INTERNAL = {"internal": True}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,7 +39,11 @@ class Example:
     code: str = field(default="", metadata=spec("Code, shown highlighted."))
     lang: str = field(
         default="text",
-        metadata=spec("Pygments language name: bash, dockerfile, yaml, text…", pattern=r"^[a-z0-9+#-]+$"),
+        metadata=spec(
+            "Pygments language name: bash, dockerfile, yaml, text…",
+            pattern=r"^[a-z0-9+#-]+$",
+            kind="language name",
+        ),
     )
     text: str = field(default="", metadata=spec("Plain-text example (Markdown inline)."))
 
@@ -56,6 +60,7 @@ class Entry:
         metadata=spec(
             "Stable id: the Anki note identity and the page URL. Never change it once published.",
             pattern=ID_PATTERN,
+            kind="id",
         )
     )
     term: str = field(metadata=spec("Canonical Russian term, as a reader looks it up: «Под»."))
@@ -77,20 +82,27 @@ class Entry:
         default=(), metadata=spec("Examples: {code, lang} mappings or plain strings.")
     )
     related: tuple[str, ...] = field(
-        default=(), metadata=spec("Ids of related entries.", pattern=ID_PATTERN)
+        default=(), metadata=spec("Ids of related entries.", pattern=ID_PATTERN, kind="id")
     )
     source: str | None = field(
         default=None,
-        metadata=spec("The original wording from the notes, verbatim; absent if the notes lack it."),
+        metadata=spec(
+            "The original wording from the notes, verbatim; absent if the notes lack it."
+        ),
     )
     tags: tuple[str, ...] = field(
-        default=(), metadata=spec("Tags, also used in Anki: basics, networking.", pattern=ID_PATTERN)
+        default=(),
+        metadata=spec(
+            "Tags, also used in Anki: basics, networking.", pattern=ID_PATTERN, kind="tag"
+        ),
     )
 
-    topic: str = internal("")
-    pos: Pos = internal(NO_POS)
+    topic: str = field(default="", compare=False, repr=False, metadata=INTERNAL)
+    pos: Pos = field(default=NO_POS, compare=False, repr=False, metadata=INTERNAL)
     # Where each field's value starts, so later checks (related, collisions) can point there.
-    field_pos: Mapping[str, Pos] = internal(default_factory=lambda: MappingProxyType({}))
+    field_pos: Mapping[str, Pos] = field(
+        default_factory=lambda: MappingProxyType({}), compare=False, repr=False, metadata=INTERNAL
+    )
 
     def pos_of(self, name: str) -> Pos:
         return self.field_pos.get(name, self.pos)
@@ -105,14 +117,16 @@ class Entry:
 class Topic:
     """One card file: a topic with its entries."""
 
-    topic: str = field(metadata=spec("Stable topic id: docker, cicd.", pattern=ID_PATTERN))
+    topic: str = field(
+        metadata=spec("Stable topic id: docker, cicd.", pattern=ID_PATTERN, kind="topic id")
+    )
     title: str = field(metadata=spec("Title shown in the deck and on the site."))
     description: str | None = field(default=None, metadata=spec("What the topic covers, Markdown."))
     order: int = field(default=0, metadata=spec("Position among topics, smallest first."))
     entries: tuple[Entry, ...] = field(metadata=spec("The glossary entries of this topic."))
 
-    path: str = internal("")
-    pos: Pos = internal(NO_POS)
+    path: str = field(default="", compare=False, repr=False, metadata=INTERNAL)
+    pos: Pos = field(default=NO_POS, compare=False, repr=False, metadata=INTERNAL)
 
     @property
     def id(self) -> str:

@@ -24,10 +24,36 @@ PYGMENTS_LIGHT = "friendly"
 PYGMENTS_DARK = "monokai"
 
 _ALLOWED_TAGS = {
-    "a", "p", "br", "em", "strong", "code", "pre", "span", "div", "ul", "ol", "li",
-    "blockquote", "hr", "table", "thead", "tbody", "tr", "th", "td", "sub", "sup", "del",
+    "a",
+    "p",
+    "br",
+    "em",
+    "strong",
+    "code",
+    "pre",
+    "span",
+    "div",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "hr",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "sub",
+    "sup",
+    "del",
 }
-_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "span": {"class"}, "div": {"class"}, "code": {"class"}}
+_ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "span": {"class"},
+    "div": {"class"},
+    "code": {"class"},
+}
 _URL_SCHEMES = {"http", "https", "mailto"}
 
 

@@ -14,6 +14,7 @@ from typing import Any, get_args, get_origin
 
 from .model import Entry, Example, Topic
 
+
 def card_schema() -> dict[str, Any]:
     """The schema of one card file (a Topic)."""
     schema = _object_schema(Topic)

@@ -202,7 +202,13 @@ def _build(
             ok = False
             continue
         value = _convert(
-            hints[f.name], value_node, f.name, f.metadata, what, problems, field_pos,
+            hints[f.name],
+            value_node,
+            f.name,
+            f.metadata,
+            what,
+            problems,
+            field_pos,
             required=f.default is MISSING,
         )
         if value is _BAD:
@@ -253,7 +259,9 @@ def _convert(
         for index, item in enumerate(node.items):
             field_pos[f"{name}[{index}]"] = item.pos
             # keep converting after a bad item: every problem is reported at once
-            items.append(_convert_item(item_hint, item, f"{name}[{index + 1}]", meta, what, problems))
+            items.append(
+                _convert_item(item_hint, item, f"{name}[{index + 1}]", meta, what, problems)
+            )
         return _BAD if any(item is _BAD for item in items) else tuple(items)
 
     if not isinstance(node, YScalar) or node.value is None:
@@ -278,7 +286,11 @@ def _convert(
 
 
 def _convert_item(
-    hint: Any, node: YNode, name: str, meta: typing.Mapping[str, Any], what: str,
+    hint: Any,
+    node: YNode,
+    name: str,
+    meta: typing.Mapping[str, Any],
+    what: str,
     problems: list[Problem],
 ) -> Any:
     if isinstance(node, YInvalid):
@@ -293,7 +305,9 @@ def _convert_item(
                 return _BAD
             if not example.code and not example.text:
                 problems.append(
-                    Problem(node.pos, f"example {name} has neither 'code' nor 'text'", "add 'code:'")
+                    Problem(
+                        node.pos, f"example {name} has neither 'code' nor 'text'", "add 'code:'"
+                    )
                 )
                 return _BAD
             return example
@@ -331,8 +345,13 @@ def _convert_item(
 
 
 def _check_scalar(
-    hint: Any, node: YScalar, name: str, meta: typing.Mapping[str, Any], problems: list[Problem],
-    *, optional: bool,
+    hint: Any,
+    node: YScalar,
+    name: str,
+    meta: typing.Mapping[str, Any],
+    problems: list[Problem],
+    *,
+    optional: bool,
 ) -> Any:
     value = node.value
     # bool is a subclass of int, so test it first and exactly
@@ -354,7 +373,7 @@ def _check_scalar(
                 Problem(
                     node.pos,
                     f"'{name}' is empty",
-                    "fill it in or remove the line" if optional else "fill it in",
+                    _empty_hint(name, optional),
                 )
             )
             return _BAD
@@ -363,13 +382,19 @@ def _check_scalar(
             problems.append(
                 Problem(
                     node.pos,
-                    f"'{name}' value '{value}' is not a valid {name.split('[')[0].rstrip('s')}",
+                    f"'{name}' value '{value}' is not a valid {meta.get('kind', 'value')}",
                     "use lowercase Latin letters, digits and dashes, starting with a letter "
                     f"or digit, e.g. '{_slug(value)}'",
                 )
             )
             return _BAD
     return value
+
+
+def _empty_hint(name: str, optional: bool) -> str:
+    if "[" in name:
+        return "fill it in or remove it from the list"
+    return "fill it in or remove the line" if optional else "fill it in"
 
 
 def _label(node: YMap, name: str) -> str:

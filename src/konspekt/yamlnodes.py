@@ -140,10 +140,12 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, display: str) -> Problem:
         if exc.context_mark and exc.context_mark.line + 1 != pos.line:
             where = f" at line {exc.context_mark.line + 1}"
         message += f", {exc.context.strip()}{where}"
-    return Problem(pos, message, _syntax_hint(problem))
+    return Problem(pos, message, _syntax_hint(f"{problem} {exc.context or ''}"))
 
 
 def _syntax_hint(problem: str) -> str:
+    if "maximum nesting depth" in problem:
+        return "card files need three levels; flatten the structure"
     if "tab" in problem:
         return "indent with spaces, not tabs"
     if "mapping values are not allowed" in problem:
@@ -217,12 +219,16 @@ class _Walker:
             key_pos = self.pos(key_node)
             if key_node.tag == "tag:yaml.org,2002:merge":
                 self.problems.append(
-                    Problem(key_pos, "YAML merge keys (<<) are not supported", "write the fields out")
+                    Problem(
+                        key_pos, "YAML merge keys (<<) are not supported", "write the fields out"
+                    )
                 )
                 continue
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _PLAIN_TAGS:
                 self.problems.append(
-                    Problem(key_pos, "a key must be a plain word", "write the field name, as in 'term:'")
+                    Problem(
+                        key_pos, "a key must be a plain word", "write the field name, as in 'term:'"
+                    )
                 )
                 continue
             key = str(key_node.value)

@@ -1,0 +1,160 @@
+"""The deck ledger `cards/anki.lock`: when each note last changed, and what it last said.
+
+Anki's default import updates a note only if the incoming note is newer than the one
+in the collection. So a note's modification time must change exactly when its content
+does, across builds on any machine; the build cannot know that without remembering.
+The ledger remembers, per entry id: a hash of the note as written into the deck, when
+the entry was first added and last changed, and the entry's content, so an entry that
+disappears from the cards can still be rebuilt as a retired note.
+
+It is committed next to the cards and written as sorted, indented JSON so a review
+shows which notes changed. The cards loader reads only *.yaml/*.yml, so it is safe there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from .errors import BuildError
+
+LEDGER_NAME = "anki.lock"
+FORMAT = 1
+ABOUT = (
+    "konspekt deck ledger: when each Anki note last changed. Written by `make deck` "
+    "(python build.py deck); commit it with the cards, never edit it by hand."
+)
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    """What the ledger knows about one entry's note."""
+
+    hash: str
+    added: int  # Unix seconds: when the entry first appeared; it orders note ids
+    changed: int  # Unix seconds: the note's modification time in the deck
+    entry: Mapping[str, Any]  # the entry's content as JSON values, to rebuild it once removed
+    retired: int | None = None  # Unix seconds: when the entry left the cards
+
+
+@dataclass(frozen=True)
+class StampRecord:
+    """A hash and the time it last changed: used for the note type."""
+
+    hash: str
+    changed: int
+
+
+@dataclass(frozen=True)
+class Ledger:
+    notes: Mapping[str, NoteRecord] = field(default_factory=lambda: MappingProxyType({}))
+    notetype: StampRecord | None = None
+
+
+def read_ledger(path: Path) -> Ledger:
+    """Read a ledger; a missing file is an empty ledger (the first build)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Ledger()
+    except OSError as error:
+        raise BuildError(f"{path}: cannot read the deck ledger: {error.strerror}") from error
+    try:
+        return _from_json(json.loads(text))
+    except (ValueError, KeyError, TypeError) as error:
+        raise BuildError(
+            f"{path}: the deck ledger is damaged ({error}); restore it from git "
+            f"(git checkout -- {path}) rather than deleting it, or every note's "
+            "history starts over"
+        ) from error
+
+
+def dumps_ledger(ledger: Ledger) -> str:
+    """The ledger as text: the same ledger always gives the same bytes."""
+    data: dict[str, Any] = {
+        "about": ABOUT,
+        "format": FORMAT,
+        "notes": {note_id: _record_json(record) for note_id, record in ledger.notes.items()},
+    }
+    if ledger.notetype is not None:
+        data["notetype"] = {
+            "changed": _iso(ledger.notetype.changed),
+            "hash": ledger.notetype.hash,
+        }
+    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def write_ledger(path: Path, ledger: Ledger) -> None:
+    """Write the ledger atomically: a failed write leaves the previous one as it was."""
+    write_atomically(path, dumps_ledger(ledger).encode("utf-8"))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` through a temporary file in the same folder."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        raise BuildError(f"{path}: cannot write: {error.strerror or error}") from error
+
+
+def _record_json(record: NoteRecord) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "added": _iso(record.added),
+        "changed": _iso(record.changed),
+        "entry": record.entry,
+        "hash": record.hash,
+    }
+    if record.retired is not None:
+        data["retired"] = _iso(record.retired)
+    return data
+
+
+def _from_json(data: Any) -> Ledger:
+    if not isinstance(data, dict):
+        raise TypeError("not a JSON object")
+    if data.get("format") != FORMAT:
+        raise ValueError(f"unknown format {data.get('format')!r}, expected {FORMAT}")
+    notes = {
+        str(note_id): NoteRecord(
+            hash=str(raw["hash"]),
+            added=_seconds(raw["added"]),
+            changed=_seconds(raw["changed"]),
+            entry=dict(raw["entry"]),
+            retired=_seconds(raw["retired"]) if "retired" in raw else None,
+        )
+        for note_id, raw in data["notes"].items()
+    }
+    notetype = None
+    if "notetype" in data:
+        raw = data["notetype"]
+        notetype = StampRecord(hash=str(raw["hash"]), changed=_seconds(raw["changed"]))
+    return Ledger(MappingProxyType(dict(sorted(notes.items()))), notetype)
+
+
+# Times are written as UTC ISO 8601 so a reader of a diff sees dates, not numbers.
+def _iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _seconds(text: Any) -> int:
+    if not isinstance(text, str):
+        raise TypeError(f"time {text!r} is not a string")
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"time {text!r} has no time zone")
+    return int(moment.timestamp())
