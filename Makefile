@@ -25,10 +25,18 @@ $(VENV)/.installed-bench: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[bench]'
 	touch $@
 
-build: check
+build: check deck
 
 check: $(VENV)/.installed
 	$(KONSPEKT) check
+
+# The Anki deck; also brings cards/anki.lock up to date: commit it with the cards.
+deck: $(VENV)/.installed
+	$(KONSPEKT) deck
+
+# PNGs of a few cards (front/back, light/night, desktop/phone) as real Anki renders them.
+preview: $(VENV)/.installed-test chromium
+	$(PY) -m konspekt.preview --out dist/preview
 
 schema: $(VENV)/.installed
 	$(KONSPEKT) schema

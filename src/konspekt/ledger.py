@@ -3,8 +3,8 @@
 Anki's default import updates a note only if the incoming note is newer than the one
 in the collection. So a note's modification time must change exactly when its content
 does, across builds on any machine; the build cannot know that without remembering.
-The ledger remembers, per entry id: a hash of the note as written into the deck, when
-the entry was first added and last changed, and the entry's content, so an entry that
+The ledger remembers, per entry id: a hash of what the note is made from, when the
+entry was first added and last changed, and the entry's content, so an entry that
 disappears from the cards can still be rebuilt as a retired note.
 
 It is committed next to the cards and written as sorted, indented JSON so a review
@@ -14,8 +14,6 @@ shows which notes changed. The cards loader reads only *.yaml/*.yml, so it is sa
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,16 +56,16 @@ class Ledger:
     notetype: StampRecord | None = None
 
 
-def read_ledger(path: Path) -> Ledger:
-    """Read a ledger; a missing file is an empty ledger (the first build)."""
+def read_ledger(path: Path) -> tuple[Ledger, str | None]:
+    """The ledger and its exact text; no file yet (the first build) is an empty ledger."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return Ledger()
+        return Ledger(), None
     except OSError as error:
         raise BuildError(f"{path}: cannot read the deck ledger: {error.strerror}") from error
     try:
-        return _from_json(json.loads(text))
+        return _from_json(json.loads(text)), text
     except (ValueError, KeyError, TypeError) as error:
         raise BuildError(
             f"{path}: the deck ledger is damaged ({error}); restore it from git "
@@ -89,27 +87,6 @@ def dumps_ledger(ledger: Ledger) -> str:
             "hash": ledger.notetype.hash,
         }
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-
-
-def write_ledger(path: Path, ledger: Ledger) -> None:
-    """Write the ledger atomically: a failed write leaves the previous one as it was."""
-    write_atomically(path, dumps_ledger(ledger).encode("utf-8"))
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` through a temporary file in the same folder."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-    except OSError as error:
-        raise BuildError(f"{path}: cannot write: {error.strerror or error}") from error
 
 
 def _record_json(record: NoteRecord) -> dict[str, Any]:

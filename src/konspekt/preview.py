@@ -1,0 +1,222 @@
+"""Card previews: PNGs of what the deck looks like in Anki, for a person to look at.
+
+The card HTML comes from real Anki: the deck is built in memory, imported into a
+scratch collection, and each card rendered with card.question() / card.answer(), so
+templates, conditionals and the note type's CSS are exactly what Anki shows. Chromium
+then displays it the way Anki's reviewer does (a body with class "card", plus
+"nightMode" at night) at a desktop and a phone width.
+
+Needs the test extras (anki, playwright) and Debian's chromium (`make preview`):
+    python -m konspekt.preview --out dist/preview
+Neither the cards nor the ledger are written.
+"""
+
+from __future__ import annotations
+
+import html
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from anki.collection import Collection, ImportAnkiPackageRequest
+from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+
+from .deck import DeckOptions, build_time, package_bytes, plan_deck, site_url_from_mkdocs
+from .errors import BuildError, KonspektError
+from .ledger import LEDGER_NAME, Ledger, read_ledger
+from .load import load_glossary
+from .model import Entry, Glossary
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+WIDTHS = {"desktop": 900, "phone": 390}
+MODES = ("light", "night")
+# What Anki's reviewer adds around a card: a margin, and the body classes.
+PAGE = """<!doctype html>
+<html lang="ru"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>html, body {{ margin: 0; }} body {{ padding: 16px 8px 24px; min-height: 100vh;
+box-sizing: border-box; }}</style>
+</head><body class="{classes}"><div id="qa">{card}</div></body></html>
+"""
+
+
+@dataclass(frozen=True)
+class CardView:
+    """One side of one card as Anki renders it."""
+
+    entry_id: str
+    template: int  # 1: term → definition, 2: definition → term
+    side: str  # "front" or "back"
+    html: str
+
+    def page(self, mode: str) -> str:
+        night = " nightMode night_mode" if mode == "night" else ""
+        return PAGE.format(classes=f"card card{self.template}{night}", card=self.html)
+
+
+def pick_entries(glossary: Glossary, count: int = 3) -> list[str]:
+    """A few telling entries: the richest ones (code, details, related) and the wordiest."""
+
+    def richness(entry: Entry) -> tuple[int, ...]:
+        code = sum(1 for example in entry.examples if example.is_code)
+        return (min(code, 2), bool(entry.details), bool(entry.related), bool(entry.source))
+
+    richest = sorted(glossary.entries, key=richness, reverse=True)
+    wordiest = max(glossary.entries, key=lambda entry: len(entry.definition))
+    chosen = [entry.id for entry in richest[: count - 1]]
+    if wordiest.id not in chosen:
+        chosen.append(wordiest.id)
+    return chosen[:count]
+
+
+def anki_views(
+    glossary: Glossary, ledger: Ledger, entry_ids: Sequence[str], options: DeckOptions
+) -> list[CardView]:
+    """Build the deck, import it into a scratch Anki collection, render the entries' cards."""
+    unknown = [entry_id for entry_id in entry_ids if entry_id not in glossary.by_id]
+    if unknown:
+        raise BuildError(f"no entry with id {', '.join(unknown)} in the cards")
+    plan = plan_deck(glossary, ledger, options, build_time())
+    views: list[CardView] = []
+    with tempfile.TemporaryDirectory(prefix="konspekt-preview-") as tmp:
+        apkg = Path(tmp) / "deck.apkg"
+        apkg.write_bytes(package_bytes(plan))
+        col = Collection(str(Path(tmp) / "collection.anki2"))
+        try:
+            defaults = col._backend.get_import_anki_package_presets()
+            col.import_anki_package(
+                ImportAnkiPackageRequest(package_path=str(apkg), options=defaults)
+            )
+            for entry_id in entry_ids:
+                (note_id,) = col.find_notes(f'"Id:{entry_id}"')
+                for card in col.get_note(note_id).cards():
+                    number = card.ord + 1
+                    views.append(CardView(entry_id, number, "front", card.question()))
+                    views.append(CardView(entry_id, number, "back", card.answer()))
+        finally:
+            col.close()
+    return views
+
+
+def render_previews(
+    cards_dir: Path,
+    out_dir: Path,
+    *,
+    entry_ids: Sequence[str] = (),
+    options: DeckOptions | None = None,
+    widths: dict[str, int] | None = None,
+    chromium: str = CHROMIUM,
+) -> list[Path]:
+    """Screenshot front and back of each card, light and night, at each width.
+
+    Returns the PNGs written (and writes an index.html showing them side by side).
+    """
+    glossary = load_glossary(cards_dir)
+    ledger, _ = read_ledger(cards_dir / LEDGER_NAME)  # read only: previews change nothing
+    views = anki_views(
+        glossary, ledger, entry_ids or pick_entries(glossary), options or DeckOptions()
+    )
+    widths = widths or WIDTHS
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shots: list[Path] = []
+    with _browser(chromium) as browser:
+        for size, width in widths.items():
+            page = browser.new_page(viewport={"width": width, "height": 640})
+            for view in views:
+                for mode in MODES:
+                    name = f"{view.entry_id}-{view.template}-{view.side}-{mode}-{size}.png"
+                    page.set_content(view.page(mode), wait_until="load")
+                    page.screenshot(path=str(out_dir / name), full_page=True)
+                    shots.append(out_dir / name)
+            page.close()
+    _write_index(out_dir, shots)
+    return shots
+
+
+@contextmanager
+def _browser(executable: str) -> Iterator[Browser]:
+    """Debian's chromium through playwright."""
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except PlaywrightError as error:
+            raise BuildError(f"cannot start chromium at {executable}: {error.message}") from error
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _write_index(out_dir: Path, shots: Sequence[Path]) -> None:
+    """A page to look at every preview at once."""
+    figures = "\n".join(
+        f'<figure><img src="{html.escape(shot.name)}" loading="lazy">'
+        f"<figcaption>{html.escape(shot.stem)}</figcaption></figure>"
+        for shot in shots
+    )
+    (out_dir / "index.html").write_text(
+        "<!doctype html><meta charset=utf-8><title>konspekt card previews</title>"
+        "<style>body{font-family:sans-serif;display:flex;flex-wrap:wrap;gap:16px;"
+        "align-items:flex-start}figure{margin:0}img{border:1px solid #ccc;max-width:460px}"
+        "figcaption{font-size:12px}</style>\n" + figures + "\n",
+        encoding="utf-8",
+    )
+
+
+@click.command()
+@click.option(
+    "--cards",
+    "cards_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("cards"),
+    show_default=True,
+    help="Folder of card files (*.yaml).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("dist/preview"),
+    show_default=True,
+    help="Folder for the PNGs and index.html.",
+)
+@click.option(
+    "--id", "entry_ids", multiple=True, help="Entry to show (repeatable); default: a few."
+)
+@click.option("--title", default="DevOps", show_default=True, help="Root deck title.")
+@click.option("--site-url", help="Base URL for the cards' links [default: from mkdocs.yml].")
+def main(
+    cards_dir: Path, out: Path, entry_ids: tuple[str, ...], title: str, site_url: str | None
+) -> None:
+    """Render a few cards to PNG, front and back, light and night, desktop and phone.
+
+    \b
+    Examples:
+      python -m konspekt.preview                   dist/preview/*.png from cards/
+      python -m konspekt.preview --id pod --id image
+    """
+    try:
+        if site_url is None:
+            site_url = site_url_from_mkdocs(Path("mkdocs.yml"))
+        options = DeckOptions(title=title, site_url=site_url)
+        shots = render_previews(cards_dir, out, entry_ids=entry_ids, options=options)
+    except KonspektError as error:
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(1) from error
+    click.echo(f"wrote {len(shots)} card previews; look at {out}/index.html")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,579 @@
+"""The Anki deck, checked with real Anki: import, review, edit, rebuild, import again."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection, ImportAnkiPackageRequest
+from anki.import_export_pb2 import ImportResponse
+from anki.notes import Note
+
+import konspekt.deck
+from conftest import ROOT, run_cli
+from konspekt import BuildError, load_glossary
+from konspekt.deck import (
+    FIELD_NAMES,
+    FIELDS,
+    TEMPLATES,
+    DeckOptions,
+    DeckReport,
+    build_deck,
+    ledger_is_current,
+    note_guid,
+    site_url_from_mkdocs,
+    stale_message,
+)
+
+FIXTURE = Path(__file__).parent / "fixtures" / "deck"
+SITE = "https://example.org/devops/"
+T1 = 1_700_000_000  # 2023-11-14T22:13:20Z: the first build
+T2 = T1 + 86_400  # a day later: the next build
+
+
+@pytest.fixture
+def cards(tmp_path: Path) -> Path:
+    """A private copy of the fixture cards, free to edit."""
+    return Path(shutil.copytree(FIXTURE, tmp_path / "cards"))
+
+
+@pytest.fixture
+def col(tmp_path: Path) -> Iterator[Collection]:
+    """A fresh, empty Anki collection: a learner's first install."""
+    collection = open_collection(tmp_path / "learner")
+    yield collection
+    collection.close()
+
+
+def open_collection(folder: Path) -> Collection:
+    folder.mkdir(parents=True)
+    return Collection(str(folder / "collection.anki2"))
+
+
+def build(cards: Path, now: int = T1, out: Path | None = None) -> DeckReport:
+    """Build the deck from `cards` as if the clock said `now`."""
+    return build_deck(
+        load_glossary(cards),
+        out or cards.parent / "devops.apkg",
+        ledger_path=cards / "anki.lock",
+        options=DeckOptions(site_url=SITE),
+        now=now,
+    )
+
+
+def edit(cards: Path, name: str, old: str, new: str) -> None:
+    path = cards / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def import_deck(col: Collection, apkg: Path) -> ImportResponse.Log:
+    """Import the way Anki's import dialog does by default ("update if newer")."""
+    defaults = col._backend.get_import_anki_package_presets()
+    request = ImportAnkiPackageRequest(package_path=str(apkg), options=defaults)
+    return col.import_anki_package(request).log
+
+
+def note_of(col: Collection, entry_id: str) -> Note:
+    (note_id,) = col.find_notes(f'"Id:{entry_id}"')
+    return col.get_note(note_id)
+
+
+def mods(col: Collection) -> dict[str, int]:
+    """Each note's modification time, by entry id."""
+    notes = [col.get_note(note_id) for note_id in col.find_notes("")]
+    return {note["Id"]: note.mod for note in notes}
+
+
+def updated_ids(log: ImportResponse.Log) -> list[str]:
+    return sorted(note.fields[FIELD_NAMES.index("Id")] for note in log.updated)
+
+
+def text_of(html: str) -> str:
+    """Card HTML as a person reads it: no style sheet, no tags, single spaces."""
+    html = re.sub(r"<style>.*?</style>", "", html, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+# --- the note type --------------------------------------------------------------------
+
+
+def test_field_list_is_frozen() -> None:
+    # Changing any of this makes every learner's existing notes "conflicting":
+    # Anki stops updating them. Only change it deliberately, and say so in the release.
+    assert [(f.name, f.id) for f in FIELDS] == [
+        ("Term", 1229761104),
+        ("English", 1472832166),
+        ("Aliases", 1212914196),
+        ("Definition", 1724403081),
+        ("Details", 1481002750),
+        ("Examples", 1469408043),
+        ("Related", 1466899037),
+        ("Source", 1240638953),
+        ("Link", 2070280699),
+        ("Topic", 2023398609),
+        ("Id", 1696231742),
+        ("Status", 1824894851),
+        ("Extra", 1512754917),
+    ]
+    assert [(t.name, t.id) for t in TEMPLATES] == [
+        ("Термин → определение", 1111148571),
+        ("Определение → термин", 1083959353),
+    ]
+
+
+def test_note_identity_comes_from_the_entry_id_alone() -> None:
+    assert note_guid("DevOps", "pod") == note_guid("devops", "pod")
+    assert note_guid("DevOps", "pod") != note_guid("DevOps", "deployment")
+    assert note_guid("DevOps", "pod") != note_guid("Databases", "pod")
+
+
+# --- a first import -------------------------------------------------------------------
+
+
+def test_fresh_import_has_every_note_card_and_subdeck(cards: Path, col: Collection) -> None:
+    report = build(cards)
+    log = import_deck(col, report.out)
+
+    assert (len(log.new), len(log.updated), len(log.duplicate)) == (5, 0, 0)
+    assert col.note_count() == 5
+    assert col.card_count() == 10
+    assert sorted(d.name for d in col.decks.all_names_and_ids()) == [
+        "Default",
+        "DevOps",
+        "DevOps::Docker",
+        "DevOps::Kubernetes",
+    ]
+    pod = note_of(col, "pod")
+    assert col.decks.name(pod.cards()[0].did) == "DevOps::Kubernetes"
+    assert sorted(pod.tags) == [
+        "devops::kubernetes",
+        "devops::kubernetes::basics",
+        "devops::kubernetes::workloads",
+    ]
+    assert pod.note_type()["name"] == "DevOps · термин (konspekt)"
+    assert [f["name"] for f in pod.note_type()["flds"]] == [f.name for f in FIELDS]
+    assert dict(pod.items()) == {
+        "Term": "Под",
+        "English": "Pod",
+        "Aliases": "Kubernetes Pod",  # "pod" repeats the English name: not shown twice
+        "Definition": "Наименьшая единица развёртывания в Kubernetes — один или несколько "
+        "контейнеров с общей сетью.",
+        "Details": "",
+        "Examples": pod["Examples"],  # highlighted HTML: checked below
+        "Related": '<span class="kk-rel">Контейнер</span> <span class="kk-rel">Деплоймент</span>',
+        "Source": "Под — это обёртка над контейнерами, кубер управляет подами, а не контейнерами.",
+        "Link": "https://example.org/devops/glossary/pod/",
+        "Topic": "Kubernetes",
+        "Id": "pod",
+        "Status": "",
+        "Extra": "",
+    }
+    assert note_of(col, "dockerfile")["English"] == ""  # the same as the term: not repeated
+    assert pod["Examples"].count('<div class="highlight">') == 2
+    assert '<span class="nt">apiVersion</span>' in pod["Examples"]
+    assert ".nightMode .highlight" in pod.note_type()["css"]
+
+
+def test_cards_render_term_definition_and_the_back_side(cards: Path, col: Collection) -> None:
+    import_deck(col, build(cards).out)
+    term_card, definition_card = note_of(col, "image").cards()
+
+    assert text_of(term_card.question()) == "Docker Образ Image"
+    assert text_of(term_card.answer()) == (
+        "Docker Образ Image "
+        "Неизменяемый шаблон файловой системы и настроек, из которого запускают контейнеры . "
+        "Также: docker-образ "
+        "Образ состоит из слоёв: каждая инструкция Dockerfile добавляет слой. "
+        "Одинаковые слои разных образов хранятся один раз. "
+        "Примеры docker build -t app:1.0 . Образ nginx:1.27 — это имя и тег. "
+        "Связанные термины Контейнер Dockerfile "
+        "Из конспекта Образ — это шаблон, из него делают контейнеры. "
+        "Страница термина в справочнике →"
+    )
+    assert '<a class="kk-link" href="https://example.org/devops/glossary/image/">' in (
+        term_card.answer()
+    )
+    assert text_of(definition_card.question()) == (
+        "Docker Что это за термин? "
+        "Неизменяемый шаблон файловой системы и настроек, из которого запускают контейнеры ."
+    )
+    assert text_of(definition_card.answer()).startswith(
+        text_of(definition_card.question()) + " Образ Image Также: docker-образ"
+    )
+    assert "<script" not in term_card.answer()
+
+
+def test_html_in_the_cards_shows_as_text(cards: Path, col: Collection) -> None:
+    edit(
+        cards,
+        "kubernetes.yaml",
+        "definition: Наименьшая",
+        "definition: <script>alert(1)</script> <img src=x onerror=alert(2)> Наименьшая",
+    )
+    edit(cards, "kubernetes.yaml", "term: Под", "term: <b>Под</b>")
+    import_deck(col, build(cards).out)
+    pod = note_of(col, "pod")
+
+    assert pod["Definition"].startswith(
+        "&lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(2)&gt; Наименьшая"
+    )
+    assert pod["Term"] == "&lt;b&gt;Под&lt;/b&gt;"
+    for card in pod.cards():
+        assert "<script" not in card.answer()
+        assert "<img" not in card.answer()
+        assert "<b>" not in card.answer()
+
+
+# --- updates ----------------------------------------------------------------------------
+
+
+def test_edited_definition_updates_that_note_only_and_keeps_its_reviews(
+    cards: Path, col: Collection
+) -> None:
+    import_deck(col, build(cards, now=T1).out)
+    card = note_of(col, "pod").cards()[0]
+    card.start_timer()
+    col.sched.answerCard(card, 3)  # "Good": the card now has review history
+    before = mods(col)
+
+    edit(cards, "kubernetes.yaml", "с общей сетью", "с общей сетью и общими томами")
+    report = build(cards, now=T2)
+    assert (report.new, report.changed, report.unchanged, report.retired) == (0, 1, 4, 0)
+    log = import_deck(col, report.out)
+
+    assert updated_ids(log) == ["pod"]
+    assert len(log.new) == 0
+    assert len(log.duplicate) == 4
+    assert col.note_count() == 5
+    assert col.card_count() == 10
+    assert note_of(col, "pod")["Definition"].endswith("с общей сетью и общими томами.")
+    assert col.db.scalar("select count() from revlog where cid = ?", card.id) == 1
+    assert col.get_card(card.id).type == 1  # still learning, not reset to new
+    after = mods(col)
+    assert after["pod"] == T2
+    assert {k: v for k, v in after.items() if k != "pod"} == {
+        k: v for k, v in before.items() if k != "pod"
+    }
+
+
+def test_renamed_term_is_the_same_note_and_a_rebuild_without_changes_updates_nothing(
+    cards: Path, col: Collection
+) -> None:
+    import_deck(col, build(cards, now=T1).out)
+    note_id = note_of(col, "container").id
+
+    edit(cards, "docker.yaml", "term: Контейнер", "term: Docker-контейнер")
+    log = import_deck(col, build(cards, now=T2).out)
+    # Entries that list it as related show its new name too, so they are updated as well.
+    assert updated_ids(log) == ["container", "image", "pod"]
+    assert len(log.new) == 0
+    assert note_of(col, "container").id == note_id
+    assert note_of(col, "container")["Term"] == "Docker-контейнер"
+    assert "Docker-контейнер" in note_of(col, "image")["Related"]
+
+    report = build(cards, now=T2 + 60)
+    assert (report.new, report.changed, report.unchanged) == (0, 0, 5)
+    assert not report.ledger_changed
+    log = import_deck(col, report.out)
+    assert (len(log.new), len(log.updated), len(log.duplicate), len(log.conflicting)) == (
+        0,
+        0,
+        5,
+        0,
+    )
+    assert col.note_count() == 5
+
+
+def test_importing_again_keeps_one_note_type_and_restyling_updates_it_in_place(
+    cards: Path, col: Collection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_deck(col, build(cards, now=T1).out)
+    import_deck(col, build(cards, now=T2).out)
+    ours = [m for m in col.models.all_names_and_ids() if "konspekt" in m.name]
+    assert len(ours) == 1
+
+    # As if templates/card.css were edited.
+    template_text = konspekt.deck._template_text
+
+    def restyled(name: str) -> str:
+        extra = "\n.kk-term { letter-spacing: 0.01em; }\n" if name == "card.css" else ""
+        return template_text(name) + extra
+
+    monkeypatch.setattr(konspekt.deck, "_template_text", restyled)
+    report = build(cards, now=T2 + 60)
+    assert (report.changed, report.unchanged) == (0, 5)  # notes did not change
+    log = import_deck(col, report.out)
+
+    assert len(log.conflicting) == 0
+    assert [m.id for m in col.models.all_names_and_ids() if "konspekt" in m.name] == [ours[0].id]
+    assert "letter-spacing: 0.01em" in col.models.get(ours[0].id)["css"]
+
+
+def test_learner_edit_of_an_unchanged_note_survives_a_reimport(
+    cards: Path, col: Collection
+) -> None:
+    import_deck(col, build(cards, now=T1).out)
+    mine = note_of(col, "image")
+    mine["Details"] = "Моя заметка: образ = шаблон."
+    col.update_note(mine)
+
+    edit(cards, "kubernetes.yaml", "с общей сетью", "с общей сетью и общими томами")
+    log = import_deck(col, build(cards, now=T2).out)
+
+    assert updated_ids(log) == ["pod"]
+    assert note_of(col, "image")["Details"] == "Моя заметка: образ = шаблон."
+
+
+# --- the ledger ---------------------------------------------------------------------------
+
+
+def test_ledger_records_times_and_only_edited_notes_move(cards: Path) -> None:
+    build(cards, now=T1)
+    edit(cards, "docker.yaml", "Запущенный экземпляр", "Работающий экземпляр")
+    report = build(cards, now=T2)
+    ledger = json.loads((cards / "anki.lock").read_text(encoding="utf-8"))
+
+    assert report.ledger_changed
+    assert sorted(ledger["notes"]) == ["container", "deployment", "dockerfile", "image", "pod"]
+    assert ledger["notes"]["container"]["added"] == "2023-11-14T22:13:20Z"
+    assert ledger["notes"]["container"]["changed"] == "2023-11-15T22:13:20Z"
+    assert ledger["notes"]["pod"]["changed"] == "2023-11-14T22:13:20Z"
+    assert ledger["notes"]["container"]["entry"]["definition"].startswith("Работающий")
+    assert ledger["notetype"]["changed"] == "2023-11-14T22:13:20Z"
+
+
+def test_a_change_always_looks_newer_even_if_the_clock_does_not(cards: Path) -> None:
+    build(cards, now=T2)
+    edit(cards, "docker.yaml", "Запущенный экземпляр", "Работающий экземпляр")
+    build(cards, now=T1)  # e.g. a fixed SOURCE_DATE_EPOCH older than the last change
+    ledger = json.loads((cards / "anki.lock").read_text(encoding="utf-8"))
+    assert ledger["notes"]["container"]["changed"] == "2023-11-15T22:13:21Z"
+
+
+def test_a_new_highlighter_release_does_not_make_the_ledger_stale(
+    cards: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(cards)
+    monkeypatch.setattr(konspekt.deck, "highlight", lambda code, lang: f"<pre>{code}</pre>")
+    options = DeckOptions(site_url=SITE)
+    assert ledger_is_current(load_glossary(cards), cards / "anki.lock", options)
+
+
+def test_same_cards_and_ledger_give_identical_bytes(cards: Path, tmp_path: Path) -> None:
+    first = build(cards, now=T1, out=tmp_path / "a.apkg")
+    second = build(cards, now=T2, out=tmp_path / "b.apkg")  # the clock does not matter now
+    assert not second.ledger_changed
+    assert first.out.read_bytes() == second.out.read_bytes()
+
+
+def test_source_date_epoch_makes_first_builds_reproducible(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T1))
+    builds = []
+    for name in ("one", "two"):
+        cards = Path(shutil.copytree(FIXTURE, tmp_path / name / "cards"))
+        report = build_deck(
+            load_glossary(cards), tmp_path / name / "devops.apkg", ledger_path=cards / "anki.lock"
+        )
+        builds.append((report.out.read_bytes(), (cards / "anki.lock").read_text()))
+    assert builds[0] == builds[1]
+    assert '"added": "2023-11-14T22:13:20Z"' in builds[0][1]
+
+
+def test_ledger_staleness_is_detected_and_locked_builds_refuse(
+    cards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    options = DeckOptions(site_url=SITE)
+    build(cards, now=T1)
+    assert ledger_is_current(load_glossary(cards), cards / "anki.lock", options)
+
+    edit(cards, "docker.yaml", "Запущенный экземпляр", "Работающий экземпляр")
+    assert not ledger_is_current(load_glossary(cards), cards / "anki.lock", options)
+    before = (cards / "anki.lock").read_bytes()
+    run = run_cli("deck", "--out", "x.apkg", "--site-url", SITE, "--locked")
+    assert run.exit_code == 1
+    assert run.stderr == (
+        "error: cards/anki.lock is stale: run `make deck` (python build.py deck) and commit it\n"
+    )
+    assert (cards / "anki.lock").read_bytes() == before
+    assert not (tmp_path / "x.apkg").exists()
+
+
+# --- retired entries ----------------------------------------------------------------------
+
+
+def test_a_removed_entry_is_kept_as_retired(
+    cards: Path, col: Collection, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import_deck(col, build(cards, now=T1).out)
+    text = (cards / "kubernetes.yaml").read_text(encoding="utf-8")
+    (cards / "kubernetes.yaml").write_text(
+        text[: text.index("\n  - id: deployment")] + "\n", encoding="utf-8"
+    )
+    edit(cards, "kubernetes.yaml", "related: [container, deployment]", "related: [container]")
+
+    with caplog.at_level(logging.WARNING, logger="konspekt.deck"):
+        report = build(cards, now=T2)
+    assert caplog.messages == [
+        "entry 'deployment' is no longer in the cards: its note stays in the deck, "
+        "tagged devops::retired"
+    ]
+    assert (report.new, report.changed, report.unchanged, report.retired) == (0, 1, 3, 1)
+    assert (report.notes, report.retired_total, report.retired_ids) == (5, 1, ("deployment",))
+    assert report.subdecks == 3
+
+    # A learner who has the note gets the tag and the explanation, reviews kept.
+    log = import_deck(col, report.out)
+    assert updated_ids(log) == ["deployment", "pod"]
+    gone = note_of(col, "deployment")
+    assert "devops::retired" in gone.tags
+    assert gone["Status"].startswith("Этого термина больше нет в конспекте.")
+    assert gone["Definition"].startswith("Объект Kubernetes")
+    assert gone["Link"] == ""  # its page is gone from the site
+    assert col.find_notes("tag:devops::retired") == [gone.id]
+
+    # A fresh import puts it apart, in its own subdeck.
+    fresh = open_collection(tmp_path / "fresh")
+    try:
+        import_deck(fresh, report.out)
+        assert fresh.decks.name(note_of(fresh, "deployment").cards()[0].did) == (
+            "DevOps::Удалено из конспекта"
+        )
+    finally:
+        fresh.close()
+
+    # Its last content stays in the ledger; the next build reports nothing new.
+    record = json.loads((cards / "anki.lock").read_text())["notes"]["deployment"]
+    assert record["retired"] == "2023-11-15T22:13:20Z"
+    assert record["entry"]["term"] == "Деплоймент"
+    again = build(cards, now=T2 + 60)
+    assert (again.unchanged, again.retired, again.retired_total) == (5, 0, 1)
+    assert not again.ledger_changed
+
+
+# --- the command and its inputs -----------------------------------------------------------
+
+
+def test_deck_command_prints_one_summary_line(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(FIXTURE, project / "cards", dirs_exist_ok=True)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T1))
+    run = run_cli("deck")
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout == (
+        "wrote dist/devops.apkg: 5 notes, 10 cards, 2 subdecks; since cards/anki.lock: "
+        "5 new, 0 changed, 0 unchanged, 0 retired\n"
+    )
+    assert (project / "dist" / "devops.apkg").stat().st_size > 0
+
+    run = run_cli("deck", "--out", "dist/other.apkg", "--title", "Ops")
+    assert run.stdout.startswith("wrote dist/other.apkg: 5 notes")
+
+
+def test_deck_command_reports_bad_options_and_a_damaged_ledger(project: Path) -> None:
+    shutil.copytree(FIXTURE, project / "cards", dirs_exist_ok=True)
+    run = run_cli("deck", "--title", "Dev::Ops")
+    assert (run.exit_code, run.stderr) == (
+        1,
+        "error: deck title 'Dev::Ops' must be non-empty and contain no '::'\n",
+    )
+
+    (project / "cards" / "anki.lock").write_text("{not json", encoding="utf-8")
+    run = run_cli("deck")
+    assert run.exit_code == 1
+    assert run.stderr.startswith("error: cards/anki.lock: the deck ledger is damaged (")
+    assert run.stderr.endswith(
+        "restore it from git (git checkout -- cards/anki.lock) rather than deleting it, "
+        "or every note's history starts over\n"
+    )
+    assert not (project / "dist").exists()
+
+
+def test_site_url_comes_from_mkdocs_yml(tmp_path: Path) -> None:
+    mkdocs = tmp_path / "mkdocs.yml"
+    assert site_url_from_mkdocs(mkdocs) is None
+    mkdocs.write_text(
+        "site_name: DevOps\n"
+        "site_url: 'https://example.org/devops'  # published here\n"
+        "markdown_extensions:\n"
+        "  - pymdownx.emoji:\n"
+        "      emoji_index: !!python/name:material.extensions.emoji.twemoji\n",
+        encoding="utf-8",
+    )
+    assert site_url_from_mkdocs(mkdocs) == "https://example.org/devops/"
+    mkdocs.write_text("site_name: DevOps\nsite_url:\n", encoding="utf-8")
+    assert site_url_from_mkdocs(mkdocs) is None
+    mkdocs.write_text('site_url: "javascript:alert(1)"\n', encoding="utf-8")
+    with pytest.raises(BuildError, match="must be an http"):
+        site_url_from_mkdocs(mkdocs)
+
+
+def test_without_a_site_url_cards_have_no_link(cards: Path, col: Collection) -> None:
+    glossary = load_glossary(cards)
+    report = build_deck(glossary, cards.parent / "d.apkg", ledger_path=cards / "anki.lock")
+    import_deck(col, report.out)
+    assert note_of(col, "pod")["Link"] == ""
+    assert "Страница термина" not in note_of(col, "pod").cards()[0].answer()
+
+
+def test_a_failed_write_leaves_the_previous_deck_and_ledger(
+    cards: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = build(cards, now=T1)
+    deck, ledger = report.out.read_bytes(), (cards / "anki.lock").read_bytes()
+    edit(cards, "docker.yaml", "Запущенный экземпляр", "Работающий экземпляр")
+
+    def disk_full(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(konspekt.deck.os, "replace", disk_full)
+    with pytest.raises(BuildError, match=r"devops\.apkg: cannot write: No space left on device"):
+        build(cards, now=T2)
+    assert report.out.read_bytes() == deck
+    assert (cards / "anki.lock").read_bytes() == ledger
+    assert sorted(p.name for p in cards.parent.iterdir()) == ["cards", "devops.apkg"]
+
+
+# --- the real cards -----------------------------------------------------------------------
+
+REAL_CARDS = ROOT / "cards"
+has_real_cards = pytest.mark.skipif(
+    not any(REAL_CARDS.glob("*.yaml")), reason="cards/ has no card files yet"
+)
+
+
+def real_options() -> DeckOptions:
+    return DeckOptions(site_url=site_url_from_mkdocs(ROOT / "mkdocs.yml"))
+
+
+@has_real_cards
+def test_committed_ledger_is_current() -> None:
+    if not ledger_is_current(load_glossary(REAL_CARDS), REAL_CARDS / "anki.lock", real_options()):
+        pytest.fail(stale_message(Path("cards/anki.lock")), pytrace=False)
+
+
+@has_real_cards
+@pytest.mark.slow
+def test_real_cards_build_and_import(tmp_path: Path, col: Collection) -> None:
+    cards = Path(shutil.copytree(REAL_CARDS, tmp_path / "cards"))  # keep the real ledger as is
+    glossary = load_glossary(cards)
+    report = build_deck(
+        glossary, tmp_path / "devops.apkg", ledger_path=cards / "anki.lock", options=real_options()
+    )
+    log = import_deck(col, report.out)
+
+    assert len(log.new) == report.notes == len(glossary.entries) + report.retired_total
+    assert col.card_count() == 2 * report.notes
+    assert sorted(d.name for d in col.decks.all_names_and_ids() if "::" in d.name) == sorted(
+        f"DevOps::{topic.title}" for topic in glossary.topics
+    ) + (["DevOps::Удалено из конспекта"] if report.retired_total else [])
