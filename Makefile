@@ -25,7 +25,7 @@ $(VENV)/.installed-bench: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[bench]'
 	touch $@
 
-build: check deck
+build: check deck site
 
 check: $(VENV)/.installed
 	$(KONSPEKT) check
@@ -33,6 +33,15 @@ check: $(VENV)/.installed
 # The Anki deck; also brings cards/anki.lock up to date: commit it with the cards.
 deck: $(VENV)/.installed
 	$(KONSPEKT) deck
+
+# The reference site: docs/ generated from the cards, then mkdocs build --strict into site/.
+# After deck, so the home page offers dist/devops.apkg for download.
+site: $(VENV)/.installed deck
+	$(KONSPEKT) site
+
+# Live preview at http://127.0.0.1:8000/konspekt/ ; editing a card file regenerates the pages.
+serve: $(VENV)/.installed
+	$(KONSPEKT) serve
 
 # PNGs of a few cards (front/back, light/night, desktop/phone) as real Anki renders them.
 preview: $(VENV)/.installed-test chromium

@@ -1,0 +1,403 @@
+"""Russian behind a small interface: word forms of terms, function-word homonyms, collation.
+
+The linker never parses the text it links: it generates every form of every term
+once (here) and then only looks words up. pymorphy3 supplies the paradigms; where
+its dictionary is wrong for IT jargon (it knows «под» only as an indeclinable
+abbreviation, and guesses «пайплайн» from a girl's name) a plain declension rule
+by the word's ending takes over, and an entry's own `forms` cover the rest.
+
+Everything is normalized the same way before comparing: lower case, «ё» as «е»,
+a typographic apostrophe as a straight one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+import pymorphy3
+
+# A word: letters and digits, with inner hyphens and apostrophes («мастер-нода», «Docker'а»).
+WORD_RE = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+_LATIN_OR_DIGIT = re.compile(r"^[a-z0-9'\-]+$", re.IGNORECASE)
+
+# Case endings Russian writers glue to Latin names: «Docker'а», «kubectl-ом», «Jenkins'е».
+_LATIN_ENDINGS = ("а", "у", "ом", "ем", "е", "ы", "и", "ов", "ей", "ам", "ами", "ах")
+
+# Fixed expressions in which a term's form is not the term: «таким образом» is "thus",
+# not a Docker image. Pairs of (previous word, word), normalized.
+FIXED_EXPRESSIONS = frozenset(
+    (previous, "образом")
+    for previous in (
+        "таким", "каким", "никаким", "главным", "следующим", "должным", "подобным",
+        "аналогичным", "иным", "другим", "некоторым", "определенным", "соответствующим",
+        "особым", "прямым", "всяким", "любым", "тем", "этим", "неким", "известным",
+    )
+)
+
+# Parts of speech that can be the object of a preposition, and the cases «под» governs.
+_OBJECT_POS = frozenset({"NOUN", "ADJF", "PRTF", "NPRO", "NUMR"})
+_OBJECT_CASES = frozenset({"ablt", "accs"})
+_FUNCTION_POS = frozenset({"PREP", "CONJ", "PRCL", "INTJ"})
+# Words that may stand between a preposition and its object: «под очень большой нагрузкой».
+_SKIPPABLE_POS = frozenset({"ADVB", "PRCL"})
+# Analyses that are people's names: pymorphy3 offers them for unknown words, never wanted here.
+_NAME_GRAMMEMES = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"})
+
+CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
+
+
+def normalize(word: str) -> str:
+    """How words are compared: lower case, «ё» as «е», one kind of apostrophe."""
+    return word.lower().replace("ё", "е").replace("’", "'")
+
+
+def words(text: str) -> list[str]:
+    return WORD_RE.findall(text)
+
+
+def is_cyrillic(word: str) -> bool:
+    return bool(_CYRILLIC.search(word))
+
+
+def is_latin(word: str) -> bool:
+    """Latin letters or digits only (names like Docker, k8s, RUN): not inflected by rule."""
+    return bool(_LATIN_OR_DIGIT.match(word))
+
+
+@dataclass(frozen=True)
+class Form:
+    """One form of a noun with the grammemes an agreeing adjective needs."""
+
+    text: str
+    case: str
+    number: str
+
+
+@dataclass(frozen=True)
+class _Noun:
+    forms: tuple[Form, ...]
+    gender: str  # masc, femn, neut
+    animacy: str  # anim, inan
+
+
+class Russian:
+    """Word forms and word-class questions, with pymorphy3's work cached.
+
+    Create one (it loads the dictionaries: use `russian()`); every method takes
+    and returns lower-case words.
+    """
+
+    def __init__(self) -> None:
+        self._morph = pymorphy3.MorphAnalyzer()
+        # Bound caches, so the cache lives and dies with this analyzer.
+        self.parse = lru_cache(maxsize=65536)(self._parse)
+        self.noun = lru_cache(maxsize=16384)(self._noun)
+
+    def _parse(self, word: str) -> tuple[pymorphy3.analyzer.Parse, ...]:
+        return tuple(self._morph.parse(word))
+
+    # --- forms of terms ---
+
+    def phrase_forms(self, tokens: Sequence[str]) -> frozenset[tuple[str, ...]]:
+        """Every form of a name given as words: «базовый образ» → («базового», «образа»), …
+
+        The head is the first Cyrillic word that is not an adjective in front of a noun;
+        adjectives before it agree with it in case, number and gender; words after it
+        («слой образа», «инструкция FROM») and Latin words stay as written.
+        """
+        lowered = [t.lower() for t in tokens]
+        modifiers: list[int] = []
+        head = -1
+        for index, word in enumerate(lowered):
+            if not is_cyrillic(word):
+                continue
+            later_cyrillic = any(is_cyrillic(w) for w in lowered[index + 1 :])
+            if later_cyrillic and self._adjective(word) is not None:
+                modifiers.append(index)
+                continue
+            head = index
+            break
+        if head < 0:
+            forms = {tuple(lowered)}
+            if len(lowered) == 1 and is_latin(lowered[0]):
+                forms.update(_latin_forms(lowered[0]))
+            return frozenset(tuple(normalize(w) for w in f) for f in forms)
+
+        noun = self.noun(lowered[head])
+        result: set[tuple[str, ...]] = set()
+        for form in noun.forms:
+            phrase = list(lowered)
+            phrase[head] = form.text
+            ok = True
+            for index in modifiers:
+                agreed = self._agree(lowered[index], form, noun)
+                if agreed is None:
+                    ok = False
+                    break
+                phrase[index] = agreed
+            if ok:
+                result.add(tuple(normalize(w) for w in phrase))
+        result.add(tuple(normalize(w) for w in lowered))
+        return frozenset(result)
+
+    def _noun(self, word: str) -> _Noun:
+        """The paradigm of a noun: the dictionary's if it knows the word, else a rule's."""
+        if "-" in word and is_cyrillic(word.rsplit("-", 1)[1]):
+            # Compounds inflect their last part only: «мастер-нода» → «мастер-ноды».
+            prefix, last = word.rsplit("-", 1)
+            tail = self.noun(last)
+            forms = tuple(Form(f"{prefix}-{f.text}", f.case, f.number) for f in tail.forms)
+            return _Noun(forms, tail.gender, tail.animacy)
+        parse = self._dictionary_noun(word)
+        if parse is not None:
+            forms = tuple(
+                Form(item.word, str(item.tag.case), str(item.tag.number))
+                for item in parse.lexeme
+                if item.tag.case in CASES and item.tag.number
+            )
+            return _Noun(
+                forms or (Form(word, "nomn", "sing"),),
+                str(parse.tag.gender or "masc"),
+                str(parse.tag.animacy or "inan"),
+            )
+        return declension_rule(word)
+
+    def _dictionary_noun(self, word: str) -> pymorphy3.analyzer.Parse | None:
+        """The best noun reading pymorphy3 takes from its dictionary, not a guess.
+
+        Guesses (unknown words, unknown prefixes, hyphen splits) and indeclinable
+        abbreviations are refused: for jargon they are the wrong paradigm.
+        """
+        candidates = [
+            p
+            for p in self.parse(word)
+            if p.tag.POS == "NOUN"
+            and p.word == word
+            and "Fixd" not in p.tag
+            and "Abbr" not in p.tag
+            and not (_NAME_GRAMMEMES & p.tag.grammemes)
+            and len(p.methods_stack) == 1
+            and type(p.methods_stack[0][0]).__name__ == "DictionaryAnalyzer"
+        ]
+        if not candidates:
+            return None
+        return max(candidates, key=lambda p: (p.tag.case == "nomn", p.score))
+
+    def _adjective(self, word: str) -> pymorphy3.analyzer.Parse | None:
+        """A nominative adjective or participle reading of `word`, if it has one."""
+        for p in self.parse(word):
+            if p.tag.POS in ("ADJF", "PRTF") and p.tag.case == "nomn":
+                return p
+        return None
+
+    def _agree(self, word: str, form: Form, noun: _Noun) -> str | None:
+        """`word` (an adjective) in the case and number of `form` of `noun`."""
+        readings = [p for p in self.parse(word) if p.tag.POS in ("ADJF", "PRTF")]
+        # The reading whose gender matches the noun, so «рабочий» is not read as feminine.
+        readings.sort(key=lambda p: p.tag.gender != noun.gender)
+        for parse in readings[:1]:
+            wanted = {form.case, form.number}
+            if form.number == "sing":
+                wanted.add(noun.gender)
+            if form.case == "accs" and (form.number == "plur" or noun.gender == "masc"):
+                wanted.add(noun.animacy)
+            inflected = parse.inflect(wanted) or parse.inflect({form.case, form.number})
+            if inflected is not None:
+                return inflected.word
+        return None
+
+    # --- homonyms ---
+
+    def is_preposition(self, word: str) -> bool:
+        """Whether pymorphy3 reads `word` first of all as a preposition («под», «при»)."""
+        parses = self.parse(word)
+        return bool(parses) and parses[0].tag.POS == "PREP" and parses[0].score > 0.5
+
+    def can_be_object(self, word: str) -> bool:
+        """Whether `word` can be what «под» governs: a noun phrase in ablt or accs.
+
+        A Latin name or a number counts («под Linux», «под 2 ГБ»): when in doubt
+        the linker does not link.
+        """
+        if not is_cyrillic(word):
+            return True
+        parses = self.parse(word)
+        if parses and parses[0].tag.POS in _FUNCTION_POS and parses[0].score > 0.5:
+            return False  # «в», «и», «же»: a letter-abbreviation reading is not an object
+        return any(p.tag.POS in _OBJECT_POS and p.tag.case in _OBJECT_CASES for p in parses)
+
+    def pronoun_case(self, word: str) -> str | None:
+        """The case of `word` if pymorphy3 reads it first of all as a pronoun («том» of «тот»)."""
+        parses = self.parse(word)
+        if not parses or parses[0].score <= 0.5:
+            return None
+        tag = parses[0].tag
+        if tag.POS == "NPRO" or "Apro" in tag:
+            return str(tag.case) if tag.case else None
+        return None
+
+    def has_case(self, word: str, case: str) -> bool:
+        """Whether `word` can be a noun or adjective in `case`."""
+        return any(
+            p.tag.POS in ("NOUN", "ADJF", "PRTF") and p.tag.case == case for p in self.parse(word)
+        )
+
+    def is_skippable(self, word: str) -> bool:
+        """An adverb or particle that may sit between a preposition and its object."""
+        parses = self.parse(word)
+        return bool(parses) and is_cyrillic(word) and parses[0].tag.POS in _SKIPPABLE_POS
+
+
+@cache
+def russian() -> Russian:
+    """The one analyzer of the process: creating pymorphy3's is slow."""
+    return Russian()
+
+
+def function_word_use(
+    ru: Russian, word: str, previous: str | None, following: Iterable[str | None]
+) -> bool:
+    """Whether `word`, a form of a term, is here the function word it is spelled like.
+
+    `previous` is the word right before it in the same sentence (None after
+    punctuation or at the start); `following` the next words while they are
+    separated by spaces only (None stands for punctuation or the end).
+
+    Prepositions («под»): after another preposition it is a noun («в под»); it is
+    the preposition when it governs something — the next word (past adverbs like
+    «очень») can be a noun phrase in the instrumental or accusative, or is a Latin
+    name or a number («под нагрузкой», «Под управлением Kubernetes», «под Linux»);
+    otherwise — punctuation, a verb, a conjunction, the end — it is the noun
+    («Под — это…», «Под состоит из контейнеров»).
+
+    Pronouns («том», «тому» of «тот»): the pronoun after a preposition («в том
+    числе», «о том, что», «к тому же») or before a word in its case («том случае»);
+    otherwise the noun («Том монтируется в под»).
+    """
+    if ru.is_preposition(word):
+        if previous is not None and ru.is_preposition(previous):
+            return False
+        for nxt in following:
+            if nxt is None:
+                return False
+            if ru.is_skippable(nxt):
+                continue
+            return ru.can_be_object(nxt)
+        return False
+    case = ru.pronoun_case(word)
+    if case is None:
+        return False
+    if previous is not None and ru.is_preposition(previous):
+        return True
+    nxt = next(iter(following), None)
+    return nxt is not None and ru.has_case(nxt, case)
+
+
+def in_fixed_expression(previous: str | None, word: str) -> bool:
+    """«таким образом», «главным образом»: the word is part of an idiom, not a term."""
+    return previous is not None and (previous, word) in FIXED_EXPRESSIONS
+
+
+# --- declension rules for words the dictionary does not know ---
+
+_VELAR_OR_SIBILANT = "гкхжшщч"
+_SIBILANT = "жшщчц"
+
+
+def declension_rule(word: str) -> _Noun:
+    """Forms by the word's ending: the regular declensions, for jargon.
+
+    Consonant and «-й» words are masculine (пайплайн, деплой), «-а»/«-я» and «-ь»
+    feminine (джоба, нода); anything else (репо, CI) is left indeclinable. After
+    sibilants both spellings of an unstressed ending are produced (кэшем/кэшом):
+    an extra form that never occurs costs nothing.
+    """
+    last = word[-1:]
+    forms: list[tuple[str, str, str]] = []
+    if not is_cyrillic(last):
+        return _Noun((Form(word, "nomn", "sing"),), "masc", "inan")
+    if last in "бвгджзклмнпрстфхцчшщ":
+        stem = word
+        y = "и" if last in _VELAR_OR_SIBILANT else "ы"
+        o_forms = ("ом", "ем") if last in _SIBILANT else ("ом",)
+        gen_pl = ("ей", "ов") if last in "жшщч" else ("ев", "ов") if last == "ц" else ("ов",)
+        forms += [("", "nomn", "sing"), ("а", "gent", "sing"), ("у", "datv", "sing")]
+        forms += [("", "accs", "sing"), ("е", "loct", "sing")]
+        forms += [(o, "ablt", "sing") for o in o_forms]
+        forms += [(y, "nomn", "plur"), (y, "accs", "plur"), ("ам", "datv", "plur")]
+        forms += [(g, "gent", "plur") for g in gen_pl]
+        forms += [("ами", "ablt", "plur"), ("ах", "loct", "plur")]
+        gender = "masc"
+    elif last == "й":
+        stem = word[:-1]
+        forms += [("й", "nomn", "sing"), ("я", "gent", "sing"), ("ю", "datv", "sing")]
+        forms += [("й", "accs", "sing"), ("ем", "ablt", "sing"), ("ем", "loct", "sing")]
+        forms += [("е", "loct", "sing"), ("и", "nomn", "plur"), ("ев", "gent", "plur")]
+        forms += [("ям", "datv", "plur"), ("и", "accs", "plur"), ("ями", "ablt", "plur")]
+        forms += [("ях", "loct", "plur")]
+        gender = "masc"
+    elif last in "ая":
+        stem = word[:-1]
+        before = stem[-1:]
+        soft = last == "я"
+        y = "и" if soft or before in _VELAR_OR_SIBILANT else "ы"
+        a, u = ("я", "ю") if soft else ("а", "у")
+        o_forms = ("ей",) if soft else ("ой", "ей") if before in _SIBILANT else ("ой",)
+        forms += [(a, "nomn", "sing"), (y, "gent", "sing"), ("е", "datv", "sing")]
+        forms += [(u, "accs", "sing"), ("е", "loct", "sing")]
+        forms += [(o, "ablt", "sing") for o in o_forms]
+        forms += [(y, "nomn", "plur"), ("ь" if soft else "", "gent", "plur")]
+        forms += [(y, "accs", "plur"), ("ям" if soft else "ам", "datv", "plur")]
+        forms += [("ями" if soft else "ами", "ablt", "plur")]
+        forms += [("ях" if soft else "ах", "loct", "plur")]
+        gender = "femn"
+    elif last == "ь":
+        stem = word[:-1]
+        forms += [("ь", "nomn", "sing"), ("и", "gent", "sing"), ("и", "datv", "sing")]
+        forms += [("ь", "accs", "sing"), ("ью", "ablt", "sing"), ("и", "loct", "sing")]
+        forms += [("и", "nomn", "plur"), ("ей", "gent", "plur"), ("ям", "datv", "plur")]
+        forms += [("и", "accs", "plur"), ("ями", "ablt", "plur"), ("ях", "loct", "plur")]
+        gender = "femn"
+    else:
+        return _Noun((Form(word, "nomn", "sing"),), "neut", "inan")
+    return _Noun(
+        tuple(Form(stem + ending, case, number) for ending, case, number in forms),
+        gender,
+        "inan",
+    )
+
+
+def _latin_forms(word: str) -> list[tuple[str]]:
+    return [(f"{word}{sep}{ending}",) for sep in ("'", "-") for ending in _LATIN_ENDINGS]
+
+
+# --- collation for the alphabetical index ---
+
+# Ё is sorted and grouped with Е, as Russian dictionaries do; Й is a letter of its own.
+YO_POLICY = "Ё стоит вместе с Е, Й — отдельная буква."
+
+
+def sort_key(text: str) -> tuple[int, str, str]:
+    """Russian collation: Cyrillic А…Я (Ё as Е), then Latin A…Z, then the rest."""
+    folded = normalize(text.strip())
+    first = folded[:1]
+    if "а" <= first <= "я":
+        group = 0
+    elif "a" <= first <= "z":
+        group = 1
+    else:
+        group = 2
+    # The written text breaks ties (е/ё, case), so the order is total and builds are stable.
+    return (group, folded, text)
+
+
+def index_letter(text: str) -> str:
+    """The letter a name is filed under: «Ёлка» under Е, «k8s» under K, «3scale» under #."""
+    first = normalize(text.strip())[:1]
+    if "а" <= first <= "я" or "a" <= first <= "z":
+        return first.upper()
+    return "#"

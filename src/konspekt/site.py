@@ -1,0 +1,278 @@
+"""Build the reference site: write the generated pages into docs/, then run MkDocs.
+
+The pages themselves come from `site_pages` (pure functions); this module does the
+I/O. Writing compares before it writes, so an unchanged page keeps its mtime and
+`mkdocs serve` or a later incremental build sees only real changes; files a
+previous run generated that are no longer wanted (a removed entry) are deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import BuildError
+from .load import load_glossary
+from .model import Glossary
+from .site_pages import (
+    DECK_FILE,
+    DOWNLOADS_DIR,
+    GENERATED_DIR,
+    GLOSSARY_DIR,
+    INDEX_PAGE,
+    TOPICS_DIR,
+    generated_pages,
+)
+
+log = logging.getLogger(__name__)
+
+# What generation owns inside docs/: these folders wholly, and these single files.
+OWNED_DIRS = (GLOSSARY_DIR, TOPICS_DIR, GENERATED_DIR, DOWNLOADS_DIR)
+OWNED_FILES = (INDEX_PAGE,)
+DEFAULT_DECK = Path("dist") / DECK_FILE
+HOOKS_FILE = Path(__file__).with_name("site_hooks.py")
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    """What a generation run did to docs/."""
+
+    written: tuple[str, ...]
+    unchanged: int
+    removed: tuple[str, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.written) + self.unchanged
+
+    def summary(self) -> str:
+        return (
+            f"{self.total} files: {len(self.written)} written, {self.unchanged} unchanged, "
+            f"{len(self.removed)} removed"
+        )
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """The few mkdocs.yml settings generation needs, read without MkDocs."""
+
+    config_file: Path
+    docs_dir: Path
+    site_dir: Path
+    site_url: str | None
+
+
+@dataclass(frozen=True)
+class BuildLog:
+    """The output of an MkDocs run and the warnings in it."""
+
+    output: str
+    warnings: tuple[str, ...]
+
+
+def sync_tree(root: Path, files: Mapping[str, bytes]) -> WriteReport:
+    """Make the owned parts of `root` hold exactly `files` (paths relative to `root`).
+
+    A file whose bytes are already right is not touched; others are written
+    atomically; owned files not in `files` are removed.
+    """
+    written: list[str] = []
+    unchanged = 0
+    for relative in sorted(files):
+        path = root / relative
+        data = files[relative]
+        try:
+            if path.read_bytes() == data:
+                unchanged += 1
+                continue
+        except FileNotFoundError:
+            pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(path, data)
+        written.append(relative)
+    removed: list[str] = []
+    for owned in OWNED_DIRS:
+        folder = root / owned
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*")):
+            relative = path.relative_to(root).as_posix()
+            if path.is_file() and relative not in files:
+                path.unlink()
+                removed.append(relative)
+    for relative in OWNED_FILES:
+        if relative not in files and (root / relative).is_file():
+            (root / relative).unlink()
+            removed.append(relative)
+    return WriteReport(tuple(written), unchanged, tuple(removed))
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def generate(glossary: Glossary, docs_dir: Path, deck: Path | None = None) -> WriteReport:
+    """Write every generated page for `glossary` into `docs_dir`, and copy the deck.
+
+    Without a deck file the home page says how to build one instead of offering a
+    download, so the site builds either way.
+    """
+    deck_bytes = deck.read_bytes() if deck is not None and deck.is_file() else None
+    pages = generated_pages(
+        glossary, has_deck=deck_bytes is not None, deck_size=len(deck_bytes or b"")
+    )
+    files = {path: text.encode("utf-8") for path, text in pages.items()}
+    if deck_bytes is not None:
+        files[f"{DOWNLOADS_DIR}/{DECK_FILE}"] = deck_bytes
+    report = sync_tree(docs_dir, files)
+    log.info("generated site pages in %s: %s", docs_dir, report.summary())
+    return report
+
+
+class _TolerantLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml without running it: `!!python/name:` and `!ENV` tags become None."""
+
+
+_TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda *_: None)
+_TolerantLoader.add_multi_constructor("!", lambda *_: None)
+
+
+def read_settings(config_file: Path) -> SiteSettings:
+    """docs_dir, site_dir and site_url of an mkdocs.yml, relative paths resolved."""
+    try:
+        data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_TolerantLoader)
+    except FileNotFoundError:
+        raise BuildError(f"{config_file}: MkDocs configuration not found") from None
+    except yaml.YAMLError as error:
+        raise BuildError(f"{config_file}: not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise BuildError(f"{config_file}: expected a mapping of settings")
+    base = config_file.resolve().parent
+    return SiteSettings(
+        config_file=config_file,
+        docs_dir=base / str(data.get("docs_dir") or "docs"),
+        site_dir=base / str(data.get("site_dir") or "site"),
+        site_url=data.get("site_url"),
+    )
+
+
+def mkdocs_build(config_file: Path, site_dir: Path | None = None) -> BuildLog:
+    """Run `mkdocs build --strict` on `config_file`; BuildError if it fails.
+
+    A separate process in the configuration's folder: paths in mkdocs.yml (the
+    snippets' base_path) are relative to the working directory, and a build must
+    not inherit the state of Markdown extensions from an earlier one in-process.
+    """
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean"]
+    command += ["--config-file", str(config_file.resolve())]
+    if site_dir is not None:
+        command += ["--site-dir", str(site_dir.resolve())]
+    result = subprocess.run(
+        command,
+        cwd=config_file.resolve().parent,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+        # Material's banner about its successor is not a build message.
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "NO_COLOR": "1"},
+    )
+    output = result.stdout + result.stderr
+    warnings = tuple(line for line in output.splitlines() if re.match(r"^WARNING\b", line))
+    if result.returncode != 0:
+        raise BuildError(f"mkdocs build --strict failed:\n{output.rstrip()}")
+    return BuildLog(output, warnings)
+
+
+@dataclass(frozen=True)
+class SiteReport:
+    glossary: Glossary
+    written: WriteReport
+    build: BuildLog | None
+    site_dir: Path
+
+
+def build_site(
+    cards_dir: Path,
+    config_file: Path = Path("mkdocs.yml"),
+    deck: Path | None = DEFAULT_DECK,
+    *,
+    build: bool = True,
+    site_dir: Path | None = None,
+) -> SiteReport:
+    """Load the cards, generate docs/, and (unless `build` is false) run MkDocs.
+
+    Raises CardsError for bad cards (nothing is written then) and BuildError when
+    MkDocs fails or warns.
+    """
+    glossary = load_glossary(cards_dir)
+    settings = read_settings(config_file)
+    written = generate(glossary, settings.docs_dir, deck)
+    target = site_dir or settings.site_dir
+    log_ = mkdocs_build(config_file, target) if build else None
+    return SiteReport(glossary, written, log_, target)
+
+
+# --- serve: mkdocs serve, with the cards watched and pages regenerated on change ---
+
+
+@dataclass(frozen=True)
+class _Serving:
+    cards_dir: Path
+    docs_dir: Path
+    deck: Path | None
+
+
+_serving: _Serving | None = None
+
+
+def regenerate_for_serve() -> WriteReport | None:
+    """Called by the serve hook before each build: regenerate pages from the cards."""
+    if _serving is None:
+        return None
+    return generate(load_glossary(_serving.cards_dir), _serving.docs_dir, _serving.deck)
+
+
+def serve(
+    cards_dir: Path,
+    config_file: Path = Path("mkdocs.yml"),
+    deck: Path | None = DEFAULT_DECK,
+    dev_addr: str | None = None,
+) -> None:
+    """Preview the site with live reload; a changed card file regenerates the pages.
+
+    The hook is added only here, not in mkdocs.yml: rendering needs no plugin, so
+    `mkdocs build` and `zensical build` work on the generated docs/ without it.
+    """
+    global _serving
+    from mkdocs.commands.serve import serve as mkdocs_serve
+
+    settings = read_settings(config_file)
+    generate(load_glossary(cards_dir), settings.docs_dir, deck)
+    _serving = _Serving(cards_dir.resolve(), settings.docs_dir, deck.resolve() if deck else None)
+    try:
+        mkdocs_serve(
+            config_file=str(config_file),
+            livereload=True,
+            watch=[str(cards_dir)],
+            hooks=[str(HOOKS_FILE)],
+            dev_addr=dev_addr,
+        )
+    finally:
+        _serving = None

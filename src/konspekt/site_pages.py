@@ -1,0 +1,402 @@
+"""The reference site's pages as pure functions: Glossary → {path: Markdown}.
+
+Every page is plain Markdown that mkdocs-material and pymdown-extensions render
+without any plugin of ours, so the same docs/ builds with MkDocs and Zensical.
+Card text goes through `link` (escaped, cross-linked); names that this module puts
+into Markdown itself go through `md_text`. Output depends only on the glossary, in
+its order, so the same cards give the same bytes.
+
+Paths are relative to docs/:
+
+    glossary/<id>.md              one page per term (not in the nav)
+    topics/<topic>.md             one page per topic, in reading order
+    index-az.md                   the alphabetical index
+    assets/generated/nav.yml      the nav, inherited by mkdocs.yml
+    assets/generated/home-*.md    snippets the hand-written docs/index.md includes
+    assets/generated/pygments.css the code colours shared with the deck
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+import nh3
+import yaml
+
+from .link import Document, Linker, link_title, safe_markdown
+from .model import Entry, Glossary, Topic
+from .render import highlight_css, inline_html
+from .ru import YO_POLICY, index_letter, normalize, sort_key
+
+GLOSSARY_DIR = "glossary"
+TOPICS_DIR = "topics"
+INDEX_PAGE = "index-az.md"
+GENERATED_DIR = "assets/generated"
+DOWNLOADS_DIR = "downloads"
+DECK_FILE = "devops.apkg"
+NAV_FILE = f"{GENERATED_DIR}/nav.yml"
+
+HOME_TITLE = "Главная"
+INDEX_TITLE = "Алфавитный указатель"
+TOPICS_TITLE = "Темы"
+SHORT_DEFINITION = 200  # characters of a definition shown as a tooltip
+
+_LATIN_WITH_ENDING = re.compile(r"[a-z0-9]['-][а-я]")
+
+# Dark-mode code colours apply under Material's dark palette.
+DARK_SCOPE = '[data-md-color-scheme="slate"]'
+
+
+def md_text(text: str) -> str:
+    """A plain name or phrase as Markdown text: HTML escaped, inline Markdown backslashed."""
+    escaped = html.escape(text, quote=False)
+    return re.sub(r"([\\`*_{}\[\]#|~])", r"\\\1", escaped)
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown as one line of plain text: for tooltips and search."""
+    text = html.unescape(nh3.clean(inline_html(markdown), tags=set()))
+    return " ".join(text.split())
+
+
+def shorten(text: str, limit: int = SHORT_DEFINITION) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:—–- ")
+    return cut + "…"
+
+
+def fence(code: str, lang: str) -> str:
+    """A fenced code block that no run of backticks inside `code` can close."""
+    ticks = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    marks = "`" * max(3, ticks + 1)
+    return f"{marks} {lang}\n{code.rstrip()}\n{marks}"
+
+
+def indent(text: str, prefix: str = "    ") -> str:
+    return "".join(prefix + line if line.strip() else line for line in text.splitlines(True))
+
+
+@dataclass(frozen=True)
+class EntryTexts:
+    """An entry's card text, scanned and linked once for every page that shows it."""
+
+    definition: Document
+    details: Document | None
+    examples: tuple[Document | None, ...]  # None for code examples
+
+    @property
+    def mentions(self) -> tuple[str, ...]:
+        docs = [self.definition, self.details, *self.examples]
+        return tuple(dict.fromkeys(i for doc in docs if doc is not None for i in doc.ids))
+
+
+class Site:
+    """What the pages share: the linker's results, backlinks and short definitions."""
+
+    def __init__(self, glossary: Glossary, *, has_deck: bool = False, deck_size: int = 0) -> None:
+        self.glossary = glossary
+        self.has_deck = has_deck
+        self.deck_size = deck_size
+        self.linker = Linker.for_glossary(glossary)
+
+    @cached_property
+    def texts(self) -> Mapping[str, EntryTexts]:
+        def scan(text: str | None, page: str) -> Document | None:
+            return None if text is None else self.linker.document(text, page=page)
+
+        result: dict[str, EntryTexts] = {}
+        for entry in self.glossary.entries:
+            definition = self.linker.document(entry.definition, page=entry.id)
+            result[entry.id] = EntryTexts(
+                definition,
+                scan(entry.details, entry.id),
+                tuple(None if ex.is_code else scan(ex.text, entry.id) for ex in entry.examples),
+            )
+        return result
+
+    @cached_property
+    def backlinks(self) -> Mapping[str, tuple[str, ...]]:
+        """For each entry, the entries whose text links to it, in glossary order."""
+        result: dict[str, list[str]] = {entry.id: [] for entry in self.glossary.entries}
+        for entry in self.glossary.entries:
+            for target in self.texts[entry.id].mentions:
+                result[target].append(entry.id)
+        return {key: tuple(value) for key, value in result.items()}
+
+    @cached_property
+    def short(self) -> Mapping[str, str]:
+        """Each entry's definition as short plain text: the tooltip of links to it."""
+        return {e.id: shorten(plain_text(e.definition)) for e in self.glossary.entries}
+
+    def title(self, entry_id: str) -> str:
+        return self.short[entry_id]
+
+    def link(self, entry_id: str, prefix: str, words: str | None = None) -> str:
+        """A Markdown link to a term page, with its short definition as the tooltip."""
+        entry = self.glossary.by_id[entry_id]
+        label = md_text(words if words is not None else entry.term)
+        return f'[{label}]({prefix}{entry_id}.md "{link_title(self.short[entry_id])}")'
+
+    # --- the pages ---
+
+    def pages(self) -> dict[str, str]:
+        """Every generated text file, by path relative to docs/."""
+        files: dict[str, str] = {}
+        for entry in self.glossary.entries:
+            files[f"{GLOSSARY_DIR}/{entry.id}.md"] = self.term_page(entry)
+        for topic in self.glossary.topics:
+            files[f"{TOPICS_DIR}/{topic.topic}.md"] = self.topic_page(topic)
+        files[INDEX_PAGE] = self.index_page()
+        files[NAV_FILE] = self.nav()
+        files[f"{GENERATED_DIR}/home-topics.md"] = self.home_topics()
+        files[f"{GENERATED_DIR}/home-deck.md"] = self.home_deck()
+        files[f"{GENERATED_DIR}/pygments.css"] = highlight_css(DARK_SCOPE)
+        return files
+
+    def term_page(self, entry: Entry) -> str:
+        texts = self.texts[entry.id]
+        topic = self.glossary.topic_by_id[entry.topic]
+
+        def href(target: str) -> str:
+            return f"{target}.md"
+
+        out = [
+            "---",
+            "search:",
+            "  boost: 2",
+            "---",
+            "",
+            f"# {md_text(entry.term)} {{#term}}",
+            "",
+        ]
+        meta = []
+        if entry.en and normalize(entry.en) != normalize(entry.term):
+            meta.append(f"*{md_text(entry.en)}*")
+        topic_link = f"[{md_text(topic.title)}](../{TOPICS_DIR}/{topic.topic}.md#{entry.id})"
+        meta.append(f"тема: {topic_link}")
+        out += [" · ".join(meta), "{ .konspekt-meta }", ""]
+        others = self.other_names(entry)
+        if others:
+            out += ["Другие названия: " + ", ".join(f"*{md_text(n)}*" for n in others) + ".", ""]
+        out += [texts.definition.markdown(href, self.title).strip(), ""]
+        # Every word form, for search: Material's Russian search matches prefixes of the
+        # words it indexed, so «подах» finds nothing unless «подах» is on the page. Hidden,
+        # and after the definition, which search results show as the page's preview.
+        words = html.escape(" ".join(self.search_words(entry)))
+        out += [f'<p class="konspekt-forms" hidden>Словоформы: {words}</p>', ""]
+        if texts.details is not None:
+            details = texts.details.markdown(href, self.title, "details", heading_level=3)
+            out += ["## Подробнее {#details}", "", details.strip(), ""]
+        if entry.examples:
+            out += ["## Примеры {#examples}", ""]
+            for example, doc in zip(entry.examples, texts.examples, strict=True):
+                if doc is None:
+                    out += [fence(example.code, example.lang), ""]
+                else:
+                    out += [f"- {doc.markdown(href, self.title).strip()}", ""]
+        if entry.related:
+            out += ["## Связанные термины {#related}", ""]
+            out += [f"- {self.link(r, '')} — {md_text(self.short[r])}" for r in entry.related]
+            out += [""]
+        backlinks = self.backlinks[entry.id]
+        if backlinks:
+            out += ["## Упоминается в {#backlinks}", ""]
+            out += [" · ".join(self.link(b, "") for b in backlinks), "{ .konspekt-backlinks }", ""]
+        if entry.source is not None:
+            quote = safe_markdown(entry.source, "source", heading_level=3).strip()
+            out += ['??? quote "Из конспекта"', "", indent(quote), ""]
+        return "\n".join(out).rstrip() + "\n"
+
+    def search_words(self, entry: Entry) -> list[str]:
+        """Every word of every form of the entry's names, once each, in a stable order."""
+        seen: dict[str, None] = {}
+        for key in self.linker.keys_of(entry.id):
+            for word in key[::2]:
+                # «Docker'а», «kubectl-ом»: generated for the linker, noise in search results.
+                if not _LATIN_WITH_ENDING.search(word):
+                    seen.setdefault(word, None)
+        return sorted(seen, key=sort_key)
+
+    def other_names(self, entry: Entry) -> list[str]:
+        """Aliases worth showing: not the term or the English name again."""
+        shown = {normalize(entry.term), normalize(entry.en or "")}
+        result = []
+        for alias in entry.aliases:
+            if normalize(alias) not in shown:
+                shown.add(normalize(alias))
+                result.append(alias)
+        return result
+
+    def topic_page(self, topic: Topic) -> str:
+        def href(target: str) -> str:
+            return f"../{GLOSSARY_DIR}/{target}.md"
+
+        out = [f"# {md_text(topic.title)} {{#topic-title}}", ""]
+        if topic.description:
+            doc = self.linker.document(topic.description)
+            out += [doc.markdown(href, self.title, "topic").strip(), ""]
+        count = len(topic.entries)
+        out += [f"{count} {plural(count, 'термин', 'термина', 'терминов')} в порядке чтения.", ""]
+        diagram = self.diagram(topic)
+        if diagram:
+            out += ["## Как связаны термины {#topic-diagram}", "", diagram, ""]
+        for entry in topic.entries:
+            out += [f"## {md_text(entry.term)} {{#{entry.id}}}", ""]
+            if entry.en and normalize(entry.en) != normalize(entry.term):
+                out += [f"*{md_text(entry.en)}*", "{ .konspekt-meta }", ""]
+            definition = self.texts[entry.id].definition.markdown(href, self.title)
+            out += [definition.strip(), ""]
+            out += [f"[Подробнее о термине →](../{GLOSSARY_DIR}/{entry.id}.md)", ""]
+        return "\n".join(out).rstrip() + "\n"
+
+    def diagram(self, topic: Topic) -> str:
+        """A Mermaid tree of how the topic's terms build on each other, nodes linking to pages.
+
+        Each term hangs under the nearest earlier term of the topic that it is related
+        to (`related`, or a mention in its definition). A full graph of every relation
+        is unreadable past a dozen terms; the tree follows the reading order instead.
+        """
+        position = {entry.id: index for index, entry in enumerate(topic.entries)}
+        edges: list[tuple[str, str]] = []
+        for index, entry in enumerate(topic.entries):
+            relations = {*entry.related, *self.texts[entry.id].definition.ids}
+            earlier = [position[r] for r in relations if position.get(r, index) < index]
+            if earlier:
+                edges.append((topic.entries[max(earlier)].id, entry.id))
+        if not edges:
+            return ""
+        node = {entry.id: f"n{index}" for index, entry in enumerate(topic.entries)}
+        lines = ["```mermaid", "graph TD"]
+        for entry in topic.entries:
+            lines.append(f'  {node[entry.id]}["{mermaid_label(entry.term)}"]')
+        lines += [f"  {node[parent]} --> {node[child]}" for parent, child in edges]
+        for entry in topic.entries:
+            # Relative to the topic's URL, /topics/<topic>/ (use_directory_urls).
+            url = f"../../{GLOSSARY_DIR}/{entry.id}/"
+            tooltip = mermaid_label(self.short[entry.id])
+            lines.append(f'  click {node[entry.id]} "{url}" "{tooltip}"')
+        lines.append("```")
+        return "\n".join(lines)
+
+    def index_page(self) -> str:
+        rows: list[tuple[tuple[int, str, str], str, str]] = []
+        for entry in self.glossary.entries:
+            rows.append((sort_key(entry.term), entry.term, f"- {self.link(entry.id, 'glossary/')}"))
+            seen = {normalize(entry.term)}
+            english = entry.en.split(" (", 1)[0] if entry.en else None
+            for name in (*entry.aliases, *([english] if english else [])):
+                if normalize(name) in seen:
+                    continue
+                seen.add(normalize(name))
+                line = f"- *{md_text(name)}* → {self.link(entry.id, 'glossary/')}"
+                rows.append((sort_key(name), name, line))
+        rows.sort(key=lambda row: (row[0], row[2]))
+        groups: dict[str, list[str]] = {}
+        for _, name, line in rows:
+            groups.setdefault(index_letter(name), []).append(line)
+        letters = list(groups)
+        out = [
+            f"# {INDEX_TITLE} {{#index-title}}",
+            "",
+            f"Все термины и их другие названия по алфавиту: сначала русские (А–Я), затем "
+            f"латинские (A–Z). {YO_POLICY} Курсивом — другие названия, стрелка ведёт к "
+            f"основному термину.",
+            "",
+        ]
+        for script, members in (("Кириллица", _CYRILLIC), ("Латиница", _LATIN), ("Другое", "#")):
+            shown = [letter for letter in letters if letter in members]
+            if shown:
+                bar = " · ".join(f"[{md_text(x)}](#{letter_anchor(x)})" for x in shown)
+                out += [f"{script}: {bar}", "{ .konspekt-letters }", ""]
+        for letter in letters:
+            out += [f"## {md_text(letter)} {{#{letter_anchor(letter)}}}", ""]
+            out += groups[letter]
+            out += [""]
+        return "\n".join(out).rstrip() + "\n"
+
+    def nav(self) -> str:
+        """The nav for mkdocs.yml (which inherits this file): home, topics, index."""
+        topics = [{t.title: f"{TOPICS_DIR}/{t.topic}.md"} for t in self.glossary.topics]
+        nav = [{HOME_TITLE: "index.md"}, {TOPICS_TITLE: topics}, {INDEX_TITLE: INDEX_PAGE}]
+        data = {"nav": nav}
+        header = "# Generated by `konspekt site` from the cards: do not edit.\n"
+        return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+    def home_topics(self) -> str:
+        lines = []
+        for topic in self.glossary.topics:
+            count = len(topic.entries)
+            words = f"{count} {plural(count, 'термин', 'термина', 'терминов')}"
+            about = ""
+            if topic.description:
+                about = f" — {md_text(shorten(plain_text(topic.description), 160))}"
+            page = f"{TOPICS_DIR}/{topic.topic}.md"
+            lines.append(f"- [{md_text(topic.title)}]({page}) ({words}){about}")
+        total = len(self.glossary.entries)
+        lines += [
+            "",
+            f"Всего {total} {plural(total, 'термин', 'термина', 'терминов')}; все они — в "
+            f"[алфавитном указателе]({INDEX_PAGE}).",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def home_deck(self) -> str:
+        if not self.has_deck:
+            return (
+                "Колода ещё не собрана: выполните `make deck`, затем `make site`, "
+                "и здесь появится кнопка для скачивания.\n"
+            )
+        size = f"{max(1, round(self.deck_size / 1024))} КБ"
+        return (
+            f"[Скачать колоду Anki ({DECK_FILE}, {size})]({DOWNLOADS_DIR}/{DECK_FILE})"
+            "{ .md-button .md-button--primary }\n"
+        )
+
+
+def plural(count: int, one: str, few: str, many: str) -> str:
+    """The Russian plural for `count`: 1 термин, 2 термина, 5 терминов, 21 термин."""
+    if count % 10 == 1 and count % 100 != 11:
+        return one
+    if 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14:
+        return few
+    return many
+
+
+def mermaid_label(text: str) -> str:
+    """Text inside a quoted Mermaid label: its entity codes instead of markup characters."""
+    codes = {"<": "#lt;", ">": "#gt;", "&": "#amp;", '"': "#quot;", "#": "#35;"}
+    return "".join(codes.get(char, char) for char in " ".join(text.split()))
+
+
+# Transliteration for ASCII anchors of index letters (Cyrillic ids would become `_1`).
+_TRANSLIT = {
+    "А": "a", "Б": "b", "В": "v", "Г": "g", "Д": "d", "Е": "e", "Ж": "zh", "З": "z",
+    "И": "i", "Й": "j", "К": "k", "Л": "l", "М": "m", "Н": "n", "О": "o", "П": "p",
+    "Р": "r", "С": "s", "Т": "t", "У": "u", "Ф": "f", "Х": "kh", "Ц": "ts", "Ч": "ch",
+    "Ш": "sh", "Щ": "shch", "Ъ": "hard", "Ы": "y", "Ь": "soft", "Э": "eh", "Ю": "yu",
+    "Я": "ya",
+}
+
+
+_CYRILLIC = frozenset(_TRANSLIT)
+_LATIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def letter_anchor(letter: str) -> str:
+    if letter in _TRANSLIT:
+        return f"ru-{_TRANSLIT[letter]}"
+    if "A" <= letter <= "Z":
+        return f"en-{letter.lower()}"
+    return "other"
+
+
+def generated_pages(
+    glossary: Glossary, *, has_deck: bool = False, deck_size: int = 0
+) -> dict[str, str]:
+    """Every generated text file for `glossary`, by path relative to docs/."""
+    return Site(glossary, has_deck=has_deck, deck_size=deck_size).pages()

@@ -1,0 +1,342 @@
+"""The reference site: generated Markdown (golden files), writing, safety, and real builds."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from functools import cache
+from html.parser import HTMLParser
+from pathlib import Path
+
+import markdown
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from konspekt import load_glossary
+from konspekt.link import Linker, safe_markdown
+from konspekt.site import build_site, generate, sync_tree
+from konspekt.site_pages import generated_pages
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "site"
+GOLDEN = ROOT / "tests" / "golden" / "site"
+UPDATE = os.environ.get("KONSPEKT_UPDATE_GOLDEN") == "1"
+# The hand-written parts of the site a build needs besides the generated pages.
+HAND_WRITTEN = ("mkdocs.yml", "docs/index.md", "docs/assets/konspekt.css")
+
+
+def make_project(where: Path, cards: Path) -> Path:
+    """A copy of the site's hand-written files and of `cards` in `where`: a project to build."""
+    for name in HAND_WRITTEN:
+        (where / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, where / name)
+    shutil.copytree(cards, where / "cards")
+    return where
+
+
+# --- golden files ---
+
+
+def test_generated_markdown_matches_golden_files() -> None:
+    """Set KONSPEKT_UPDATE_GOLDEN=1 to rewrite tests/golden/site/ after an intended change."""
+    pages = generated_pages(load_glossary(FIXTURE))
+    if UPDATE:
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        for path, text in pages.items():
+            (GOLDEN / path).parent.mkdir(parents=True, exist_ok=True)
+            (GOLDEN / path).write_text(text, encoding="utf-8")
+    expected = {
+        p.relative_to(GOLDEN).as_posix(): p.read_text(encoding="utf-8")
+        for p in GOLDEN.rglob("*")
+        if p.is_file()
+    }
+    assert sorted(pages) == sorted(expected), "run with KONSPEKT_UPDATE_GOLDEN=1 to update"
+    for path, text in pages.items():
+        assert text == expected[path], f"{path} differs from tests/golden/site/{path}"
+
+
+def test_generation_is_deterministic() -> None:
+    glossary = load_glossary(FIXTURE)
+    assert generated_pages(glossary) == generated_pages(load_glossary(FIXTURE))
+
+
+def test_generation_is_linear_enough_for_thousands_of_entries() -> None:
+    from konspekt.model import Entry, Glossary, Topic
+
+    syllables = ["ба", "ве", "ги", "до", "жу", "зе", "ки", "ло", "му", "но"]
+
+    def word(i: int) -> str:
+        return "".join(syllables[int(d)] for d in f"{i:04d}") + "р"
+
+    entries = tuple(
+        Entry(
+            id=f"t{i}",
+            term=word(i).capitalize(),
+            definition=f"Связан с {word((i + 1) % 2000)}ом и {word((i + 7) % 2000)}ами.",
+            related=(f"t{(i + 3) % 2000}",),
+            topic=f"topic{i % 4}",
+        )
+        for i in range(2000)
+    )
+    topics = tuple(
+        Topic(topic=f"topic{k}", title=f"Тема {k}", entries=entries[k::4]) for k in range(4)
+    )
+    started = time.perf_counter()
+    pages = generated_pages(Glossary(topics))
+    elapsed = time.perf_counter() - started
+    assert len(pages) == 2000 + 4 + 5  # terms, topics, index, nav, 2 snippets, css
+    last = pages["glossary/t1999.md"]
+    assert "](t0.md " in last and "## Упоминается в" in last  # mentions and backlinks
+    assert elapsed < 20, f"{elapsed:.1f}s for 2000 entries"
+
+
+# --- writing ---
+
+
+def test_writes_only_changed_files_and_removes_stale_ones(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    first = generate(load_glossary(FIXTURE), docs)
+    assert first.unchanged == 0 and not first.removed
+    page = docs / "glossary" / "pod.md"
+    stamp = 1_000_000_000
+    for path in docs.rglob("*"):
+        if path.is_file():
+            os.utime(path, (stamp, stamp))
+
+    again = generate(load_glossary(FIXTURE), docs)
+    assert again.written == () and again.removed == ()
+    assert page.stat().st_mtime == stamp
+
+    cards = tmp_path / "cards"
+    shutil.copytree(FIXTURE, cards)
+    edge = cards / "edge.yaml"
+    edge.write_text(edge.read_text(encoding="utf-8").split("  - id: yo-entry")[0], "utf-8")
+    changed = generate(load_glossary(cards), docs)
+    assert changed.removed == ("glossary/yo-entry.md",)
+    assert "index-az.md" in changed.written and "topics/edge.md" in changed.written
+    assert page.stat().st_mtime == stamp  # the pod page does not mention the removed entry
+
+
+def test_sync_tree_leaves_hand_written_files_alone(tmp_path: Path) -> None:
+    (tmp_path / "index.md").write_text("hand-written", encoding="utf-8")
+    (tmp_path / "glossary").mkdir()
+    (tmp_path / "glossary" / "old.md").write_text("stale", encoding="utf-8")
+    report = sync_tree(tmp_path, {"glossary/new.md": b"new"})
+    assert report.removed == ("glossary/old.md",)
+    assert (tmp_path / "index.md").read_text(encoding="utf-8") == "hand-written"
+
+
+# --- safety: card text is text ---
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.problems.append(f"<{tag} {name}=…>")
+            # What a browser runs: the scheme, after it drops whitespace and control characters.
+            target = re.sub(r"[\x00-\x20]", "", value or "").lower()
+            if name in ("href", "src") and target.startswith(("javascript:", "vbscript:", "data:")):
+                self.problems.append(f"<{tag} {name}={value!r}>")
+        if tag == "iframe" or (tag == "img" and ("src", "x") in attrs):
+            self.problems.append(f"<{tag}>")
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script and "alert(" in data:
+            self.problems.append(f"<script>{data[:40]}")
+
+
+def unsafe_html(html: str) -> list[str]:
+    parser = _Tags()
+    parser.feed(html)
+    return parser.problems
+
+
+def site_markdown() -> markdown.Markdown:
+    """Python-Markdown with the extensions of mkdocs.yml that touch card text."""
+    return markdown.Markdown(
+        extensions=[
+            "toc", "attr_list", "admonition", "tables", "pymdownx.details",
+            "pymdownx.highlight", "pymdownx.inlinehilite", "pymdownx.superfences",
+        ]
+    )
+
+
+_FRAGMENTS = st.sampled_from(
+    [
+        "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<svg onload=alert(1)>",
+        "[a](javascript:alert(1))", "[a](java&#115;cript:alert(1))", "![i](javascript:x)",
+        "<a href='javascript:alert(1)'>x</a>", "{ onclick=alert(1) }", "*e*", "`", "```",
+        "~~~", "\n", "\n\n", "    ", "# ", "> ", "- ", "1. ", "!!! note\n", "[r]: javascript:x\n",
+        "[r][r]", "\\", "&", "<", ">", "под", "контейнер", "<div markdown>", "</div>",
+        "<!-- x -->", "<p onclick=alert(1)>", "===\n", "---\n", '"', "(", ")", "[", "]",
+        "]:", ":", "```bash\n", "    ```\n", "``", "<code>", "</code>", "\t", "*", "|", "\\`",
+        "javascript:alert(1)", "<https://a.b>", "<javascript:alert(1)>", "&#106;", "http://x",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_FRAGMENTS, max_size=14).map("".join))
+def test_no_card_text_becomes_markup(text: str) -> None:
+    md = site_markdown()
+    assert unsafe_html(md.convert(safe_markdown(text))) == []
+    linked = fixture_linker().document(text).markdown(lambda i: f"{i}.md", lambda i: '"<x>"')
+    assert unsafe_html(md.reset().convert(linked)) == []
+
+
+@cache
+def fixture_linker() -> Linker:
+    return Linker.for_glossary(load_glossary(FIXTURE))
+
+
+@pytest.fixture(scope="module")
+def fixture_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture cards built with mkdocs --strict, with a (fake) deck to download."""
+    project = make_project(tmp_path_factory.mktemp("fixture-site"), FIXTURE)
+    deck = project / "dist" / "devops.apkg"
+    deck.parent.mkdir()
+    deck.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip stands in for the deck
+    report = build_site(project / "cards", project / "mkdocs.yml", deck)
+    assert report.build is not None and report.build.warnings == ()
+    return project / "site"
+
+
+@pytest.mark.slow
+def test_built_pages_show_card_html_as_text(fixture_site: Path) -> None:
+    pages = sorted(fixture_site.rglob("*.html"))
+    assert len(pages) > 10
+    for page in pages:
+        assert unsafe_html(page.read_text(encoding="utf-8")) == [], page
+    raw = (fixture_site / "glossary" / "raw-html" / "index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in raw
+    assert 'href="https://example.org/?a=1&amp;b=2"' in raw
+    # The unclosed fence in the card ends with the card: the page goes on after it.
+    assert 'id="examples"' in raw and 'id="backlinks"' not in raw
+
+
+@pytest.mark.slow
+def test_built_site_structure(fixture_site: Path) -> None:
+    pod = (fixture_site / "glossary" / "pod" / "index.html").read_text(encoding="utf-8")
+    assert '<h1 id="term">Под' in pod
+    assert 'id="backlinks"' in pod and 'href="../container/"' in pod
+    assert "Из конспекта" in pod and "Словоформы" in pod
+    assert 'id="_1"' not in pod and 'id="details-1"' in pod  # the card's own heading
+    home = (fixture_site / "index.html").read_text(encoding="utf-8")
+    assert 'href="downloads/devops.apkg"' in home and "md-button" in home
+    assert (fixture_site / "downloads" / "devops.apkg").is_file()
+    topic = (fixture_site / "topics" / "kubernetes" / "index.html").read_text(encoding="utf-8")
+    assert 'class="mermaid"' in topic
+    index = (fixture_site / "index-az" / "index.html").read_text(encoding="utf-8")
+    assert "Ё стоит вместе с Е" in index
+    assert index.index('id="ru-e"') < index.index("Ёлочная гирлянда") < index.index('id="ru-k"')
+    # Term pages are not in the nav; the nav holds the home, the topics and the index.
+    assert "glossary/pod/" not in home.split('class="md-nav__list"', 1)[1].split("</nav>")[0]
+
+
+@pytest.mark.slow
+def test_site_builds_without_a_deck(tmp_path: Path) -> None:
+    project = make_project(tmp_path, FIXTURE)
+    report = build_site(project / "cards", project / "mkdocs.yml", project / "missing.apkg")
+    assert report.build is not None and report.build.warnings == ()
+    home = (project / "site" / "index.html").read_text(encoding="utf-8")
+    assert "make deck" in home and "downloads/devops.apkg" not in home
+
+
+# --- the real cards, with both site generators ---
+
+
+@pytest.fixture(scope="module")
+def real_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = make_project(tmp_path_factory.mktemp("real-site"), ROOT / "cards")
+    build_site(project / "cards", project / "mkdocs.yml", None, build=False)
+    return project
+
+
+@pytest.mark.slow
+def test_real_cards_build_with_mkdocs_strict(real_project: Path) -> None:
+    report = build_site(real_project / "cards", real_project / "mkdocs.yml", None)
+    assert report.build is not None and report.build.warnings == ()
+    assert (real_project / "site" / "glossary" / "pod" / "index.html").is_file()
+
+
+@pytest.mark.slow
+def test_real_cards_build_with_zensical(real_project: Path) -> None:
+    zensical = Path(sys.executable).with_name("zensical")
+    command = [str(zensical)] if zensical.exists() else [sys.executable, "-m", "zensical"]
+    result = subprocess.run(
+        [*command, "build", "--strict", "--config-file", "mkdocs.yml"],
+        cwd=real_project,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    pod = real_project / "site" / "glossary" / "pod" / "index.html"
+    assert 'href="../container/"' in pod.read_text(encoding="utf-8")
+
+
+# --- serve: a changed card file regenerates the pages ---
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _fetch(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.read().decode("utf-8"))
+    except OSError:
+        return None
+
+
+def _wait_for(url: str, needle: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        page = _fetch(url)
+        if page is not None and needle in page:
+            return True
+        time.sleep(0.3)
+    return False
+
+
+@pytest.mark.slow
+def test_serve_regenerates_pages_when_a_card_changes(tmp_path: Path) -> None:
+    project = make_project(tmp_path, FIXTURE)
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "build.py"), "serve", "-a", f"127.0.0.1:{port}"],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/konspekt/glossary/node/"
+        assert _wait_for(url, "Машина кластера", 60), "mkdocs serve did not start"
+        card = project / "cards" / "kubernetes.yaml"
+        text = card.read_text(encoding="utf-8")
+        card.write_text(text.replace("Машина кластера", "Сервер кластера"), encoding="utf-8")
+        assert _wait_for(url, "Сервер кластера", 60), "the page was not regenerated"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
