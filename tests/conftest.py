@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,17 @@ from konspekt.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_LINE = "# yaml-language-server: $schema=../schema/cards.schema.json\n"
+# The hand-written parts of the site a build needs besides the generated pages.
+HAND_WRITTEN = ("mkdocs.yml", "docs/index.md", "docs/assets/konspekt.css")
+
+
+def make_project(where: Path, cards: Path) -> Path:
+    """A copy of the site's hand-written files and of `cards` in `where`: a project to build."""
+    for name in HAND_WRITTEN:
+        (where / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, where / name)
+    shutil.copytree(cards, where / "cards")
+    return where
 
 
 @dataclass

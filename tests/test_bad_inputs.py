@@ -16,7 +16,7 @@ from conftest import SCHEMA_LINE, run_cli
 
 BAD_INPUTS = Path(__file__).parent / "bad_inputs"
 CASES = sorted(p for p in BAD_INPUTS.iterdir() if p.is_dir())
-COMMANDS = ["check"]
+COMMANDS = ["check", "deck", "site"]
 
 
 def copy_case(case: Path, project: Path) -> None:

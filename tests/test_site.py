@@ -19,26 +19,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import ROOT, make_project
 from konspekt import load_glossary
 from konspekt.link import Linker, safe_markdown
 from konspekt.site import build_site, generate, sync_tree
 from konspekt.site_pages import generated_pages
 
-ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "site"
 GOLDEN = ROOT / "tests" / "golden" / "site"
 UPDATE = os.environ.get("KONSPEKT_UPDATE_GOLDEN") == "1"
-# The hand-written parts of the site a build needs besides the generated pages.
-HAND_WRITTEN = ("mkdocs.yml", "docs/index.md", "docs/assets/konspekt.css")
-
-
-def make_project(where: Path, cards: Path) -> Path:
-    """A copy of the site's hand-written files and of `cards` in `where`: a project to build."""
-    for name in HAND_WRITTEN:
-        (where / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, where / name)
-    shutil.copytree(cards, where / "cards")
-    return where
 
 
 # --- golden files ---

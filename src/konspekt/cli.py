@@ -17,6 +17,7 @@ import click
 from .errors import CardsError, KonspektError
 from .load import load_glossary
 from .model import Glossary
+from .output import interruptible
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,6 +76,8 @@ def main(verbose: bool) -> None:
         format="%(levelname)s: %(message)s",
         stream=sys.stderr,
     )
+    # SIGTERM unwinds like Ctrl-C, so a stopped build removes its partial output.
+    click.get_current_context().with_resource(interruptible())
 
 
 @main.command()

@@ -43,6 +43,7 @@ from pygments.formatters import HtmlFormatter
 from .errors import BuildError
 from .ledger import Ledger, NoteRecord, StampRecord, dumps_ledger, read_ledger
 from .model import Entry, Glossary, Topic
+from .output import write_file
 from .render import (
     PYGMENTS_DARK,
     PYGMENTS_LIGHT,
@@ -215,9 +216,9 @@ def build_deck(
             entry_id,
             options.retired_tag,
         )
-    write_atomically(out, package_bytes(plan))
+    write_file(out, package_bytes(plan))
     if ledger_changed:
-        write_atomically(ledger_path, new_text.encode("utf-8"))
+        write_file(ledger_path, new_text.encode("utf-8"))
     return DeckReport(
         out=out,
         ledger=ledger_path,
@@ -684,25 +685,3 @@ def package_bytes(plan: DeckPlan) -> bytes:
     return buffer.getvalue()
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace `path` through a temporary file in the same folder: a failed write
-    leaves the previous file as it was, and readers never see half a file."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would survive the rename
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
-    except OSError as error:
-        raise BuildError(f"{path}: cannot write: {error.strerror or error}") from error
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

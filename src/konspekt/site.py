@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ import yaml
 from .errors import BuildError
 from .load import load_glossary
 from .model import Glossary
+from .output import die_with_parent, staged_dir, write_file
 from .site_pages import (
     DECK_FILE,
     DOWNLOADS_DIR,
@@ -97,7 +97,7 @@ def sync_tree(root: Path, files: Mapping[str, bytes]) -> WriteReport:
         except FileNotFoundError:
             pass
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(path, data)
+        write_file(path, data, tidy=False)
         written.append(relative)
     removed: list[str] = []
     for owned in OWNED_DIRS:
@@ -114,17 +114,6 @@ def sync_tree(root: Path, files: Mapping[str, bytes]) -> WriteReport:
             (root / relative).unlink()
             removed.append(relative)
     return WriteReport(tuple(written), unchanged, tuple(removed))
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def generate(glossary: Glossary, docs_dir: Path, deck: Path | None = None) -> WriteReport:
@@ -190,6 +179,7 @@ def mkdocs_build(config_file: Path, site_dir: Path | None = None) -> BuildLog:
         text=True,
         encoding="utf-8",
         check=False,
+        preexec_fn=die_with_parent,
         # Material's banner about its successor is not a build message.
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "NO_COLOR": "1"},
     )
@@ -225,7 +215,12 @@ def build_site(
     settings = read_settings(config_file)
     written = generate(glossary, settings.docs_dir, deck)
     target = site_dir or settings.site_dir
-    log_ = mkdocs_build(config_file, target) if build else None
+    log_ = None
+    if build:
+        # MkDocs writes into a hidden folder beside site/, swapped in only when the
+        # build succeeded: a failed or interrupted build leaves site/ as it was.
+        with staged_dir(target) as staging:
+            log_ = mkdocs_build(config_file, staging)
     return SiteReport(glossary, written, log_, target)
 
 
