@@ -1,58 +1,89 @@
-"""What "safe HTML" means for this project, checked by parsing, not by string search."""
+"""What "safe HTML" means for this project, checked by parsing, not by string search.
+
+Shared by the render, site, deck and injection tests: the hostile fragments
+hypothesis mixes into card text, and a checker for anything that could run script.
+"""
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
+import markdown
 from hypothesis import strategies as st
 
-# Fragments that try to become markup or script, mixed into arbitrary text by hypothesis.
+# Fragments that try to become markup or script, or to confuse the Markdown scanner.
 HOSTILE = [
-    "<script>alert(1)</script>",
-    "<img src=x onerror=alert(1)>",
-    '<a href="javascript:alert(1)">x</a>',
-    "[клик](javascript:alert(1))",
-    "[клик](JaVaScRiPt:alert(1))",
-    "<svg onload=alert(1)>",
-    "<iframe src=//evil>",
-    "<b>незакрытый",
-    "</div></p>",
-    '"><script>',
-    "<style>body{display:none}</style>",
-    "`<script>в коде</script>`",
-    "```\n<script>\n```",
-    "![img](javascript:alert(1))",
-    "<a href='data:text/html,<script>'>x</a>",
-    "&lt;script&gt;",
-    "{: onclick=alert(1) }",
-]
+    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<svg onload=alert(1)>",
+    "[a](javascript:alert(1))", "[a](java&#115;cript:alert(1))", "![i](javascript:x)",
+    "[клик](JaVaScRiPt:alert(1))", "<a href='javascript:alert(1)'>x</a>", "{ onclick=alert(1) }",
+    "{: onclick=alert(1) }", "<iframe src=//evil>", "<b>незакрытый", "</div></p>", '"><script>',
+    "<style>body{display:none}</style>", "`<script>в коде</script>`", "```\n<script>\n```",
+    "<a href='data:text/html,<script>'>x</a>", "&lt;script&gt;", "*e*", "`", "```", "~~~",
+    "\n", "\n\n", "    ", "# ", "> ", "- ", "1. ", "!!! note\n", "[r]: javascript:x\n", "[r][r]",
+    "\\", "&", "<", ">", "под", "контейнер", "<div markdown>", "</div>", "<!-- x -->",
+    "<p onclick=alert(1)>", "===\n", "---\n", '"', "(", ")", "[", "]", "]:", ":", "```bash\n",
+    "    ```\n", "``", "<code>", "</code>", "\t", "*", "|", "\\`", "javascript:alert(1)",
+    "<https://a.b>", "<javascript:alert(1)>", "&#106;", "http://x",
+]  # fmt: skip
 
 hostile_text = st.lists(
-    st.one_of(st.sampled_from(HOSTILE), st.text(min_size=1, max_size=20)), min_size=1, max_size=6
-).map(" ".join)
+    st.one_of(st.sampled_from(HOSTILE), st.text(min_size=1, max_size=12)), min_size=1, max_size=8
+).map("".join)
 
 
-class ActiveContent(HTMLParser):
-    """Collects everything in HTML that could run script or load a hostile URL."""
+class _ActiveContent(HTMLParser):
+    """Collects everything in HTML that could run script or load a hostile URL.
 
-    def __init__(self) -> None:
+    In a whole page built by MkDocs the theme's own <script> and <svg> icons are
+    expected, so `page=True` flags only script that carries a card's payload.
+    """
+
+    def __init__(self, page: bool) -> None:
         super().__init__(convert_charrefs=True)
+        self.page = page
         self.found: list[str] = []
+        self._in_script = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in {"script", "iframe", "object", "embed", "style", "svg", "img"}:
-            self.found.append(f"<{tag}>")
         for name, value in attrs:
             if name.startswith("on"):
-                self.found.append(f"{tag} {name}=")
-            if name in {"href", "src", "action", "formaction"} and value:
-                scheme = value.strip().lower().replace("\t", "").replace("\n", "")
-                if scheme.startswith(("javascript:", "data:", "vbscript:")):
-                    self.found.append(f"{tag} {name}={value}")
+                self.found.append(f"<{tag} {name}=…>")
+            # What a browser runs: the scheme, after it drops whitespace and control characters.
+            target = re.sub(r"[\x00-\x20]", "", value or "").lower()
+            if name in {"href", "src", "action", "formaction"} and target.startswith(
+                ("javascript:", "vbscript:", "data:")
+            ):
+                self.found.append(f"<{tag} {name}={value!r}>")
+        if tag in {"iframe", "object", "embed"}:
+            self.found.append(f"<{tag}>")
+        if not self.page and tag in {"script", "style", "svg", "img"}:
+            self.found.append(f"<{tag}>")
+        if self.page and tag == "img" and ("src", "x") in attrs:
+            self.found.append("<img src=x>")
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script and "alert(" in data:
+            self.found.append(f"<script>{data[:40]}")
 
 
-def active_content(html: str) -> list[str]:
-    parser = ActiveContent()
+def active_content(html: str, *, page: bool = False) -> list[str]:
+    """Everything in `html` that could run: event handlers, script URLs, script and frames."""
+    parser = _ActiveContent(page)
     parser.feed(html)
     parser.close()
     return parser.found
+
+
+def site_markdown() -> markdown.Markdown:
+    """Python-Markdown with the extensions of mkdocs.yml that touch card text."""
+    return markdown.Markdown(
+        extensions=[
+            "toc", "attr_list", "admonition", "tables", "pymdownx.details",
+            "pymdownx.highlight", "pymdownx.inlinehilite", "pymdownx.superfences",
+        ]
+    )  # fmt: skip

@@ -180,7 +180,8 @@ def test_links_carry_href_and_title() -> None:
     doc = linker().document("Контейнеры в подах.", page=None)
     markdown = doc.markdown(lambda i: f"{i}.md", lambda i: f'о "{i}"')
     assert markdown == (
-        "[Контейнеры](container.md \"о 'container'\") в [подах](pod.md \"о 'pod'\")."
+        '[Контейнеры](container.md "о &quot;container&quot;") в '
+        '[подах](pod.md "о &quot;pod&quot;").'
     )
 
 

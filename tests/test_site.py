@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -11,10 +10,8 @@ import sys
 import time
 import urllib.request
 from functools import cache
-from html.parser import HTMLParser
 from pathlib import Path
 
-import markdown
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,6 +21,7 @@ from konspekt import load_glossary
 from konspekt.link import Linker, safe_markdown
 from konspekt.site import build_site, generate, sync_tree
 from konspekt.site_pages import generated_pages
+from safety import HOSTILE, active_content, site_markdown
 
 FIXTURE = ROOT / "tests" / "fixtures" / "site"
 GOLDEN = ROOT / "tests" / "golden" / "site"
@@ -125,69 +123,13 @@ def test_sync_tree_leaves_hand_written_files_alone(tmp_path: Path) -> None:
 # --- safety: card text is text ---
 
 
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.problems: list[str] = []
-        self._in_script = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if name.startswith("on"):
-                self.problems.append(f"<{tag} {name}=…>")
-            # What a browser runs: the scheme, after it drops whitespace and control characters.
-            target = re.sub(r"[\x00-\x20]", "", value or "").lower()
-            if name in ("href", "src") and target.startswith(("javascript:", "vbscript:", "data:")):
-                self.problems.append(f"<{tag} {name}={value!r}>")
-        if tag == "iframe" or (tag == "img" and ("src", "x") in attrs):
-            self.problems.append(f"<{tag}>")
-        self._in_script = tag == "script"
-
-    def handle_endtag(self, tag: str) -> None:
-        self._in_script = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_script and "alert(" in data:
-            self.problems.append(f"<script>{data[:40]}")
-
-
-def unsafe_html(html: str) -> list[str]:
-    parser = _Tags()
-    parser.feed(html)
-    return parser.problems
-
-
-def site_markdown() -> markdown.Markdown:
-    """Python-Markdown with the extensions of mkdocs.yml that touch card text."""
-    return markdown.Markdown(
-        extensions=[
-            "toc", "attr_list", "admonition", "tables", "pymdownx.details",
-            "pymdownx.highlight", "pymdownx.inlinehilite", "pymdownx.superfences",
-        ]
-    )
-
-
-_FRAGMENTS = st.sampled_from(
-    [
-        "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<svg onload=alert(1)>",
-        "[a](javascript:alert(1))", "[a](java&#115;cript:alert(1))", "![i](javascript:x)",
-        "<a href='javascript:alert(1)'>x</a>", "{ onclick=alert(1) }", "*e*", "`", "```",
-        "~~~", "\n", "\n\n", "    ", "# ", "> ", "- ", "1. ", "!!! note\n", "[r]: javascript:x\n",
-        "[r][r]", "\\", "&", "<", ">", "под", "контейнер", "<div markdown>", "</div>",
-        "<!-- x -->", "<p onclick=alert(1)>", "===\n", "---\n", '"', "(", ")", "[", "]",
-        "]:", ":", "```bash\n", "    ```\n", "``", "<code>", "</code>", "\t", "*", "|", "\\`",
-        "javascript:alert(1)", "<https://a.b>", "<javascript:alert(1)>", "&#106;", "http://x",
-    ]
-)
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_FRAGMENTS, max_size=14).map("".join))
+@given(st.lists(st.sampled_from(HOSTILE), max_size=14).map("".join))
 def test_no_card_text_becomes_markup(text: str) -> None:
     md = site_markdown()
-    assert unsafe_html(md.convert(safe_markdown(text))) == []
+    assert active_content(md.convert(safe_markdown(text))) == []
     linked = fixture_linker().document(text).markdown(lambda i: f"{i}.md", lambda i: '"<x>"')
-    assert unsafe_html(md.reset().convert(linked)) == []
+    assert active_content(md.reset().convert(linked)) == []
 
 
 @cache
@@ -212,7 +154,7 @@ def test_built_pages_show_card_html_as_text(fixture_site: Path) -> None:
     pages = sorted(fixture_site.rglob("*.html"))
     assert len(pages) > 10
     for page in pages:
-        assert unsafe_html(page.read_text(encoding="utf-8")) == [], page
+        assert active_content(page.read_text(encoding="utf-8"), page=True) == [], page
     raw = (fixture_site / "glossary" / "raw-html" / "index.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in raw
     assert 'href="https://example.org/?a=1&amp;b=2"' in raw

@@ -314,9 +314,19 @@ def _at_line_start(text: str, pos: int) -> bool:
     return not line.strip(" \t>")
 
 
+_TITLE_ENTITIES = str.maketrans(
+    {'"': "&quot;", "\\": "&#92;", "`": "&#96;", "<": "&lt;", ">": "&gt;", "&": "&amp;"}
+)
+
+
 def link_title(text: str) -> str:
-    """Text safe inside a Markdown link title `"…"`: no quotes, backslashes or line breaks."""
-    return " ".join(text.replace('"', "'").replace("\\", "/").split())
+    """Text safe inside a Markdown link title `"…"`, on one line.
+
+    Python-Markdown finds code spans before links, so a backtick in a title would
+    split the link apart; quotes, backslashes and angle brackets could end or bend it.
+    As entities they are inert here and show as themselves in the tooltip.
+    """
+    return " ".join(text.split()).translate(_TITLE_ENTITIES)
 
 
 @dataclass(frozen=True)
