@@ -198,7 +198,9 @@ class Site:
                 if doc is None:
                     out += [fence(example.code, example.lang), ""]
                 else:
-                    out += [f"- {doc.markdown(href, self.title).strip()}", ""]
+                    # Top level, not a list item: safe_markdown's escaping reads text the
+                    # way Markdown reads it at top level, and a list item reads it otherwise.
+                    out += [doc.markdown(href, self.title).strip(), ""]
         if entry.related:
             out += ["## Связанные термины {#related}", ""]
             out += [f"- {self.link(r, '')} — {md_text(self.short[r])}" for r in entry.related]
