@@ -32,6 +32,10 @@ hostile_text = st.lists(
 ).map("".join)
 
 
+# Images the build ships itself: Anki's flat media names, the site's copied media folder.
+_MEDIA_SRC = re.compile(r"^(konspekt-[A-Za-z0-9._-]+|(\.\./)+cards-media/.+)$")
+
+
 class _ActiveContent(HTMLParser):
     """Collects everything in HTML that could run script or load a hostile URL.
 
@@ -57,10 +61,11 @@ class _ActiveContent(HTMLParser):
                 self.found.append(f"<{tag} {name}={value!r}>")
         if tag in {"iframe", "object", "embed"}:
             self.found.append(f"<{tag}>")
-        if not self.page and tag in {"script", "style", "svg", "img"}:
+        if not self.page and tag in {"script", "style", "svg"}:
             self.found.append(f"<{tag}>")
-        if self.page and tag == "img" and ("src", "x") in attrs:
-            self.found.append("<img src=x>")
+        src = dict(attrs).get("src")
+        if tag == "img" and src is not None and not _MEDIA_SRC.match(src):
+            self.found.append(f"<img src={src!r}>")  # only the build's own media may show
         self._in_script = tag == "script"
 
     def handle_endtag(self, tag: str) -> None:

@@ -42,6 +42,7 @@ from pygments.formatters import HtmlFormatter
 
 from .errors import BuildError
 from .ledger import Ledger, NoteRecord, StampRecord, dumps_ledger, read_ledger
+from .media import anki_name, image_paths, rewrite_images
 from .model import Entry, Glossary, Topic
 from .output import write_file
 from .render import (
@@ -185,6 +186,7 @@ class DeckPlan:
     retired: tuple[str, ...]  # ids retired by this build
     retired_total: int
     subdeck_names: tuple[str, ...]
+    media: tuple[tuple[str, bytes], ...] = ()  # (name in Anki, bytes), sorted
 
 
 # --- public entry points ---------------------------------------------------------------
@@ -315,7 +317,9 @@ def deck_id(options: DeckOptions, key: str | None = None) -> int:
 # --- note content ----------------------------------------------------------------------
 
 
-def entry_record(entry: Entry, topic: Topic) -> dict[str, Any]:
+def entry_record(
+    entry: Entry, topic: Topic, media_hashes: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """An entry's note-relevant content as JSON values: what the ledger keeps."""
     data: dict[str, Any] = {
         "topic": topic.topic,
@@ -323,17 +327,28 @@ def entry_record(entry: Entry, topic: Topic) -> dict[str, Any]:
         "term": entry.term,
         "en": entry.en,
         "aliases": list(entry.aliases),
-        "definition": entry.definition,
-        "details": entry.details,
+        "definition": to_anki(entry.definition),
+        "details": to_anki(entry.details) if entry.details else None,
         "examples": [
-            {"code": ex.code, "lang": ex.lang} if ex.is_code else {"text": ex.text}
+            {"code": ex.code, "lang": ex.lang} if ex.is_code else {"text": to_anki(ex.text)}
             for ex in entry.examples
         ],
         "related": list(entry.related),
         "source": entry.source,
         "tags": list(entry.tags),
+        # An image's bytes are part of the note: a new picture must update it in Anki.
+        "media": {
+            anki_name(path): (media_hashes or {}).get(path, "")
+            for text in (entry.definition, entry.details or "", *(e.text for e in entry.examples))
+            for path in image_paths(text)
+        },
     }
-    return {key: value for key, value in data.items() if value not in (None, [])}
+    return {key: value for key, value in data.items() if value not in (None, [], {})}
+
+
+def to_anki(text: str) -> str:
+    """Card Markdown with image paths renamed to the deck's flat media names."""
+    return rewrite_images(text, anki_name)
 
 
 def note_fields(
@@ -438,8 +453,10 @@ def plan_deck(glossary: Glossary, ledger: Ledger, options: DeckOptions, now: int
     """Decide every note, its time and id, and the next ledger; write nothing."""
     # Every note, in reading order (topics, then entries as written), then the retired
     # ones: entries the ledger knows that left the cards; their topic is None.
+    media = {path: file.read_bytes() for path, file in sorted(glossary.media.items())}
+    hashes = {path: hashlib.sha256(data).hexdigest() for path, data in media.items()}
     sources: list[tuple[str, Mapping[str, Any], str | None]] = [
-        (entry.id, entry_record(entry, topic), topic.topic)
+        (entry.id, entry_record(entry, topic, hashes), topic.topic)
         for topic in glossary.topics
         for entry in topic.entries
     ]
@@ -511,6 +528,7 @@ def plan_deck(glossary: Glossary, ledger: Ledger, options: DeckOptions, now: int
         retired=tuple(kinds["retired"]),
         retired_total=retired_total,
         subdeck_names=subdecks,
+        media=tuple((anki_name(path), data) for path, data in media.items()),
     )
 
 
@@ -676,7 +694,14 @@ def package_bytes(plan: DeckPlan) -> bytes:
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in sorted({"collection.anki2": collection, "media": b"{}"}.items()):
+        # An .apkg stores media files as "0", "1", … and maps them to names in "media".
+        members = {"collection.anki2": collection}
+        names = {}
+        for index, (name, data) in enumerate(plan.media):
+            members[str(index)] = data
+            names[str(index)] = name
+        members["media"] = json.dumps(names, sort_keys=True).encode("utf-8")
+        for name, data in sorted(members.items()):
             info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # unix, whatever the building system

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import MappingProxyType
 
 from .errors import CardsError, Pos, Problem
+from .media import check_media
 from .model import Glossary
 from .validate import TopicRead, check_glossary, topic_from_yaml
 from .yamlnodes import read_yaml
@@ -52,6 +57,29 @@ def load_glossary(cards_dir: Path | str) -> Glossary:
                 )
             ]
         )
+    with _no_gc_pauses():
+        return _load(cards_dir, paths)
+
+
+@contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """Pause the cycle collector while the glossary is built.
+
+    Loading allocates about a hundred objects per entry and keeps them all; each
+    collection re-scans the survivors, which cost a third of the load time at 5,000
+    entries. The loader makes no reference cycles, so nothing is left for the
+    collector; it runs again as soon as the glossary is built.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(cards_dir: Path, paths: list[Path]) -> Glossary:
     problems: list[Problem] = []
     reads: list[TopicRead] = []
     for path in paths:
@@ -68,9 +96,11 @@ def load_glossary(cards_dir: Path | str) -> Glossary:
         problems += read.problems
         reads.append(read)
     problems += check_glossary(reads)
+    media, media_problems = check_media([e for read in reads for e in read.entries], cards_dir)
+    problems += media_problems
     if problems:
         raise CardsError(problems)
     topics = [read.topic for read in reads if read.topic is not None]
     topics.sort(key=lambda t: (t.order, t.topic))
     log.debug("loaded %d topics from %s", len(topics), cards_dir)
-    return Glossary(tuple(topics))
+    return Glossary(tuple(topics), MappingProxyType(media))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -138,6 +139,8 @@ class Glossary:
     """Every topic, in reading order; the input of every build stage."""
 
     topics: tuple[Topic, ...]
+    # Images the entries show: path as written, relative to the cards folder → the file.
+    media: Mapping[str, Path] = field(default_factory=lambda: MappingProxyType({}))
 
     @cached_property
     def entries(self) -> tuple[Entry, ...]:

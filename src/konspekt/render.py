@@ -9,6 +9,7 @@ the result is still passed through nh3 as a second line of defence (it also drop
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import markdown
@@ -25,6 +26,7 @@ PYGMENTS_DARK = "monokai"
 
 _ALLOWED_TAGS = {
     "a",
+    "img",
     "p",
     "br",
     "em",
@@ -50,10 +52,13 @@ _ALLOWED_TAGS = {
 }
 _ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
+    "img": {"src", "alt"},
     "span": {"class"},
     "div": {"class"},
     "code": {"class"},
 }
+# The only images a card may show are media files the deck itself ships (see media.py).
+_MEDIA_SRC = re.compile(r"^konspekt-[A-Za-z0-9._-]+$")
 _URL_SCHEMES = {"http", "https", "mailto"}
 
 
@@ -74,7 +79,14 @@ def sanitize(html: str) -> str:
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes=_URL_SCHEMES,
         link_rel=None,
+        attribute_filter=_keep_attribute,
     )
+
+
+def _keep_attribute(tag: str, name: str, value: str) -> str | None:
+    if tag == "img" and name == "src" and not _MEDIA_SRC.match(value):
+        return None
+    return value
 
 
 def markdown_html(text: str) -> str:

@@ -29,6 +29,7 @@ from .site_pages import (
     GENERATED_DIR,
     GLOSSARY_DIR,
     INDEX_PAGE,
+    MEDIA_DIR,
     TOPICS_DIR,
     generated_pages,
 )
@@ -36,7 +37,7 @@ from .site_pages import (
 log = logging.getLogger(__name__)
 
 # What generation owns inside docs/: these folders wholly, and these single files.
-OWNED_DIRS = (GLOSSARY_DIR, TOPICS_DIR, GENERATED_DIR, DOWNLOADS_DIR)
+OWNED_DIRS = (GLOSSARY_DIR, TOPICS_DIR, GENERATED_DIR, DOWNLOADS_DIR, MEDIA_DIR)
 OWNED_FILES = (INDEX_PAGE,)
 DEFAULT_DECK = Path("dist") / DECK_FILE
 HOOKS_FILE = Path(__file__).with_name("site_hooks.py")
@@ -129,6 +130,8 @@ def generate(glossary: Glossary, docs_dir: Path, deck: Path | None = None) -> Wr
     files = {path: text.encode("utf-8") for path, text in pages.items()}
     if deck_bytes is not None:
         files[f"{DOWNLOADS_DIR}/{DECK_FILE}"] = deck_bytes
+    for path, file in glossary.media.items():
+        files[f"{MEDIA_DIR}/{path}"] = file.read_bytes()
     report = sync_tree(docs_dir, files)
     log.info("generated site pages in %s: %s", docs_dir, report.summary())
     return report

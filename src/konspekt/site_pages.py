@@ -28,6 +28,7 @@ import nh3
 import yaml
 
 from .link import Document, Linker, link_title, safe_markdown
+from .media import rewrite_images
 from .model import Entry, Glossary, Topic
 from .render import highlight_css, inline_html
 from .ru import YO_POLICY, index_letter, normalize, sort_key
@@ -37,6 +38,7 @@ TOPICS_DIR = "topics"
 INDEX_PAGE = "index-az.md"
 GENERATED_DIR = "assets/generated"
 DOWNLOADS_DIR = "downloads"
+MEDIA_DIR = "cards-media"  # images from the cards folder, at their paths there
 DECK_FILE = "devops.apkg"
 NAV_FILE = f"{GENERATED_DIR}/nav.yml"
 
@@ -106,15 +108,17 @@ class Site:
 
     @cached_property
     def texts(self) -> Mapping[str, EntryTexts]:
-        def scan(text: str | None, page: str) -> Document | None:
-            return None if text is None else self.linker.document(text, page=page)
+        def scan(text: str, page: str) -> Document:
+            # Every page showing card text sits one folder down (glossary/, topics/).
+            text = rewrite_images(text, lambda path: f"../{MEDIA_DIR}/{path}")
+            return self.linker.document(text, page=page)
 
         result: dict[str, EntryTexts] = {}
         for entry in self.glossary.entries:
-            definition = self.linker.document(entry.definition, page=entry.id)
+            definition = scan(entry.definition, entry.id)
             result[entry.id] = EntryTexts(
                 definition,
-                scan(entry.details, entry.id),
+                None if entry.details is None else scan(entry.details, entry.id),
                 tuple(None if ex.is_code else scan(ex.text, entry.id) for ex in entry.examples),
             )
         return result
