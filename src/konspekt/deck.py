@@ -157,6 +157,7 @@ class DeckReport:
     retired_total: int  # retired notes in the package, including earlier ones
     retired_ids: tuple[str, ...]
     ledger_changed: bool
+    rendered: int = 0  # notes rendered anew; the rest came from the field cache
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,40 @@ class DeckPlan:
     retired_total: int
     subdeck_names: tuple[str, ...]
     media: tuple[tuple[str, bytes], ...] = ()  # (name in Anki, bytes), sorted
+    rendered: int = 0  # notes rendered by this build; the others came from the field cache
+
+
+# --- the field cache: what an earlier build rendered, by note hash ---------------------
+#
+# Rendering Markdown and highlighting code is most of a deck build, and an edit touches
+# few notes. The note hash covers everything a note is made from but not the versions
+# of the renderers, so those key the whole cache. It lives beside the output, hidden,
+# and is never needed: a missing or unreadable cache only means rendering everything.
+
+
+def _renderer_versions() -> str:
+    from importlib.metadata import version
+
+    names = ("Markdown", "Pygments", "nh3", "konspekt")
+    return ";".join(f"{name}={version(name)}" for name in names) + f";format={NOTE_FORMAT}"
+
+
+def read_field_cache(path: Path) -> dict[str, tuple[str, ...]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("renderers") != _renderer_versions():
+            return {}
+        return {digest: tuple(fields) for digest, fields in data["notes"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def write_field_cache(path: Path, rendered: Mapping[str, tuple[str, ...]]) -> None:
+    data = {"renderers": _renderer_versions(), "notes": dict(sorted(rendered.items()))}
+    try:
+        write_file(path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+    except BuildError as error:  # a cache: the deck is already written
+        log.warning("could not save the field cache: %s", error)
 
 
 # --- public entry points ---------------------------------------------------------------
@@ -207,7 +242,9 @@ def build_deck(
     """
     options = options or DeckOptions()
     ledger, old_text = read_ledger(ledger_path)
-    plan = plan_deck(glossary, ledger, options, build_time() if now is None else now)
+    cache_path = out.with_name(f".{out.name}.fields.json")
+    rendered = read_field_cache(cache_path)
+    plan = plan_deck(glossary, ledger, options, build_time() if now is None else now, rendered)
     new_text = dumps_ledger(plan.ledger)
     ledger_changed = new_text != old_text
     if locked and ledger_changed:
@@ -221,6 +258,8 @@ def build_deck(
     write_file(out, package_bytes(plan))
     if ledger_changed:
         write_file(ledger_path, new_text.encode("utf-8"))
+    write_field_cache(cache_path, rendered)
+    log.info("rendered %d notes, reused %d", plan.rendered, len(plan.notes) - plan.rendered)
     return DeckReport(
         out=out,
         ledger=ledger_path,
@@ -234,6 +273,7 @@ def build_deck(
         retired_total=plan.retired_total,
         retired_ids=plan.retired,
         ledger_changed=ledger_changed,
+        rendered=plan.rendered,
     )
 
 
@@ -449,8 +489,22 @@ def _digest(data: Any) -> str:
 # --- planning --------------------------------------------------------------------------
 
 
-def plan_deck(glossary: Glossary, ledger: Ledger, options: DeckOptions, now: int) -> DeckPlan:
-    """Decide every note, its time and id, and the next ledger; write nothing."""
+def plan_deck(
+    glossary: Glossary,
+    ledger: Ledger,
+    options: DeckOptions,
+    now: int,
+    rendered: dict[str, tuple[str, ...]] | None = None,
+) -> DeckPlan:
+    """Decide every note, its time and id, and the next ledger; write nothing.
+
+    `rendered` maps note hashes to fields rendered by an earlier build: a note whose
+    hash is there is not rendered again. It is updated to hold exactly this deck's notes.
+    """
+    cache = {} if rendered is None else rendered
+    previous_render = dict(cache)
+    cache.clear()
+    fresh = 0
     # Every note, in reading order (topics, then entries as written), then the retired
     # ones: entries the ledger knows that left the cards; their topic is None.
     media = {path: file.read_bytes() for path, file in sorted(glossary.media.items())}
@@ -473,14 +527,20 @@ def plan_deck(glossary: Glossary, ledger: Ledger, options: DeckOptions, now: int
     contents: list[tuple[str, tuple[str, ...], tuple[str, ...], str | None]] = []
     for entry_id, record, topic in sources:
         retired = topic is None
+        digest = note_hash(entry_id, record, terms=terms, options=options, retired=retired)
         try:
-            fields = note_fields(entry_id, record, terms=terms, options=options, retired=retired)
+            fields = previous_render.get(digest) or ()
+            if not fields:
+                fields = note_fields(
+                    entry_id, record, terms=terms, options=options, retired=retired
+                )
+                fresh += 1
             tags = note_tags(record, options, retired=retired)
         except (KeyError, TypeError, AttributeError) as error:  # only a hand-edited ledger
             raise BuildError(
                 f"the ledger's record of retired entry '{entry_id}' is incomplete ({error!r})"
             ) from error
-        digest = note_hash(entry_id, record, terms=terms, options=options, retired=retired)
+        cache[digest] = fields
         previous = ledger.notes.get(entry_id)
         if previous is None:
             kind, added, changed = "new", now, now
@@ -529,6 +589,7 @@ def plan_deck(glossary: Glossary, ledger: Ledger, options: DeckOptions, now: int
         retired_total=retired_total,
         subdeck_names=subdecks,
         media=tuple((anki_name(path), data) for path, data in media.items()),
+        rendered=fresh,
     )
 
 
@@ -708,5 +769,3 @@ def package_bytes(plan: DeckPlan) -> bytes:
             info.external_attr = 0o644 << 16
             archive.writestr(info, data, compresslevel=9)
     return buffer.getvalue()
-
-

@@ -560,11 +560,14 @@ class Linker:
     _index: dict[tuple[str, ...], list[_Target]] = field(init=False, repr=False)
     _keys: dict[str, list[tuple[str, ...]]] = field(init=False, repr=False)
     _longest: int = field(init=False, repr=False)
+    # Every proper prefix of every key: a lookup stops at the first word that no name has there.
+    _prefixes: set[tuple[str, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._index = {}
         self._keys = {}
         self._longest = 1
+        self._prefixes = set()
         for order, entry in enumerate(self.entries):
             for name, rank in _names(entry):
                 words, gaps = _split(name)
@@ -587,6 +590,7 @@ class Linker:
                     self._keys.setdefault(entry.id, []).append(key)
                 self._longest = max(self._longest, len(words))
         for key, targets in self._index.items():
+            self._prefixes.update(key[:n] for n in range(1, len(key), 2))
             targets.sort(key=lambda t: (t.rank, t.order))
             if len({t.id for t in targets if t.rank == targets[0].rank and not t.cased}) > 1:
                 log.debug("'%s' names several entries: %s", " ".join(key), targets)
@@ -673,12 +677,14 @@ class Linker:
     ) -> tuple[int, _Target] | None:
         """The longest key starting at word `i` that names an entry here, and that entry."""
         longest = min(self._longest, len(norms) - i)
-        key: list[str] = [norms[i]]
-        keys = [tuple(key)]
+        key: tuple[str, ...] = (norms[i],)
+        keys = [key]
         for n in range(1, longest):
-            key += [gaps[i + n - 1], norms[i + n]]
-            keys.append(tuple(key))
-        for n in range(longest, 0, -1):
+            if key not in self._prefixes:
+                break  # no name goes on from here: most words end the search at once
+            key += (gaps[i + n - 1], norms[i + n])
+            keys.append(key)
+        for n in range(len(keys), 0, -1):
             targets = self._index.get(keys[n - 1])
             if not targets:
                 continue

@@ -16,6 +16,7 @@ import markdown
 import nh3
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.lexers.special import TextLexer
 from pygments.util import ClassNotFound
@@ -106,11 +107,20 @@ def inline_html(text: str) -> str:
 
 def highlight(code: str, lang: str) -> str:
     """Highlighted HTML for a code example; unknown languages fall back to plain text."""
+    return pygments_highlight(code, _lexer(lang), _FORMATTER)
+
+
+# Making a formatter and finding a lexer cost more than highlighting a short example;
+# both are stateless between calls, so one of each serves every example.
+_FORMATTER = HtmlFormatter(cssclass="highlight", wrapcode=True)
+
+
+@cache
+def _lexer(lang: str) -> Lexer:
     try:
-        lexer = get_lexer_by_name(lang)
+        return get_lexer_by_name(lang)
     except ClassNotFound:
-        lexer = TextLexer()
-    return pygments_highlight(code, lexer, HtmlFormatter(cssclass="highlight", wrapcode=True))
+        return TextLexer()
 
 
 def highlight_css(dark_scope: str = ".nightMode") -> str:

@@ -96,6 +96,9 @@ class Russian:
         # Bound caches, so the cache lives and dies with this analyzer.
         self.parse = lru_cache(maxsize=65536)(self._parse)
         self.noun = lru_cache(maxsize=16384)(self._noun)
+        # Inflecting is pymorphy3's slowest call, and a glossary reuses few adjectives
+        # («базовый», «рабочий») in many terms: one inflection per adjective and form.
+        self._inflect = lru_cache(maxsize=65536)(self._inflect_adjective)
 
     def _parse(self, word: str) -> tuple[pymorphy3.analyzer.Parse, ...]:
         return tuple(self._morph.parse(word))
@@ -196,16 +199,21 @@ class Russian:
 
     def _agree(self, word: str, form: Form, noun: _Noun) -> str | None:
         """`word` (an adjective) in the case and number of `form` of `noun`."""
+        return self._inflect(word, form.case, form.number, noun.gender, noun.animacy)
+
+    def _inflect_adjective(
+        self, word: str, case: str, number: str, gender: str, animacy: str
+    ) -> str | None:
         readings = [p for p in self.parse(word) if p.tag.POS in ("ADJF", "PRTF")]
         # The reading whose gender matches the noun, so «рабочий» is not read as feminine.
-        readings.sort(key=lambda p: p.tag.gender != noun.gender)
+        readings.sort(key=lambda p: p.tag.gender != gender)
         for parse in readings[:1]:
-            wanted = {form.case, form.number}
-            if form.number == "sing":
-                wanted.add(noun.gender)
-            if form.case == "accs" and (form.number == "plur" or noun.gender == "masc"):
-                wanted.add(noun.animacy)
-            inflected = parse.inflect(wanted) or parse.inflect({form.case, form.number})
+            wanted = {case, number}
+            if number == "sing":
+                wanted.add(gender)
+            if case == "accs" and (number == "plur" or gender == "masc"):
+                wanted.add(animacy)
+            inflected = parse.inflect(wanted) or parse.inflect({case, number})
             if inflected is not None:
                 return inflected.word
         return None
