@@ -43,6 +43,11 @@ site: $(VENV)/.installed deck
 serve: $(VENV)/.installed
 	$(KONSPEKT) serve
 
+# Times and peak memory of every stage for 100…10,000 synthetic entries → benchmarks/results.md.
+# `make bench BENCH_ARGS=--quick` for a short run.
+bench: $(VENV)/.installed-bench
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
+
 # PNGs of a few cards (front/back, light/night, desktop/phone) as real Anki renders them.
 preview: $(VENV)/.installed-test chromium
 	$(PY) -m konspekt.preview --out dist/preview
@@ -62,12 +67,12 @@ chromium:
 	fi
 
 test: $(VENV)/.installed-test chromium
-	$(PY) -m ruff check src tests build.py
+	$(PY) -m ruff check src tests benchmarks build.py
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed-test
-	$(PY) -m ruff check src tests build.py
-	$(PY) -m ruff format --check src tests build.py
+	$(PY) -m ruff check src tests benchmarks build.py
+	$(PY) -m ruff format --check src tests benchmarks build.py
 
 clean:
 	rm -rf dist site docs/glossary docs/topics docs/index-az.md docs/assets/generated docs/downloads

@@ -270,3 +270,16 @@ def test_the_real_cards_pass(monkeypatch) -> None:
     run = run_cli("check")
     assert run.exit_code == 0, run.stderr
     assert run.stdout.startswith("ok: ")
+
+
+def test_fast_reader_and_reference_walker_agree_on_every_card_file() -> None:
+    """Plain files take libyaml's event stream; the node walker is the reference."""
+    from konspekt.yamlnodes import _compose_and_walk, _read_events
+
+    files = [*ROOT.glob("cards/*.yaml"), *ROOT.glob("tests/fixtures/*/*.yaml")]
+    assert len(files) >= 8
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        walked, problems = _compose_and_walk(text, path.name)
+        assert problems == []
+        assert _read_events(text, path.name) == walked, path

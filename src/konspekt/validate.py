@@ -12,7 +12,7 @@ import re
 import types
 import typing
 from collections.abc import Iterable
-from dataclasses import MISSING, dataclass, fields, is_dataclass, replace
+from dataclasses import MISSING, Field, dataclass, fields, is_dataclass, replace
 from functools import cache
 from typing import Any, TypeVar, get_args, get_origin
 
@@ -64,9 +64,11 @@ def topic_from_yaml(node: YNode, path: str) -> TopicRead:
             id_node = item.items.get("id")
             if isinstance(id_node, YScalar) and isinstance(id_node.value, str):
                 ids.add(id_node.value)
-        entry = _convert_item(Entry, item, f"entries[{index + 1}]", {}, "", problems)
+        entry = _convert_item(
+            Entry, item, f"entries[{index + 1}]", {}, "", problems, extra={"topic": topic_id}
+        )
         if entry is not _BAD:
-            entries.append(replace(entry, topic=topic_id))
+            entries.append(entry)
     if topic is not None:
         topic = replace(topic, entries=tuple(entries))
     return TopicRead(topic, tuple(entries), frozenset(ids), problems)
@@ -160,7 +162,7 @@ def name_key(name: str) -> str:
 def _build(
     cls: type[T], node: YMap, what: str, problems: list[Problem], extra: dict[str, Any]
 ) -> T | None:
-    names = [f.name for f in fields(cls) if not f.metadata.get("internal")]  # type: ignore[arg-type]
+    own_fields, names, has_field_pos = _fields(cls)
     for key, pos in node.keys.items():
         if key not in names:
             problems.append(
@@ -174,9 +176,7 @@ def _build(
     values: dict[str, Any] = {}
     field_pos: dict[str, Pos] = {}
     ok = True
-    for f in fields(cls):  # type: ignore[arg-type]
-        if f.metadata.get("internal"):
-            continue
+    for f in own_fields:
         value_node = node.items.get(f.name)
         if value_node is None:
             if f.default is MISSING and f.default_factory is MISSING:
@@ -217,7 +217,7 @@ def _build(
             values[f.name] = value
     if not ok:
         return None
-    if "field_pos" in {f.name for f in fields(cls)}:  # type: ignore[arg-type]
+    if has_field_pos:
         extra = {**extra, "field_pos": types.MappingProxyType(field_pos), "pos": node.pos}
     return cls(**values, **extra)
 
@@ -238,14 +238,8 @@ def _convert(
 ) -> Any:
     if isinstance(node, YInvalid):
         return _BAD
-    optional = False
-    if get_origin(hint) in (typing.Union, types.UnionType):
-        args = [a for a in get_args(hint) if a is not type(None)]
-        optional = len(args) < len(get_args(hint))
-        hint = args[0]
-
-    if get_origin(hint) is tuple:
-        item_hint = get_args(hint)[0]
+    optional, hint, item_hint = _shape(hint)
+    if item_hint is not None:
         if not isinstance(node, YSeq):
             problems.append(
                 Problem(
@@ -292,7 +286,9 @@ def _convert_item(
     meta: typing.Mapping[str, Any],
     what: str,
     problems: list[Problem],
+    extra: dict[str, Any] | None = None,
 ) -> Any:
+    """One list item; `extra` holds loader-filled fields of a dataclass item (its topic)."""
     if isinstance(node, YInvalid):
         return _BAD
     if hint is Example:
@@ -331,7 +327,7 @@ def _convert_item(
             )
             return _BAD
         label = _label(node, name)
-        return _BAD if (obj := _build(hint, node, label, problems, {})) is None else obj
+        return _BAD if (obj := _build(hint, node, label, problems, extra or {})) is None else obj
     if not isinstance(node, YScalar) or node.value is None:
         problems.append(
             Problem(
@@ -378,7 +374,7 @@ def _check_scalar(
             )
             return _BAD
         pattern = meta.get("pattern")
-        if pattern and not re.match(pattern, value):
+        if pattern and not _regex(pattern).match(value):
             problems.append(
                 Problem(
                     node.pos,
@@ -407,6 +403,33 @@ def _label(node: YMap, name: str) -> str:
 @cache
 def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
+
+
+# Cached per class and per type hint: a build of thousands of entries asks the same
+# questions of the same few declarations, and `fields()` alone was a quarter of the load.
+@cache
+def _fields(cls: type) -> tuple[tuple[Field[Any], ...], tuple[str, ...], bool]:
+    """The card-file fields of `cls`, their names, and whether it records field positions."""
+    every = fields(cls)  # type: ignore[arg-type]
+    own = tuple(f for f in every if not f.metadata.get("internal"))
+    return own, tuple(f.name for f in own), any(f.name == "field_pos" for f in every)
+
+
+@cache
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+@cache
+def _shape(hint: Any) -> tuple[bool, Any, Any]:
+    """(optional, the hint without None, the item hint if it is a tuple, else None)."""
+    optional = False
+    if get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in get_args(hint) if a is not type(None)]
+        optional = len(args) < len(get_args(hint))
+        hint = args[0]
+    item_hint = get_args(hint)[0] if get_origin(hint) is tuple else None
+    return optional, hint, item_hint
 
 
 def _did_you_mean(word: str, choices: Iterable[str], otherwise: str) -> str:

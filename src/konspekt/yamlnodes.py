@@ -9,8 +9,10 @@ and alias bombs errors, and never constructs anything but str/int/float/bool/Non
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -34,6 +36,10 @@ _PLAIN_TAGS = {
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
 }
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _constructor = yaml.constructor.SafeConstructor()
 
 
@@ -112,6 +118,19 @@ def read_yaml(path: Path, display: str) -> tuple[YNode | None, list[Problem]]:
 
 def parse_yaml(text: str, display: str) -> tuple[YNode | None, list[Problem]]:
     """Parse YAML `text` (one document) into positioned values."""
+    # Almost every card file is plain: no anchors, tags, duplicate keys or syntax errors.
+    # Those are read straight from libyaml's events, several times faster than composing
+    # nodes and walking them; anything else takes the reference path below, so every
+    # message stays exactly what the walker reports.
+    try:
+        return _read_events(text, display), []
+    except (_Fallback, yaml.YAMLError, RecursionError):
+        pass
+    return _compose_and_walk(text, display)
+
+
+def _compose_and_walk(text: str, display: str) -> tuple[YNode | None, list[Problem]]:
+    """The reference reader: compose the node tree, then walk it checking every rule."""
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -208,7 +227,7 @@ class _Walker:
             return YScalar(str(node.value), self.pos(node))
         if node.tag not in _PLAIN_TAGS:
             return self.bad_tag(node)
-        return YScalar(_constructor.construct_object(node), self.pos(node))
+        return YScalar(_construct_scalar(node), self.pos(node))
 
     def walk_mapping(self, node: yaml.MappingNode, depth: int, via_alias: bool) -> YNode:
         if node.tag != "tag:yaml.org,2002:map":
@@ -256,3 +275,145 @@ class _Walker:
             )
         )
         return YInvalid(self.pos(node))
+
+
+def _construct_scalar(node: yaml.ScalarNode) -> str | int | float | bool | None:
+    """The value of a plain-tagged scalar node.
+
+    Calls the tag's constructor directly: `construct_object` would also remember every
+    node in the shared constructor's cache, which is never cleared outside `load`, so
+    every file ever read would stay in memory.
+    """
+    return _constructor.yaml_constructors[node.tag](_constructor, node)  # type: ignore[no-any-return]
+
+
+# --- the fast path: positioned values straight from libyaml's events ---
+
+
+class _Fallback(Exception):
+    """The document has something only the reference walker reports exactly."""
+
+
+_IMPLICIT = _Loader.yaml_implicit_resolvers
+_WILDCARD = _IMPLICIT.get(None, [])
+_NO_RESOLVERS: list[Any] = []
+# Path resolvers would make tags depend on where a node is; the fast path does not model them.
+_FAST_PATH_OK = not _Loader.yaml_path_resolvers
+
+
+def _resolve_plain(value: str) -> str:
+    """The tag of a plain (unquoted) scalar: the same rules as PyYAML's resolver."""
+    resolvers = _IMPLICIT.get(value[0] if value else "")
+    if resolvers is None and not _WILDCARD:
+        return _STR  # most text: no implicit type starts with a Cyrillic letter
+    for tag, regexp in (resolvers or _NO_RESOLVERS) + _WILDCARD:
+        if regexp.match(value):
+            return tag  # type: ignore[no-any-return]
+    return _STR
+
+
+def _read_events(text: str, display: str) -> YNode | None:
+    """Build positioned values from parser events; raise _Fallback at anything unusual.
+
+    "Unusual" is every construct the walker turns into a problem or treats specially:
+    anchors and aliases, tags other than the plain ones, merge and non-scalar keys,
+    duplicate keys, nesting deeper than MAX_DEPTH, several documents. Syntax errors
+    propagate as yaml.YAMLError. So a value returned here is exactly the walker's value,
+    with no problems.
+    """
+    if not _FAST_PATH_OK:
+        raise _Fallback
+    loader = _Loader(text)
+    try:
+        get = loader.get_event
+        get()  # StreamStartEvent
+        if type(get()) is yaml.StreamEndEvent:  # no document: an empty or comment-only file
+            return None
+        value = _EventReader(get, display).node(get(), 0)
+        get()  # DocumentEndEvent
+        if type(get()) is not yaml.StreamEndEvent:
+            raise _Fallback  # a second document: the composer's error message
+        return value
+    finally:
+        loader.dispose()
+
+
+class _EventReader:
+    """A recursive descent over the events; scalars, nine in ten events, are read inline."""
+
+    def __init__(self, get: Callable[[], Any], display: str) -> None:
+        self.get = get
+        self.display = display
+        self.key_tags: dict[str, str] = {}
+
+    def node(self, event: Any, depth: int) -> YNode:
+        if depth > MAX_DEPTH:
+            raise _Fallback
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            return self.scalar(event)
+        if kind is yaml.SequenceStartEvent:
+            return self.sequence(event, depth)
+        if kind is yaml.MappingStartEvent:
+            return self.mapping(event, depth)
+        raise _Fallback  # an alias
+
+    def scalar(self, event: Any) -> YScalar:
+        if event.anchor is not None:
+            raise _Fallback
+        tag, value = event.tag, event.value
+        if tag is None or tag == "!":
+            tag = _resolve_plain(value) if event.implicit[0] else _STR
+        mark = event.start_mark
+        pos = Pos(self.display, mark.line + 1, mark.column + 1)
+        if tag in (_STR, _TIMESTAMP):  # a date is text in cards, as written
+            return YScalar(value, pos)
+        if tag not in _PLAIN_TAGS:
+            raise _Fallback
+        return YScalar(_construct_scalar(yaml.ScalarNode(tag, value, mark, mark)), pos)
+
+    def sequence(self, event: Any, depth: int) -> YSeq:
+        if event.anchor is not None or event.tag not in (None, "!", _SEQ):
+            raise _Fallback
+        mark = event.start_mark
+        items: list[YNode] = []
+        get, node, scalar = self.get, self.node, self.scalar
+        item = get()
+        while (kind := type(item)) is not yaml.SequenceEndEvent:
+            if kind is yaml.ScalarEvent and depth < MAX_DEPTH:
+                items.append(scalar(item))
+            else:
+                items.append(node(item, depth + 1))
+            item = get()
+        return YSeq(tuple(items), Pos(self.display, mark.line + 1, mark.column + 1))
+
+    def mapping(self, event: Any, depth: int) -> YMap:
+        if event.anchor is not None or event.tag not in (None, "!", _MAP):
+            raise _Fallback
+        mark = event.start_mark
+        display = self.display
+        items: dict[str, YNode] = {}
+        keys: dict[str, Pos] = {}
+        get, node, scalar, key_tags = self.get, self.node, self.scalar, self.key_tags
+        key_event = get()
+        while type(key_event) is not yaml.MappingEndEvent:
+            if type(key_event) is not yaml.ScalarEvent:
+                raise _Fallback  # a list or mapping as a key, or an alias
+            name, tag = key_event.value, key_event.tag
+            if tag is None or tag == "!":
+                if not key_event.implicit[0]:
+                    tag = _STR
+                elif (tag := key_tags.get(name)) is None:  # a file has a dozen distinct keys
+                    tag = key_tags[name] = _resolve_plain(name)
+            # the walker reports merge keys, dates and odd tags as keys, and duplicates
+            if key_event.anchor is not None or tag not in _PLAIN_TAGS or name in keys:
+                raise _Fallback
+            key_mark = key_event.start_mark
+            keys[name] = Pos(display, key_mark.line + 1, key_mark.column + 1)
+            value = get()
+            if type(value) is yaml.ScalarEvent and depth < MAX_DEPTH:
+                items[name] = scalar(value)
+            else:
+                items[name] = node(value, depth + 1)
+            key_event = get()
+        return YMap(items, keys, Pos(display, mark.line + 1, mark.column + 1))
