@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 from functools import cache
 from pathlib import Path
 
@@ -281,3 +282,25 @@ def test_linker_scales_to_thousands_of_entries() -> None:
     elapsed = time.perf_counter() - started
     assert len(mentions) == 1000
     assert elapsed < 2.0
+
+
+def test_the_index_is_kept_between_builds_until_a_name_changes(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    text = "Контейнеры запускаются в подах на узлах кластера."
+    built = Linker.for_glossary(load_glossary(FIXTURE), cache)
+    [kept] = cache.glob("linker-*.pickle")
+    reused = Linker.for_glossary(load_glossary(FIXTURE), cache)
+    assert reused.find(text) == built.find(text) != []
+    assert reused.size == built.size
+
+    cards = tmp_path / "cards"
+    shutil.copytree(FIXTURE, cards)
+    card = cards / "kubernetes.yaml"
+    card.write_text(card.read_text(encoding="utf-8").replace("term: Узел", "term: Нода"), "utf-8")
+    renamed = Linker.for_glossary(load_glossary(cards), cache)
+    assert [p.name for p in cache.glob("linker-*.pickle")] != [kept.name]  # replaced
+    assert [m.text for m in renamed.find(text)] == ["Контейнеры", "подах"]
+
+    kept_now = next(cache.glob("linker-*.pickle"))
+    kept_now.write_bytes(b"not a pickle")  # a damaged cache is rebuilt, never trusted
+    assert Linker.for_glossary(load_glossary(cards), cache).find(text) == renamed.find(text)

@@ -6,6 +6,7 @@ Every command takes `--cards DIR`. Library errors (KonspektError) become one
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from collections.abc import Callable
@@ -52,10 +53,14 @@ def fail(error: KonspektError) -> None:
 
 def load_or_fail(cards_dir: Path) -> Glossary:
     try:
-        return load_glossary(cards_dir)
+        glossary = load_glossary(cards_dir)
     except KonspektError as error:
         fail(error)
         raise  # unreachable: fail() exits
+    # The glossary lives as long as the command: keep the cycle collector from
+    # re-scanning its million objects at every collection (a sixth of a site build).
+    gc.freeze()
+    return glossary
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -239,7 +244,10 @@ def site(cards_dir: Path, config_file: Path, deck_file: Path, no_build: bool) ->
     from .site import build_site
 
     try:
-        report = build_site(cards_dir, config_file, deck_file, build=not no_build)
+        glossary = load_or_fail(cards_dir)
+        report = build_site(
+            cards_dir, config_file, deck_file, build=not no_build, glossary=glossary
+        )
     except KonspektError as error:
         fail(error)
         return

@@ -19,14 +19,22 @@ Two halves:
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import logging
+import pickle
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from importlib.metadata import version
+from pathlib import Path
 
+from . import ru as ru_module
+from .errors import BuildError
 from .model import Entry, Glossary
+from .output import write_file
 from .ru import WORD_RE, Russian, function_word_use, in_fixed_expression, normalize, russian
 
 log = logging.getLogger(__name__)
@@ -596,8 +604,33 @@ class Linker:
                 log.debug("'%s' names several entries: %s", " ".join(key), targets)
 
     @classmethod
-    def for_glossary(cls, glossary: Glossary) -> Linker:
-        return cls(glossary.entries)
+    def for_glossary(cls, glossary: Glossary, cache_dir: Path | None = None) -> Linker:
+        """The linker of a glossary; with `cache_dir`, its index is kept between builds.
+
+        Building the index (every form of every name) is most of the linker's cost, and
+        it depends only on the names: editing a definition, the usual change, reuses it.
+        """
+        if cache_dir is None:
+            return cls(glossary.entries)
+        path = cache_dir / f"linker-{_index_key(glossary.entries)}.pickle"
+        try:
+            # Written by this code from the cards' names; never from outside input.
+            state = pickle.loads(path.read_bytes())
+            linker = cls.__new__(cls)
+            linker.entries, linker.ru = glossary.entries, russian()
+            linker.__dict__.update(state)
+            return linker
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+            pass
+        linker = cls(glossary.entries)
+        state = {name: getattr(linker, name) for name in _STATE}
+        for old in cache_dir.glob("linker-*.pickle"):
+            old.unlink(missing_ok=True)  # one index is kept: the current one
+        try:
+            write_file(path, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+        except BuildError as error:
+            log.warning("could not save the linker index: %s", error)
+        return linker
 
     def _add(self, key: tuple[str, ...], target: _Target) -> None:
         targets = self._index.setdefault(key, [])
@@ -714,6 +747,21 @@ class Linker:
         first = target.cased[0]
         capitalized = (first[:1].upper() + first[1:], *target.cased[1:])
         return written == capitalized and _sentence_start(text, spans[i][0])
+
+
+_STATE = ("_index", "_keys", "_longest", "_prefixes")
+
+
+def _index_key(entries: Sequence[Entry]) -> str:
+    """A hash of everything the index is built from: names, and the code and dictionary."""
+    digest = hashlib.sha256()
+    for module in (__file__, ru_module.__file__):
+        digest.update(Path(module).read_bytes())
+    for package in ("pymorphy3", "pymorphy3-dicts-ru"):
+        digest.update(version(package).encode())
+    names = [[e.id, e.term, e.aliases, e.forms, e.en, e.match_case] for e in entries]
+    digest.update(json.dumps(names, ensure_ascii=False).encode())
+    return digest.hexdigest()[:32]
 
 
 def _names(entry: Entry) -> Iterator[tuple[str, int]]:

@@ -117,15 +117,24 @@ def sync_tree(root: Path, files: Mapping[str, bytes]) -> WriteReport:
     return WriteReport(tuple(written), unchanged, tuple(removed))
 
 
-def generate(glossary: Glossary, docs_dir: Path, deck: Path | None = None) -> WriteReport:
+def generate(
+    glossary: Glossary,
+    docs_dir: Path,
+    deck: Path | None = None,
+    cache_dir: Path | None = None,
+) -> WriteReport:
     """Write every generated page for `glossary` into `docs_dir`, and copy the deck.
 
     Without a deck file the home page says how to build one instead of offering a
-    download, so the site builds either way.
+    download, so the site builds either way. `cache_dir` keeps the linker's index
+    between builds, so an edit that renames nothing does not rebuild it.
     """
     deck_bytes = deck.read_bytes() if deck is not None and deck.is_file() else None
     pages = generated_pages(
-        glossary, has_deck=deck_bytes is not None, deck_size=len(deck_bytes or b"")
+        glossary,
+        has_deck=deck_bytes is not None,
+        deck_size=len(deck_bytes or b""),
+        cache_dir=cache_dir,
     )
     files = {path: text.encode("utf-8") for path, text in pages.items()}
     if deck_bytes is not None:
@@ -143,6 +152,11 @@ class _TolerantLoader(yaml.SafeLoader):
 
 _TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda *_: None)
 _TolerantLoader.add_multi_constructor("!", lambda *_: None)
+
+
+def cache_dir_for(config_file: Path) -> Path:
+    """Where builds keep what they may reuse: beside mkdocs.yml, git-ignored, disposable."""
+    return config_file.resolve().parent / ".cache" / "konspekt"
 
 
 def read_settings(config_file: Path) -> SiteSettings:
@@ -208,15 +222,17 @@ def build_site(
     *,
     build: bool = True,
     site_dir: Path | None = None,
+    glossary: Glossary | None = None,
 ) -> SiteReport:
-    """Load the cards, generate docs/, and (unless `build` is false) run MkDocs.
+    """Load the cards (unless `glossary` is given), generate docs/, and run MkDocs.
 
     Raises CardsError for bad cards (nothing is written then) and BuildError when
     MkDocs fails or warns.
     """
-    glossary = load_glossary(cards_dir)
+    if glossary is None:
+        glossary = load_glossary(cards_dir)
     settings = read_settings(config_file)
-    written = generate(glossary, settings.docs_dir, deck)
+    written = generate(glossary, settings.docs_dir, deck, cache_dir_for(config_file))
     target = site_dir or settings.site_dir
     log_ = None
     if build:
@@ -235,6 +251,7 @@ class _Serving:
     cards_dir: Path
     docs_dir: Path
     deck: Path | None
+    cache_dir: Path
 
 
 _serving: _Serving | None = None
@@ -244,7 +261,8 @@ def regenerate_for_serve() -> WriteReport | None:
     """Called by the serve hook before each build: regenerate pages from the cards."""
     if _serving is None:
         return None
-    return generate(load_glossary(_serving.cards_dir), _serving.docs_dir, _serving.deck)
+    glossary = load_glossary(_serving.cards_dir)
+    return generate(glossary, _serving.docs_dir, _serving.deck, _serving.cache_dir)
 
 
 def serve(
@@ -262,8 +280,11 @@ def serve(
     from mkdocs.commands.serve import serve as mkdocs_serve
 
     settings = read_settings(config_file)
-    generate(load_glossary(cards_dir), settings.docs_dir, deck)
-    _serving = _Serving(cards_dir.resolve(), settings.docs_dir, deck.resolve() if deck else None)
+    cache_dir = cache_dir_for(config_file)
+    generate(load_glossary(cards_dir), settings.docs_dir, deck, cache_dir)
+    _serving = _Serving(
+        cards_dir.resolve(), settings.docs_dir, deck.resolve() if deck else None, cache_dir
+    )
     try:
         mkdocs_serve(
             config_file=str(config_file),

@@ -23,6 +23,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import nh3
 import yaml
@@ -100,11 +101,18 @@ class EntryTexts:
 class Site:
     """What the pages share: the linker's results, backlinks and short definitions."""
 
-    def __init__(self, glossary: Glossary, *, has_deck: bool = False, deck_size: int = 0) -> None:
+    def __init__(
+        self,
+        glossary: Glossary,
+        *,
+        has_deck: bool = False,
+        deck_size: int = 0,
+        cache_dir: Path | None = None,
+    ) -> None:
         self.glossary = glossary
         self.has_deck = has_deck
         self.deck_size = deck_size
-        self.linker = Linker.for_glossary(glossary)
+        self.linker = Linker.for_glossary(glossary, cache_dir)
 
     @cached_property
     def texts(self) -> Mapping[str, EntryTexts]:
@@ -402,7 +410,15 @@ def letter_anchor(letter: str) -> str:
 
 
 def generated_pages(
-    glossary: Glossary, *, has_deck: bool = False, deck_size: int = 0
+    glossary: Glossary,
+    *,
+    has_deck: bool = False,
+    deck_size: int = 0,
+    cache_dir: Path | None = None,
 ) -> dict[str, str]:
-    """Every generated text file for `glossary`, by path relative to docs/."""
-    return Site(glossary, has_deck=has_deck, deck_size=deck_size).pages()
+    """Every generated text file for `glossary`, by path relative to docs/.
+
+    `cache_dir` keeps the linker's index between builds (see Linker.for_glossary).
+    """
+    site = Site(glossary, has_deck=has_deck, deck_size=deck_size, cache_dir=cache_dir)
+    return site.pages()
