@@ -98,8 +98,11 @@ def test_topic_link_term_page_backlinks_and_search(page: Any, site_url: str) -> 
     # An inline term link in a definition: «контейнеров» in the definition of Под.
     link = page.locator("#pod ~ p a[href$='glossary/container/']").first
     expect(link).to_have_text("контейнеров")
-    expect(link).to_have_attribute("title", "Изолированный процесс, запущенный из образа: "
-                                   "своя файловая система и сеть, но общее с хостом ядро.")
+    expect(link).to_have_attribute(
+        "title",
+        "Изолированный процесс, запущенный из образа: "
+        "своя файловая система и сеть, но общее с хостом ядро.",
+    )
     link.click()
 
     page.wait_for_url("**/glossary/container/")

@@ -77,9 +77,7 @@ SENTENCES = [
         [(0, 3, "Под", "pod"), (15, 26, "контейнеров", "container")],
         id="noun-before-verb",
     ),
-    pytest.param(
-        "Зайти в под и проверить.", [(8, 11, "под", "pod")], id="noun-after-preposition"
-    ),
+    pytest.param("Зайти в под и проверить.", [(8, 11, "под", "pod")], id="noun-after-preposition"),
     pytest.param(
         "Таким образом, образ неизменяем.",
         [(15, 20, "образ", "image")],
@@ -255,7 +253,15 @@ def test_forms_from_dictionary_and_rules() -> None:
 def test_russian_collation() -> None:
     words = ["kubectl", "Ёлка", "Йод", "Ель", "Иней", "яма", "Аргумент", "3scale", "Docker"]
     assert sorted(words, key=sort_key) == [
-        "Аргумент", "Ёлка", "Ель", "Иней", "Йод", "яма", "Docker", "kubectl", "3scale",
+        "Аргумент",
+        "Ёлка",
+        "Ель",
+        "Иней",
+        "Йод",
+        "яма",
+        "Docker",
+        "kubectl",
+        "3scale",
     ]
     assert [index_letter(w) for w in ("Ёлка", "Йод", "k8s", "3scale")] == ["Е", "Й", "K", "#"]
 
