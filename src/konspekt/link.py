@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
 
@@ -280,11 +281,15 @@ def _balanced(text: str, pos: int, end: int, opening: str, closing: str) -> int 
 # --- writing Markdown back out ---
 
 
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f\\]")  # what browsers drop from a URL's scheme
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
+
+
 def safe_url(url: str) -> bool:
     """Whether a link target may be emitted: web and mail links, or a relative path."""
     cleaned = html.unescape(url.strip().strip("<>"))
-    cleaned = re.sub(r"[\x00-\x20\x7f\\]", "", cleaned).lower()
-    scheme = re.match(r"^([a-z][a-z0-9+.\-]*):", cleaned)
+    cleaned = _INVISIBLE.sub("", cleaned).lower()
+    scheme = _SCHEME.match(cleaned)
     return scheme is None or scheme.group(1) in _SAFE_SCHEMES
 
 
@@ -323,10 +328,15 @@ def _at_line_start(text: str, pos: int) -> bool:
 
 
 _TITLE_ENTITIES = str.maketrans(
-    {'"': "&quot;", "\\": "&#92;", "`": "&#96;", "<": "&lt;", ">": "&gt;", "&": "&amp;"}
+    {
+        **{'"': "&quot;", "\\": "&#92;", "`": "&#96;", "<": "&lt;", ">": "&gt;", "&": "&amp;"},
+        # Should the link around it ever break, the title must not read as a link itself.
+        **{"[": "&#91;", "]": "&#93;"},
+    }
 )
 
 
+@lru_cache(maxsize=1 << 15)  # a page links the same few entries, each with its one title
 def link_title(text: str) -> str:
     """Text safe inside a Markdown link title `"…"`, on one line.
 
@@ -381,7 +391,10 @@ class Document:
             if seg.kind is Kind.PROSE:
                 pos = seg.start
                 while pending is not None and pending.start < seg.end and href is not None:
-                    out.append(escape_html(text[pos : pending.start], _at_line_start(text, pos)))
+                    before = escape_html(text[pos : pending.start], _at_line_start(text, pos))
+                    if before.endswith("!"):  # "![" would make the link an image
+                        before = before[:-1] + "\\!"
+                    out.append(before)
                     hint = f' "{link_title(title(pending.id))}"' if title else ""
                     out.append(f"[{pending.text}]({href(pending.id)}{hint})")
                     pos = pending.end

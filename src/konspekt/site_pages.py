@@ -55,8 +55,9 @@ DARK_SCOPE = '[data-md-color-scheme="slate"]'
 
 
 def md_text(text: str) -> str:
-    """A plain name or phrase as Markdown text: HTML escaped, inline Markdown backslashed."""
-    escaped = html.escape(text, quote=False)
+    """A plain name or phrase as Markdown text, on one line: HTML escaped, inline Markdown
+    backslashed. One line, because a blank line inside a link's label ends the link."""
+    escaped = html.escape(" ".join(text.split()), quote=False)
     return re.sub(r"([\\`*_{}\[\]#|~])", r"\\\1", escaped)
 
 
