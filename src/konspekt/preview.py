@@ -25,6 +25,7 @@ from anki.collection import Collection, ImportAnkiPackageRequest
 from playwright.sync_api import Browser, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
+from .cli import cards_option
 from .deck import DeckOptions, build_time, package_bytes, plan_deck, site_url_from_mkdocs
 from .errors import BuildError, KonspektError
 from .ledger import LEDGER_NAME, Ledger, read_ledger
@@ -177,14 +178,7 @@ def _write_index(out_dir: Path, shots: Sequence[Path]) -> None:
 
 
 @click.command()
-@click.option(
-    "--cards",
-    "cards_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("cards"),
-    show_default=True,
-    help="Folder of card files (*.yaml).",
-)
+@cards_option
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
