@@ -43,6 +43,7 @@ from pygments.formatters import HtmlFormatter
 from .errors import BuildError
 from .ledger import Ledger, NoteRecord, StampRecord, dumps_ledger, read_ledger
 from .media import anki_name, image_paths, rewrite_images
+from .mkdocs_config import read_mkdocs_yml
 from .model import Entry, Glossary, Topic
 from .output import write_file
 from .render import (
@@ -299,22 +300,12 @@ def build_time() -> int:
 
 
 def site_url_from_mkdocs(path: Path) -> str | None:
-    """The `site_url:` of an mkdocs.yml, or None if there is no file or no value.
-
-    A line match, not a YAML load: mkdocs.yml may hold `!!python/name` tags that a safe
-    loader rejects, and only this one plain key is needed.
-    """
+    """The `site_url:` of an mkdocs.yml, or None if there is no file or no value."""
     try:
-        text = path.read_text(encoding="utf-8")
+        value = read_mkdocs_yml(path).get("site_url")
     except FileNotFoundError:
         return None
-    except OSError as error:
-        raise BuildError(f"{path}: cannot read: {error.strerror}") from error
-    match = re.search(r"""^site_url:[ \t]*(?:"([^"]*)"|'([^']*)'|([^\s#]*))""", text, re.MULTILINE)
-    if match is None:
-        return None
-    value = next((group for group in match.groups() if group is not None), "")
-    return normalize_site_url(value) if value else None
+    return normalize_site_url(str(value)) if value else None
 
 
 def normalize_site_url(url: str) -> str:

@@ -17,10 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from .errors import BuildError
 from .load import load_glossary
+from .mkdocs_config import read_mkdocs_yml
 from .model import Glossary
 from .output import die_with_parent, staged_dir, write_file
 from .site_pages import (
@@ -146,14 +145,6 @@ def generate(
     return report
 
 
-class _TolerantLoader(yaml.SafeLoader):
-    """Reads mkdocs.yml without running it: `!!python/name:` and `!ENV` tags become None."""
-
-
-_TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda *_: None)
-_TolerantLoader.add_multi_constructor("!", lambda *_: None)
-
-
 def cache_dir_for(config_file: Path) -> Path:
     """Where builds keep what they may reuse: beside mkdocs.yml, git-ignored, disposable."""
     return config_file.resolve().parent / ".cache" / "konspekt"
@@ -162,13 +153,9 @@ def cache_dir_for(config_file: Path) -> Path:
 def read_settings(config_file: Path) -> SiteSettings:
     """docs_dir, site_dir and site_url of an mkdocs.yml, relative paths resolved."""
     try:
-        data = yaml.load(config_file.read_text(encoding="utf-8"), Loader=_TolerantLoader)
+        data = read_mkdocs_yml(config_file)
     except FileNotFoundError:
         raise BuildError(f"{config_file}: MkDocs configuration not found") from None
-    except yaml.YAMLError as error:
-        raise BuildError(f"{config_file}: not valid YAML: {error}") from None
-    if not isinstance(data, dict):
-        raise BuildError(f"{config_file}: expected a mapping of settings")
     base = config_file.resolve().parent
     return SiteSettings(
         config_file=config_file,
