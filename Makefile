@@ -50,7 +50,7 @@ bench: $(VENV)/.installed-bench
 
 # PNGs of a few cards (front/back, light/night, desktop/phone) as real Anki renders them.
 preview: $(VENV)/.installed-test chromium
-	$(PY) -m konspekt.preview --out dist/preview
+	$(PY) -m konspekt.deck.preview --out dist/preview
 
 schema: $(VENV)/.installed
 	$(KONSPEKT) schema

@@ -112,7 +112,7 @@ def _child_link(glossary: Any, project: Path) -> dict[str, Any]:
 
 
 def _child_deck(glossary: Any, project: Path) -> dict[str, Any]:
-    from konspekt.deck import DeckOptions, build_deck
+    from konspekt.deck.build import DeckOptions, build_deck
 
     out = project / "dist" / "bench.apkg"
     options = DeckOptions(title="Bench", site_url="https://example.org/konspekt/")
@@ -136,7 +136,7 @@ def _child_deck(glossary: Any, project: Path) -> dict[str, Any]:
 
 
 def _child_pages(glossary: Any, project: Path) -> dict[str, Any]:
-    from konspekt.site import generate
+    from konspekt.site.build import generate
 
     cache = project / ".cache" / "konspekt" if _warm() else None  # the linker's index
     start = time.perf_counter()

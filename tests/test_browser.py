@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from test_site import FIXTURE, make_project
 
-from konspekt.preview import CHROMIUM, CHROMIUM_ARGS
-from konspekt.site import build_site
+from konspekt.deck.preview import CHROMIUM, CHROMIUM_ARGS
+from konspekt.site.build import build_site
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 

@@ -14,10 +14,10 @@ from anki.collection import Collection, ImportAnkiPackageRequest
 from anki.import_export_pb2 import ImportResponse
 from anki.notes import Note
 
-import konspekt.deck
+import konspekt.deck.build
 from conftest import ROOT, run_cli
 from konspekt import BuildError, load_glossary
-from konspekt.deck import (
+from konspekt.deck.build import (
     FIELD_NAMES,
     FIELDS,
     TEMPLATES,
@@ -300,13 +300,13 @@ def test_importing_again_keeps_one_note_type_and_restyling_updates_it_in_place(
     assert len(ours) == 1
 
     # As if templates/card.css were edited.
-    template_text = konspekt.deck._template_text
+    template_text = konspekt.deck.build._template_text
 
     def restyled(name: str) -> str:
         extra = "\n.kk-term { letter-spacing: 0.01em; }\n" if name == "card.css" else ""
         return template_text(name) + extra
 
-    monkeypatch.setattr(konspekt.deck, "_template_text", restyled)
+    monkeypatch.setattr(konspekt.deck.build, "_template_text", restyled)
     report = build(cards, now=T2 + 60)
     assert (report.changed, report.unchanged) == (0, 5)  # notes did not change
     log = import_deck(col, report.out)
@@ -361,7 +361,7 @@ def test_a_new_highlighter_release_does_not_make_the_ledger_stale(
     cards: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     build(cards)
-    monkeypatch.setattr(konspekt.deck, "highlight", lambda code, lang: f"<pre>{code}</pre>")
+    monkeypatch.setattr(konspekt.deck.build, "highlight", lambda code, lang: f"<pre>{code}</pre>")
     options = DeckOptions(site_url=SITE)
     assert ledger_is_current(load_glossary(cards), cards / "anki.lock", options)
 
@@ -421,7 +421,7 @@ def test_a_removed_entry_is_kept_as_retired(
     )
     edit(cards, "kubernetes.yaml", "related: [container, deployment]", "related: [container]")
 
-    with caplog.at_level(logging.WARNING, logger="konspekt.deck"):
+    with caplog.at_level(logging.WARNING, logger="konspekt.deck.build"):
         report = build(cards, now=T2)
     assert caplog.messages == [
         "entry 'deployment' is no longer in the cards: its note stays in the deck, "
@@ -536,7 +536,7 @@ def test_a_failed_write_leaves_the_previous_deck_and_ledger(
     def disk_full(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(konspekt.deck.os, "replace", disk_full)
+    monkeypatch.setattr(konspekt.deck.build.os, "replace", disk_full)
     with pytest.raises(BuildError, match=r"devops\.apkg: cannot write: No space left on device"):
         build(cards, now=T2)
     assert report.out.read_bytes() == deck

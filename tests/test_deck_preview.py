@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from konspekt.deck import DeckOptions
-from konspekt.preview import render_previews
+from konspekt.deck.build import DeckOptions
+from konspekt.deck.preview import render_previews
 
 FIXTURE = Path(__file__).parent / "fixtures" / "deck"
 

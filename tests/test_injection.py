@@ -6,9 +6,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from konspekt.deck import DeckOptions, entry_record, note_fields
+from konspekt.deck.build import DeckOptions, entry_record, note_fields
 from konspekt.model import Entry, Example, Glossary, Topic
-from konspekt.site_pages import generated_pages
+from konspekt.site.pages import generated_pages
 from safety import active_content, hostile_text, site_markdown
 
 # Names take any text but must stay distinct, as validation would insist.

@@ -12,9 +12,9 @@ from anki.collection import Collection
 from anki.import_export_pb2 import ImportAnkiPackageRequest
 
 from conftest import ROOT, make_project, run_cli, write_card
-from konspekt.deck import DeckOptions, build_deck
+from konspekt.deck.build import DeckOptions, build_deck
 from konspekt.load import load_glossary
-from konspekt.site import build_site
+from konspekt.site.build import build_site
 
 
 def png() -> bytes:

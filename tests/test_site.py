@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from conftest import ROOT, make_project
 from konspekt import load_glossary
 from konspekt.link import Linker, safe_markdown
-from konspekt.site import build_site, generate, sync_tree
-from konspekt.site_pages import generated_pages
+from konspekt.site.build import build_site, generate, sync_tree
+from konspekt.site.pages import generated_pages
 from safety import HOSTILE, active_content, site_markdown
 
 FIXTURE = ROOT / "tests" / "fixtures" / "site"

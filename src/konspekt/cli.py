@@ -171,8 +171,8 @@ def deck(cards_dir: Path, out: Path, title: str, site_url: str | None, locked: b
       konspekt deck --out /tmp/test.apkg --cards tests/fixtures/deck
       SOURCE_DATE_EPOCH=1700000000 konspekt deck  reproducible times for new notes
     """
-    from .deck import DeckOptions, build_deck, site_url_from_mkdocs
-    from .ledger import LEDGER_NAME
+    from .deck.build import DeckOptions, build_deck, site_url_from_mkdocs
+    from .deck.ledger import LEDGER_NAME
 
     glossary = load_or_fail(cards_dir)
     try:
@@ -241,7 +241,7 @@ def site(cards_dir: Path, config_file: Path, deck_file: Path, no_build: bool) ->
       konspekt site                   docs/ from cards/, then site/
       konspekt site --no-build        only the Markdown, e.g. for `zensical build`
     """
-    from .site import build_site
+    from .site.build import build_site
 
     try:
         glossary = load_or_fail(cards_dir)
@@ -283,7 +283,7 @@ def serve(cards_dir: Path, config_file: Path, deck_file: Path, dev_addr: str | N
       konspekt serve                  http://127.0.0.1:8000/konspekt/
       konspekt serve -a 0.0.0.0:8080
     """
-    from .site import serve as serve_site
+    from .site.build import serve as serve_site
 
     logging.getLogger("mkdocs").setLevel(logging.INFO)
     try:

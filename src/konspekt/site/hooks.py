@@ -13,8 +13,8 @@ from typing import Any
 
 from mkdocs.exceptions import PluginError
 
-from konspekt import site
 from konspekt.errors import KonspektError
+from konspekt.site import build as site
 
 
 def on_pre_build(config: Any, **kwargs: Any) -> None:

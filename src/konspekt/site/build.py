@@ -17,12 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BuildError
-from .load import load_glossary
-from .mkdocs_config import read_mkdocs_yml
-from .model import Glossary
-from .output import die_with_parent, staged_dir, write_file
-from .site_pages import (
+from ..errors import BuildError
+from ..load import load_glossary
+from ..model import Glossary
+from ..output import die_with_parent, staged_dir, write_file
+from .config import read_mkdocs_yml
+from .pages import (
     DECK_FILE,
     DOWNLOADS_DIR,
     GENERATED_DIR,
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 OWNED_DIRS = (GLOSSARY_DIR, TOPICS_DIR, GENERATED_DIR, DOWNLOADS_DIR, MEDIA_DIR)
 OWNED_FILES = (INDEX_PAGE,)
 DEFAULT_DECK = Path("dist") / DECK_FILE
-HOOKS_FILE = Path(__file__).with_name("site_hooks.py")
+HOOKS_FILE = Path(__file__).with_name("hooks.py")
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,12 @@ from anki.collection import Collection, ImportAnkiPackageRequest
 from playwright.sync_api import Browser, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from .cli import cards_option
-from .deck import DeckOptions, build_time, package_bytes, plan_deck, site_url_from_mkdocs
-from .errors import BuildError, KonspektError
+from ..cli import cards_option
+from ..errors import BuildError, KonspektError
+from ..load import load_glossary
+from ..model import Entry, Glossary
+from .build import DeckOptions, build_time, package_bytes, plan_deck, site_url_from_mkdocs
 from .ledger import LEDGER_NAME, Ledger, read_ledger
-from .load import load_glossary
-from .model import Entry, Glossary
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

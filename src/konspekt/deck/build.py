@@ -40,13 +40,11 @@ from typing import Any
 import genanki
 from pygments.formatters import HtmlFormatter
 
-from .errors import BuildError
-from .ledger import Ledger, NoteRecord, StampRecord, dumps_ledger, read_ledger
-from .media import anki_name, image_paths, rewrite_images
-from .mkdocs_config import read_mkdocs_yml
-from .model import Entry, Glossary, Topic
-from .output import write_file
-from .render import (
+from ..errors import BuildError
+from ..media import anki_name, image_paths, rewrite_images
+from ..model import Entry, Glossary, Topic
+from ..output import write_file
+from ..render import (
     PYGMENTS_DARK,
     PYGMENTS_LIGHT,
     highlight,
@@ -54,6 +52,8 @@ from .render import (
     inline_html,
     markdown_html,
 )
+from ..site.config import read_mkdocs_yml
+from .ledger import Ledger, NoteRecord, StampRecord, dumps_ledger, read_ledger
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 class CardTemplate:
     name: str
     id: int
-    front: str  # file in konspekt/templates
+    front: str  # file in konspekt/deck/templates
     back: str
 
 
@@ -622,7 +622,7 @@ def _notetype_stamp(options: DeckOptions, previous: StampRecord | None, now: int
 
 @cache
 def _template_text(name: str) -> str:
-    return resources.files("konspekt").joinpath("templates", name).read_text(encoding="utf-8")
+    return resources.files("konspekt.deck").joinpath("templates", name).read_text(encoding="utf-8")
 
 
 def card_css() -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from .errors import BuildError
+from ..errors import BuildError
 
 
 class _TolerantLoader(yaml.SafeLoader):

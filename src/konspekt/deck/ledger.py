@@ -21,7 +21,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .errors import BuildError
+from ..errors import BuildError
 
 LEDGER_NAME = "anki.lock"
 FORMAT = 1

@@ -28,11 +28,11 @@ from pathlib import Path
 import nh3
 import yaml
 
-from .link import Document, Linker, link_title, safe_markdown
-from .media import rewrite_images
-from .model import Entry, Glossary, Topic
-from .render import highlight_css, inline_html
-from .ru import YO_POLICY, index_letter, normalize, sort_key
+from ..link import Document, Linker, link_title, safe_markdown
+from ..media import rewrite_images
+from ..model import Entry, Glossary, Topic
+from ..render import highlight_css, inline_html
+from ..ru import YO_POLICY, index_letter, normalize, sort_key
 
 GLOSSARY_DIR = "glossary"
 TOPICS_DIR = "topics"
