@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 KONSPEKT := $(PY) build.py
 
-.PHONY: all build check deck site serve test lint bench preview chromium schema clean
+.PHONY: all build check deck site serve test lint bench preview chromium schema clean distclean
 
 all: build
 
@@ -50,7 +50,7 @@ bench: $(VENV)/.installed-bench
 
 # PNGs of a few cards (front/back, light/night, desktop/phone) as real Anki renders them.
 preview: $(VENV)/.installed-test chromium
-	$(PY) -m konspekt.deck.preview --out dist/preview
+	$(KONSPEKT) preview
 
 schema: $(VENV)/.installed
 	$(KONSPEKT) schema
@@ -68,11 +68,18 @@ chromium:
 
 test: $(VENV)/.installed-test chromium
 	$(PY) -m ruff check src tests benchmarks build.py
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check src tests benchmarks build.py
 	$(PY) -m ruff format --check src tests benchmarks build.py
+	$(PY) -m mypy
 
+# Every generated path (tests/test_project.py checks this list against the code's).
 clean:
-	rm -rf dist site docs/glossary docs/topics docs/index-az.md docs/assets/generated docs/downloads
+	rm -rf dist site .cache docs/glossary docs/topics docs/assets/generated docs/downloads docs/cards-media docs/index-az.md
+
+# clean, and the virtual environment too.
+distclean: clean
+	rm -rf $(VENV)

@@ -112,15 +112,21 @@ def _child_link(glossary: Any, project: Path) -> dict[str, Any]:
 
 
 def _child_deck(glossary: Any, project: Path) -> dict[str, Any]:
-    from konspekt.deck.build import DeckOptions, build_deck
+    from konspekt.deck import DeckOptions, build_deck
+    from konspekt.project import Project
 
     out = project / "dist" / "bench.apkg"
     options = DeckOptions(title="Bench", site_url="https://example.org/konspekt/")
-    if not _warm():  # a cold build renders every note: no field cache from a previous run
-        out.with_name(f".{out.name}.fields.json").unlink(missing_ok=True)
+    # A cold build renders every note: no field cache from a previous run.
+    cache_dir = Project.at(project).cache_dir if _warm() else None
     start = time.perf_counter()
     report = build_deck(
-        glossary, out, ledger_path=project / "cards" / "anki.lock", options=options, now=DECK_NOW
+        glossary,
+        out,
+        ledger_path=project / "cards" / "anki.lock",
+        options=options,
+        now=DECK_NOW,
+        cache_dir=cache_dir,
     )
     seconds = time.perf_counter() - start
     return {
@@ -129,16 +135,16 @@ def _child_deck(glossary: Any, project: Path) -> dict[str, Any]:
         "new": report.new,
         "changed": report.changed,
         "unchanged": report.unchanged,
-        # notes rendered anew, where the deck reports it (it may reuse earlier renders)
-        "rendered": getattr(report, "rendered", None),
+        "rendered": report.fresh,  # notes rendered anew; the rest came from the field cache
         "apkg_bytes": out.stat().st_size,
     }
 
 
 def _child_pages(glossary: Any, project: Path) -> dict[str, Any]:
+    from konspekt.project import Project
     from konspekt.site.build import generate
 
-    cache = project / ".cache" / "konspekt" if _warm() else None  # the linker's index
+    cache = Project.at(project).cache_dir if _warm() else None  # the linker's index
     start = time.perf_counter()
     report = generate(glossary, project / "docs", None, cache)
     seconds = time.perf_counter() - start

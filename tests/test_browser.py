@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from test_site import FIXTURE, make_project
 
+from konspekt import load_glossary
 from konspekt.deck.preview import CHROMIUM, CHROMIUM_ARGS
 from konspekt.site.build import build_site
 
@@ -33,7 +34,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     project = make_project(tmp_path_factory.mktemp("browser-site"), FIXTURE)
-    build_site(project / "cards", project / "mkdocs.yml", None)
+    build_site(load_glossary(project / "cards"), project / "mkdocs.yml", None)
     handler = functools.partial(_QuietHandler, directory=str(project / "site"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -14,21 +14,16 @@ from anki.collection import Collection, ImportAnkiPackageRequest
 from anki.import_export_pb2 import ImportResponse
 from anki.notes import Note
 
-import konspekt.deck.build
+import konspekt.deck.cache
+import konspekt.deck.notes
+import konspekt.deck.notetype
+import konspekt.output
 from conftest import ROOT, run_cli
 from konspekt import BuildError, load_glossary
-from konspekt.deck.build import (
-    FIELD_NAMES,
-    FIELDS,
-    TEMPLATES,
-    DeckOptions,
-    DeckReport,
-    build_deck,
-    ledger_is_current,
-    note_guid,
-    site_url_from_mkdocs,
-    stale_message,
-)
+from konspekt.cli import resolve_deck_options
+from konspekt.deck import DeckOptions, DeckReport, build_deck, ledger_is_current, stale_message
+from konspekt.deck.notetype import FIELD_NAMES, FIELDS, TEMPLATES
+from konspekt.deck.options import note_guid
 
 FIXTURE = Path(__file__).parent / "fixtures" / "deck"
 SITE = "https://example.org/devops/"
@@ -300,13 +295,13 @@ def test_importing_again_keeps_one_note_type_and_restyling_updates_it_in_place(
     assert len(ours) == 1
 
     # As if templates/card.css were edited.
-    template_text = konspekt.deck.build._template_text
+    template_text = konspekt.deck.notetype.template_text
 
     def restyled(name: str) -> str:
         extra = "\n.kk-term { letter-spacing: 0.01em; }\n" if name == "card.css" else ""
         return template_text(name) + extra
 
-    monkeypatch.setattr(konspekt.deck.build, "_template_text", restyled)
+    monkeypatch.setattr(konspekt.deck.notetype, "template_text", restyled)
     report = build(cards, now=T2 + 60)
     assert (report.changed, report.unchanged) == (0, 5)  # notes did not change
     log = import_deck(col, report.out)
@@ -361,7 +356,7 @@ def test_a_new_highlighter_release_does_not_make_the_ledger_stale(
     cards: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     build(cards)
-    monkeypatch.setattr(konspekt.deck.build, "highlight", lambda code, lang: f"<pre>{code}</pre>")
+    monkeypatch.setattr(konspekt.deck.notes, "highlight", lambda code, lang: f"<pre>{code}</pre>")
     options = DeckOptions(site_url=SITE)
     assert ledger_is_current(load_glossary(cards), cards / "anki.lock", options)
 
@@ -499,6 +494,10 @@ def test_deck_command_reports_bad_options_and_a_damaged_ledger(project: Path) ->
     assert not (project / "dist").exists()
 
 
+def site_url_from_mkdocs(mkdocs: Path) -> str | None:
+    return resolve_deck_options("DevOps", None, mkdocs).site_url
+
+
 def test_site_url_comes_from_mkdocs_yml(tmp_path: Path) -> None:
     mkdocs = tmp_path / "mkdocs.yml"
     assert site_url_from_mkdocs(mkdocs) is None
@@ -536,17 +535,13 @@ def test_a_failed_write_leaves_the_previous_deck_and_ledger(
     def disk_full(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(konspekt.deck.build.os, "replace", disk_full)
+    monkeypatch.setattr(konspekt.output.os, "replace", disk_full)
     with pytest.raises(BuildError, match=r"devops\.apkg: cannot write: No space left on device"):
         build(cards, now=T2)
     assert report.out.read_bytes() == deck
     assert (cards / "anki.lock").read_bytes() == ledger
-    # nothing half-written: only the cards, the deck, and the first build's field cache
-    assert sorted(p.name for p in cards.parent.iterdir()) == [
-        ".devops.apkg.fields.json",
-        "cards",
-        "devops.apkg",
-    ]
+    # nothing half-written: only the cards and the deck
+    assert sorted(p.name for p in cards.parent.iterdir()) == ["cards", "devops.apkg"]
 
 
 # --- the real cards -----------------------------------------------------------------------
@@ -583,14 +578,96 @@ def test_a_rebuild_renders_only_the_notes_that_changed(tmp_path: Path) -> None:
     cards = tmp_path / "cards"
     shutil.copytree(FIXTURE, cards)
     out = tmp_path / "dist" / "deck.apkg"
-    first = build_deck(load_glossary(cards), out, ledger_path=cards / "anki.lock", now=1000)
-    assert first.rendered == first.notes
-    again = build_deck(load_glossary(cards), out, ledger_path=cards / "anki.lock", now=2000)
-    assert again.rendered == 0
+    cache = tmp_path / ".cache" / "konspekt"
+
+    def build_cached(now: int) -> DeckReport:
+        glossary = load_glossary(cards)
+        return build_deck(glossary, out, ledger_path=cards / "anki.lock", now=now, cache_dir=cache)
+
+    first = build_cached(1000)
+    assert first.fresh == first.notes
+    assert build_cached(2000).fresh == 0
     edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
-    edited = build_deck(load_glossary(cards), out, ledger_path=cards / "anki.lock", now=3000)
-    assert edited.rendered == 1
-    cached = out.read_bytes()
-    (out.parent / ".deck.apkg.fields.json").unlink()  # the same build, rendering everything
-    build_deck(load_glossary(cards), out, ledger_path=cards / "anki.lock", now=3000)
-    assert out.read_bytes() == cached
+    assert build_cached(3000).fresh == 1
+    assert sorted(p.name for p in out.parent.iterdir()) == ["deck.apkg"]  # no cache beside it
+
+
+def test_a_stale_field_cache_is_not_used_after_the_rendering_changes(
+    cards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / ".cache"
+    glossary = load_glossary(cards)
+    ledger = cards / "anki.lock"
+    build_deck(glossary, tmp_path / "warm.apkg", ledger_path=ledger, now=T1, cache_dir=cache)
+    # The renderer changes (as an edit to render.py would), and with it the code's hash.
+    monkeypatch.setattr(konspekt.deck.notes, "highlight", lambda code, lang: f"<pre>{code}</pre>")
+    monkeypatch.setattr(konspekt.deck.cache, "renderer_key", lambda: "edited")
+    warm = build_deck(glossary, tmp_path / "a.apkg", ledger_path=ledger, now=T1, cache_dir=cache)
+    cold = build_deck(glossary, tmp_path / "b.apkg", ledger_path=ledger, now=T1)
+    assert warm.fresh == cold.fresh == warm.notes
+    assert (tmp_path / "a.apkg").read_bytes() == (tmp_path / "b.apkg").read_bytes()
+
+
+def test_the_renderer_key_follows_the_rendering_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import konspekt.render
+
+    key = konspekt.deck.cache.renderer_key()
+    edited = tmp_path / "render.py"
+    edited.write_bytes(Path(konspekt.render.__file__).read_bytes() + b"\n# edited\n")
+    monkeypatch.setattr(konspekt.render, "__file__", str(edited))
+    konspekt.deck.cache.renderer_key.cache_clear()
+    try:
+        assert konspekt.deck.cache.renderer_key() != key
+    finally:
+        konspekt.deck.cache.renderer_key.cache_clear()
+
+
+DECK_BYTES = """
+import hashlib, shutil, sys
+from pathlib import Path
+from konspekt import load_glossary
+from konspekt.deck import DeckOptions, build_deck
+cards, out, cache = (Path(arg) for arg in sys.argv[1:4])
+report = build_deck(load_glossary(cards), out, ledger_path=cards / "anki.lock",
+    options=DeckOptions(site_url="https://example.org/"), now=1_700_000_000,
+    cache_dir=None if str(cache) == "-" else cache)
+print(report.fresh, hashlib.sha256(out.read_bytes()).hexdigest())
+"""
+
+
+def test_deck_bytes_are_the_same_warm_cold_and_in_a_fresh_process(tmp_path: Path) -> None:
+    """A warm field cache, a deleted one, and separate processes with other hash seeds."""
+    import os
+    import subprocess
+    import sys
+
+    cards = Path(shutil.copytree(REAL_CARDS, tmp_path / "cards"))
+    cache = tmp_path / ".cache"
+
+    def run(seed: str, use_cache: bool) -> tuple[int, str]:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                DECK_BYTES,
+                str(cards),
+                str(tmp_path / "d.apkg"),
+                str(cache) if use_cache else "-",
+            ],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        fresh, digest = result.stdout.split()
+        return int(fresh), digest
+
+    cold = run("1", use_cache=True)  # fills the cache
+    warm = run("2", use_cache=True)
+    shutil.rmtree(cache)
+    deleted = run("3", use_cache=True)
+    uncached = run("4", use_cache=False)
+    assert cold[0] > 0 and warm[0] == 0 and deleted[0] == cold[0]
+    assert cold[1] == warm[1] == deleted[1] == uncached[1]

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from konspekt.deck.build import DeckOptions
+from konspekt import load_glossary
+from konspekt.deck import DeckOptions
+from konspekt.deck.ledger import read_ledger
 from konspekt.deck.preview import render_previews
 
 FIXTURE = Path(__file__).parent / "fixtures" / "deck"
@@ -24,7 +26,11 @@ def png_size(path: Path) -> tuple[int, int]:
 def test_preview_renders_front_and_back_light_and_night(tmp_path: Path) -> None:
     out = tmp_path / "preview"
     shots = render_previews(
-        FIXTURE, out, entry_ids=["pod"], options=DeckOptions(site_url="https://example.org/")
+        load_glossary(FIXTURE),
+        read_ledger(FIXTURE / "anki.lock")[0],
+        out,
+        entry_ids=["pod"],
+        options=DeckOptions(site_url="https://example.org/"),
     )
 
     assert sorted(shot.name for shot in shots) == sorted(

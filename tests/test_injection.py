@@ -6,7 +6,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from konspekt.deck.build import DeckOptions, entry_record, note_fields
+from konspekt.deck import DeckOptions
+from konspekt.deck.notes import NoteContext, NoteSource, note_fields
 from konspekt.model import Entry, Example, Glossary, Topic
 from konspekt.site.pages import generated_pages
 from safety import active_content, hostile_text, site_markdown
@@ -66,6 +67,7 @@ def test_hostile_entries_make_safe_anki_fields(glossary: Glossary) -> None:
     topic = glossary.topics[0]
     terms = {entry.id: entry.term for entry in glossary.entries}
     for entry in glossary.entries:
-        record = entry_record(entry, topic)
-        for value in note_fields(entry.id, record, terms=terms, options=options):
+        source = NoteSource.from_entry(entry, topic)
+        context = NoteContext.of(source, terms=terms, options=options, retired=False)
+        for value in note_fields(entry.id, source, context):
             assert active_content(value) == []

@@ -12,7 +12,7 @@ from anki.collection import Collection
 from anki.import_export_pb2 import ImportAnkiPackageRequest
 
 from conftest import ROOT, make_project, run_cli, write_card
-from konspekt.deck.build import DeckOptions, build_deck
+from konspekt.deck import DeckOptions, build_deck
 from konspekt.load import load_glossary
 from konspekt.site.build import build_site
 
@@ -127,7 +127,7 @@ def test_images_ship_with_the_deck(illustrated: Path, tmp_path: Path) -> None:
 
 def test_images_ship_with_the_site(illustrated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(illustrated)
-    build_site(Path("cards"), Path("mkdocs.yml"), deck=None)
+    build_site(load_glossary(Path("cards")), Path("mkdocs.yml"), None)
     assert (illustrated / "site" / "cards-media" / "media" / "pod.png").read_bytes() == png()
     page = (illustrated / "site" / "glossary" / "pod" / "index.html").read_text(encoding="utf-8")
     assert 'src="../../cards-media/media/pod.png"' in page

@@ -41,10 +41,10 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
     }
 
 
-def built_project(where: Path) -> Path:
+def built_project(where: Path, seed: str = "0") -> Path:
     project = make_project(where, FIXTURE)
     for command in ("deck", "site"):
-        result = build(project, command)
+        result = build(project, command, env={"PYTHONHASHSEED": seed})
         assert result.returncode == 0, result.stderr
     return project
 
@@ -124,36 +124,55 @@ def test_a_site_build_stopped_midway_leaves_the_previous_site(
     assert snapshot(project / "site") != before
 
 
-def test_a_killed_deck_build_never_leaves_half_a_deck(tmp_path: Path) -> None:
+# The deck build, with a pause just before each file is moved into place: a kill during
+# the pause lands inside the write window, where an in-place writer would leave half a file.
+SLOW_REPLACE = """
+import os, sys, time
+real_replace = os.replace
+def slow_replace(src, dst):
+    time.sleep(30)
+    real_replace(src, dst)
+os.replace = slow_replace
+sys.argv = ["konspekt", "deck"]
+from konspekt.cli import main
+main()
+"""
+
+
+def test_a_deck_build_killed_while_writing_leaves_the_previous_deck(tmp_path: Path) -> None:
     project = built_project(tmp_path)
     deck = project / "dist" / "devops.apkg"
-    old = deck.read_bytes()
+    old_deck, old_ledger = deck.read_bytes(), (project / "cards" / "anki.lock").read_bytes()
     edit_a_card(project)
-    outcomes = set()
-    for delay in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.5):
-        process = subprocess.Popen(
-            [sys.executable, str(ROOT / "build.py"), "deck"],
-            cwd=project,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH},
-        )
-        time.sleep(delay)
-        process.kill()
-        process.wait(timeout=30)
-        data = deck.read_bytes()
-        with zipfile.ZipFile(deck) as archive:
-            assert archive.testzip() is None  # whole: every member's CRC checks
-        outcomes.add("old" if data == old else "new")
+    process = subprocess.Popen(
+        [sys.executable, "-c", SLOW_REPLACE],
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH},
+    )
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith(".devops.apkg.partial-") for p in deck.parent.iterdir()):
+        assert process.poll() is None and time.monotonic() < deadline, "no deck was staged"
+        time.sleep(0.01)
+    process.kill()  # the new deck is written in full, but not yet in place
+    process.wait(timeout=30)
+
+    assert deck.read_bytes() == old_deck
+    assert (project / "cards" / "anki.lock").read_bytes() == old_ledger
     result = build(project, "deck")
     assert result.returncode == 0, result.stderr
     assert leftovers(project) == []
-    assert outcomes <= {"old", "new"}
+    assert deck.read_bytes() != old_deck
+    with zipfile.ZipFile(deck) as archive:
+        assert archive.testzip() is None  # whole: every member's CRC checks
 
 
 def test_same_cards_and_epoch_give_identical_outputs(tmp_path: Path) -> None:
-    first = built_project(tmp_path / "first")
-    second = built_project(tmp_path / "second")
+    # Two separate processes each (built_project runs build.py), with other hash seeds, so
+    # an order that depends on set iteration or string hashing would show.
+    first = built_project(tmp_path / "first", seed="1")
+    second = built_project(tmp_path / "second", seed="2")
     assert (first / "dist" / "devops.apkg").read_bytes() == (
         second / "dist" / "devops.apkg"
     ).read_bytes()

@@ -144,7 +144,7 @@ def fixture_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     deck = project / "dist" / "devops.apkg"
     deck.parent.mkdir()
     deck.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip stands in for the deck
-    report = build_site(project / "cards", project / "mkdocs.yml", deck)
+    report = build_site(load_glossary(project / "cards"), project / "mkdocs.yml", deck)
     assert report.build is not None and report.build.warnings == ()
     return project / "site"
 
@@ -184,7 +184,9 @@ def test_built_site_structure(fixture_site: Path) -> None:
 @pytest.mark.slow
 def test_site_builds_without_a_deck(tmp_path: Path) -> None:
     project = make_project(tmp_path, FIXTURE)
-    report = build_site(project / "cards", project / "mkdocs.yml", project / "missing.apkg")
+    report = build_site(
+        load_glossary(project / "cards"), project / "mkdocs.yml", project / "missing.apkg"
+    )
     assert report.build is not None and report.build.warnings == ()
     home = (project / "site" / "index.html").read_text(encoding="utf-8")
     assert "make deck" in home and "downloads/devops.apkg" not in home
@@ -196,13 +198,13 @@ def test_site_builds_without_a_deck(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def real_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = make_project(tmp_path_factory.mktemp("real-site"), ROOT / "cards")
-    build_site(project / "cards", project / "mkdocs.yml", None, build=False)
+    build_site(load_glossary(project / "cards"), project / "mkdocs.yml", None, build=False)
     return project
 
 
 @pytest.mark.slow
 def test_real_cards_build_with_mkdocs_strict(real_project: Path) -> None:
-    report = build_site(real_project / "cards", real_project / "mkdocs.yml", None)
+    report = build_site(load_glossary(real_project / "cards"), real_project / "mkdocs.yml", None)
     assert report.build is not None and report.build.warnings == ()
     assert (real_project / "site" / "glossary" / "pod" / "index.html").is_file()
 

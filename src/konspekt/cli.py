@@ -1,71 +1,128 @@
 """The command line: the only place that prints, reads the terminal, or exits.
 
-Every command takes `--cards DIR`. Library errors (KonspektError) become one
-`file:line:col: error: …` line each and exit code 1; anything else is a bug.
+Commands resolve the project (paths, deck options, the site URL from mkdocs.yml) and
+call the library. The library raises KonspektError subclasses; `KonspektGroup` turns
+them into `file:line:col: error: …` lines and exit code 1 in one place. Anything else
+is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from .errors import CardsError, KonspektError
+from .errors import CardsError, ConfigError, KonspektError
 from .load import load_glossary
 from .model import Glossary
-from .output import interruptible
+from .output import interruptible, write_file
+from .project import CARDS_DIR, CONFIG_FILE, DECK_FILE, DEFAULT_TITLE, DIST_DIR, Project
+
+if TYPE_CHECKING:
+    from .deck import DeckOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DEFAULT_CARDS = Path("cards")
+
+def count(number: int, one: str, many: str | None = None) -> str:
+    """'1 error', '2 errors' (English messages only)."""
+    return f"{number} {one if number == 1 else (many or one + 's')}"
 
 
-def cards_option(command: F) -> F:
-    return click.option(
-        "--cards",
-        "cards_dir",
-        type=click.Path(path_type=Path, file_okay=False),
-        default=DEFAULT_CARDS,
-        show_default=True,
-        help="Folder of card files (*.yaml).",
-    )(command)
+class KonspektGroup(click.Group):
+    """Runs a command; a library error becomes its message on stderr and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KonspektError as error:
+            report(error)
 
 
-def plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
-
-
-def fail(error: KonspektError) -> None:
+def report(error: KonspektError) -> NoReturn:
     """Print a library error the way compilers do, then exit 1."""
     if isinstance(error, CardsError):
         for problem in error.problems:
             click.echo(str(problem), err=True)
-        click.echo(plural(len(error.problems), "error"), err=True)
+        click.echo(count(len(error.problems), "error"), err=True)
     else:
         click.echo(f"error: {error}", err=True)
     sys.exit(1)
 
 
-def load_or_fail(cards_dir: Path) -> Glossary:
-    try:
-        glossary = load_glossary(cards_dir)
-    except KonspektError as error:
-        fail(error)
-        raise  # unreachable: fail() exits
+# --- shared options ----------------------------------------------------------------------
+
+
+def path_option(name: str, default: str, help: str, *, is_dir: bool = False) -> Callable[[F], F]:
+    return click.option(
+        f"--{name}",
+        f"{name.replace('-', '_')}_path",
+        type=click.Path(path_type=Path, file_okay=not is_dir, dir_okay=is_dir),
+        default=Path(default),
+        show_default=True,
+        help=help,
+    )
+
+
+cards_option = path_option("cards", CARDS_DIR, "Folder of card files (*.yaml).", is_dir=True)
+config_option = path_option("config", CONFIG_FILE, "MkDocs configuration of the site.")
+
+
+def deck_options(command: F) -> F:
+    """How the deck is named and linked; shared by `deck` and `preview`."""
+    command = click.option(
+        "--site-url",
+        default=None,
+        help="Base URL of the published site for each card's link "
+        "[default: site_url from the MkDocs configuration; no link without one].",
+    )(command)
+    return click.option(
+        "--title",
+        default=DEFAULT_TITLE,
+        show_default=True,
+        help="Root deck title; subdecks are named after topics. Also the notes' identity: "
+        "changing it makes every note new to Anki.",
+    )(command)
+
+
+def load_cards(cards_dir: Path) -> Glossary:
+    glossary = load_glossary(cards_dir)
     # The glossary lives as long as the command: keep the cycle collector from
     # re-scanning its million objects at every collection (a sixth of a site build).
     gc.freeze()
     return glossary
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def resolve_deck_options(title: str, site_url: str | None, config_file: Path) -> DeckOptions:
+    """DeckOptions from the command line, the site URL defaulting to mkdocs.yml's."""
+    from .deck import DeckOptions
+    from .site.config import read_mkdocs_yml
+
+    if site_url is None:
+        try:
+            value = read_mkdocs_yml(config_file).get("site_url")
+        except FileNotFoundError:
+            value = None
+        site_url = str(value) if value else None
+    return DeckOptions(title=title, site_url=site_url)
+
+
+def project_of(cards_dir: Path, config_file: Path) -> Project:
+    return Project.at(Path.cwd(), cards_dir, config_file)
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+@click.group(cls=KonspektGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log what each stage does.")
-@click.version_option(package_name="konspekt")
+@click.version_option(package_name="konspekt", prog_name="konspekt")
 def main(verbose: bool) -> None:
     """konspekt: study notes as YAML cards in; an Anki deck and a reference site out.
 
@@ -87,7 +144,7 @@ def main(verbose: bool) -> None:
 
 @main.command()
 @cards_option
-def check(cards_dir: Path) -> None:
+def check(cards_path: Path) -> None:
     """Validate every card file and report every problem at once.
 
     Prints one `file:line:col: error: …` line per problem and exits 1 if there
@@ -96,24 +153,18 @@ def check(cards_dir: Path) -> None:
     \b
     Examples:
       konspekt check
-      konspekt check --cards tests/fixtures/small
+      konspekt check --cards tests/fixtures/deck
     """
-    glossary = load_or_fail(cards_dir)
+    glossary = load_cards(cards_path)
     click.echo(
-        f"ok: {plural(len(glossary.entries), 'entry', 'entries')} in "
-        f"{plural(len(glossary.topics), 'topic')} ({cards_dir})"
+        f"ok: {count(len(glossary.entries), 'entry', 'entries')} in "
+        f"{count(len(glossary.topics), 'topic')} ({cards_path})"
     )
 
 
 @main.command()
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("schema/cards.schema.json"),
-    show_default=True,
-    help="Where to write the schema.",
-)
-def schema(out: Path) -> None:
+@path_option("out", "schema/cards.schema.json", "Where to write the schema.")
+def schema(out_path: Path) -> None:
     """Write the JSON Schema of card files, generated from the model.
 
     \b
@@ -122,42 +173,29 @@ def schema(out: Path) -> None:
     """
     from .schema import schema_json
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(schema_json(), encoding="utf-8")
-    click.echo(f"wrote {out}")
-
-
-# --- deck (issue: Anki deck) ---
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    write_file(out_path, schema_json().encode("utf-8"))
+    click.echo(f"wrote {out_path}")
 
 
 @main.command()
 @cards_option
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path("dist/devops.apkg"),
-    show_default=True,
-    help="Where to write the deck.",
-)
-@click.option(
-    "--title",
-    default="DevOps",
-    show_default=True,
-    help="Root deck title; subdecks are named after topics. Also the notes' identity: "
-    "changing it makes every note new to Anki.",
-)
-@click.option(
-    "--site-url",
-    default=None,
-    help="Base URL of the published site for each card's link "
-    "[default: site_url from mkdocs.yml; no link without one].",
-)
+@config_option
+@path_option("out", f"{DIST_DIR}/{DECK_FILE}", "Where to write the deck.")
+@deck_options
 @click.option(
     "--locked",
     is_flag=True,
     help="Fail instead of updating a stale ledger (<cards>/anki.lock); for CI.",
 )
-def deck(cards_dir: Path, out: Path, title: str, site_url: str | None, locked: bool) -> None:
+def deck(
+    cards_path: Path,
+    config_path: Path,
+    out_path: Path,
+    title: str,
+    site_url: str | None,
+    locked: bool,
+) -> None:
     """Build the Anki deck (.apkg) and update the ledger <cards>/anki.lock.
 
     Re-importing a new build into Anki updates exactly the notes whose content
@@ -171,19 +209,18 @@ def deck(cards_dir: Path, out: Path, title: str, site_url: str | None, locked: b
       konspekt deck --out /tmp/test.apkg --cards tests/fixtures/deck
       SOURCE_DATE_EPOCH=1700000000 konspekt deck  reproducible times for new notes
     """
-    from .deck.build import DeckOptions, build_deck, site_url_from_mkdocs
-    from .deck.ledger import LEDGER_NAME
+    from .deck import build_deck
 
-    glossary = load_or_fail(cards_dir)
-    try:
-        if site_url is None:
-            site_url = site_url_from_mkdocs(Path("mkdocs.yml"))
-        options = DeckOptions(title=title, site_url=site_url)
-        ledger = cards_dir / LEDGER_NAME
-        report = build_deck(glossary, out, ledger_path=ledger, options=options, locked=locked)
-    except KonspektError as error:
-        fail(error)
-        return
+    project = project_of(cards_path, config_path)
+    glossary = load_cards(cards_path)
+    report = build_deck(
+        glossary,
+        out_path,
+        ledger_path=project.ledger_path,
+        options=resolve_deck_options(title, site_url, config_path),
+        locked=locked,
+        cache_dir=project.cache_dir,
+    )
     kept = report.retired_total - report.retired
     click.echo(
         f"wrote {report.out}: {report.notes} notes, {report.cards} cards, "
@@ -194,41 +231,23 @@ def deck(cards_dir: Path, out: Path, title: str, site_url: str | None, locked: b
     )
 
 
-# --- site, serve (issue: reference site) ---
-
-
-def config_option(command: F) -> F:
-    return click.option(
-        "--config",
-        "config_file",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=Path("mkdocs.yml"),
-        show_default=True,
-        help="MkDocs configuration of the site.",
-    )(command)
-
-
-def deck_option(command: F) -> F:
-    return click.option(
-        "--deck",
-        "deck_file",
-        type=click.Path(path_type=Path, dir_okay=False),
-        default=Path("dist/devops.apkg"),
-        show_default=True,
-        help="Anki deck offered for download on the home page, if it exists.",
-    )(command)
+deck_file_option = path_option(
+    "deck",
+    f"{DIST_DIR}/{DECK_FILE}",
+    "Anki deck offered for download on the home page, if it exists.",
+)
 
 
 @main.command()
 @cards_option
 @config_option
-@deck_option
+@deck_file_option
 @click.option(
     "--no-build",
     is_flag=True,
     help="Only generate the pages in docs/; do not run MkDocs.",
 )
-def site(cards_dir: Path, config_file: Path, deck_file: Path, no_build: bool) -> None:
+def site(cards_path: Path, config_path: Path, deck_path: Path, no_build: bool) -> None:
     """Generate the glossary pages into docs/ and build the site with mkdocs --strict.
 
     Generated pages go to docs/glossary/, docs/topics/, docs/index-az.md and
@@ -243,31 +262,27 @@ def site(cards_dir: Path, config_file: Path, deck_file: Path, no_build: bool) ->
     """
     from .site.build import build_site
 
-    try:
-        glossary = load_or_fail(cards_dir)
-        report = build_site(
-            cards_dir, config_file, deck_file, build=not no_build, glossary=glossary
-        )
-    except KonspektError as error:
-        fail(error)
-        return
-    entries, topics = len(report.glossary.entries), len(report.glossary.topics)
-    click.echo(f"generated {entries} term pages, {topics} topic pages: {report.written.summary()}")
-    if report.build is not None:
-        for warning in report.build.warnings:
+    project = project_of(cards_path, config_path)
+    glossary = load_cards(cards_path)
+    result = build_site(
+        glossary, config_path, deck_path, cache_dir=project.cache_dir, build=not no_build
+    )
+    entries, topics = len(glossary.entries), len(glossary.topics)
+    click.echo(f"generated {entries} term pages, {topics} topic pages: {result.written.summary()}")
+    if result.build is not None:
+        for warning in result.build.warnings:
             click.echo(warning, err=True)
-        logging.getLogger(__name__).info("mkdocs output:\n%s", report.build.output.rstrip())
-        count = len(report.build.warnings)
+        logging.getLogger(__name__).info("mkdocs output:\n%s", result.build.output.rstrip())
         click.echo(
-            f"built {report.site_dir} with mkdocs build --strict: "
-            f"{count} warning{'s' if count != 1 else ''}"
+            f"built {result.site_dir} with mkdocs build --strict: "
+            f"{count(len(result.build.warnings), 'warning')}"
         )
 
 
 @main.command()
 @cards_option
 @config_option
-@deck_option
+@deck_file_option
 @click.option(
     "-a",
     "--dev-addr",
@@ -275,7 +290,7 @@ def site(cards_dir: Path, config_file: Path, deck_file: Path, no_build: bool) ->
     metavar="IP:PORT",
     help="Address to serve on [default: dev_addr of mkdocs.yml, 127.0.0.1:8000].",
 )
-def serve(cards_dir: Path, config_file: Path, deck_file: Path, dev_addr: str | None) -> None:
+def serve(cards_path: Path, config_path: Path, deck_path: Path, dev_addr: str | None) -> None:
     """Preview the site with live reload; editing a card file regenerates the pages.
 
     \b
@@ -285,14 +300,9 @@ def serve(cards_dir: Path, config_file: Path, deck_file: Path, dev_addr: str | N
     """
     from .site.build import serve as serve_site
 
+    project = project_of(cards_path, config_path)
     logging.getLogger("mkdocs").setLevel(logging.INFO)
-    try:
-        serve_site(cards_dir, config_file, deck_file, dev_addr)
-    except KonspektError as error:
-        fail(error)
-
-
-# --- link (issue: reference site) ---
+    serve_site(cards_path, config_path, deck_path, cache_dir=project.cache_dir, dev_addr=dev_addr)
 
 
 @main.command()
@@ -303,7 +313,7 @@ def serve(cards_dir: Path, config_file: Path, deck_file: Path, dev_addr: str | N
     metavar="ID",
     help="Treat the text as the page of this entry: mentions of it are not links.",
 )
-def link(cards_dir: Path, page: str | None) -> None:
+def link(cards_path: Path, page: str | None) -> None:
     """Find term mentions in Markdown on stdin; print them as a JSON array.
 
     Each mention is {"start", "end", "text", "id"}, with character offsets into
@@ -315,14 +325,60 @@ def link(cards_dir: Path, page: str | None) -> None:
       echo 'Контейнеры запускаются в подах.' | konspekt link
       [{"start": 0, "end": 10, "text": "Контейнеры", "id": "container"}, …]
     """
-    import json
-
     from .link import Linker
 
-    glossary = load_or_fail(cards_dir)
+    glossary = load_cards(cards_path)
     text = sys.stdin.buffer.read().decode("utf-8")
     mentions = Linker.for_glossary(glossary).find(text, page=page)
     click.echo(json.dumps([m.as_json() for m in mentions], ensure_ascii=False))
+
+
+@main.command()
+@cards_option
+@config_option
+@path_option("out", f"{DIST_DIR}/preview", "Folder for the PNGs and index.html.", is_dir=True)
+@click.option(
+    "--id", "entry_ids", multiple=True, help="Entry to show (repeatable); default: a few."
+)
+@deck_options
+def preview(
+    cards_path: Path,
+    config_path: Path,
+    out_path: Path,
+    entry_ids: tuple[str, ...],
+    title: str,
+    site_url: str | None,
+) -> None:
+    """Render a few cards to PNG, front and back, light and night, desktop and phone.
+
+    The cards are rendered by real Anki and shown in Debian's chromium; needs the
+    test extras (`make preview` installs them).
+
+    \b
+    Examples:
+      konspekt preview                   dist/preview/*.png from cards/
+      konspekt preview --id pod --id image
+    """
+    try:
+        from .deck.preview import render_previews
+    except ImportError as error:
+        raise ConfigError(
+            f"`konspekt preview` needs the test extras ({error.name} is missing): "
+            "run `make preview`, or `.venv/bin/pip install -e '.[test]'`"
+        ) from error
+    from .deck.ledger import read_ledger
+
+    project = project_of(cards_path, config_path)
+    glossary = load_cards(cards_path)
+    ledger, _ = read_ledger(project.ledger_path)
+    shots = render_previews(
+        glossary,
+        ledger,
+        out_path,
+        entry_ids=entry_ids,
+        options=resolve_deck_options(title, site_url, config_path),
+    )
+    click.echo(f"wrote {len(shots)} card previews; look at {out_path}/index.html")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,7 @@
-"""The one exception family of konspekt: the library raises these, only the CLI prints them."""
+"""The one exception family of konspekt: the library raises these, only the CLI prints them.
+
+A caller matches on the class (`except StaleLedgerError`), never on message text.
+"""
 
 from __future__ import annotations
 
@@ -45,3 +48,23 @@ class CardsError(KonspektError):
 
 class BuildError(KonspektError):
     """A build step (deck, site) could not complete; the previous output is left as it was."""
+
+
+class ConfigError(BuildError):
+    """A setting (deck title, site URL, mkdocs.yml, SOURCE_DATE_EPOCH) is not usable."""
+
+
+class StaleLedgerError(BuildError):
+    """`--locked`: the ledger would change, so the committed one is out of date."""
+
+
+class DamagedLedgerError(BuildError):
+    """The ledger file cannot be read as a ledger; restore it from version control."""
+
+
+class MkDocsError(BuildError):
+    """`mkdocs build --strict` failed or warned; the message carries its output."""
+
+
+class OutputError(BuildError):
+    """An output file or folder could not be written; the previous one is intact."""

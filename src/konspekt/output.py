@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import BuildError
+from .errors import OutputError
 
 _PARTIAL = ".partial-"
 
@@ -64,7 +64,7 @@ def write_file(path: Path, data: bytes, *, tidy: bool = True) -> None:
             Path(temp).unlink(missing_ok=True)
             raise
     except OSError as error:
-        raise BuildError(f"{path}: cannot write: {error.strerror or error}") from error
+        raise OutputError(f"{path}: cannot write: {error.strerror or error}") from error
 
 
 @contextlib.contextmanager
@@ -98,7 +98,7 @@ def replace_dir(new: Path, target: Path) -> None:
             os.rename(new, target)
             os.rename(aside, new)
     except OSError as error:
-        raise BuildError(f"{target}: cannot replace: {error.strerror or error}") from error
+        raise OutputError(f"{target}: cannot replace: {error.strerror or error}") from error
 
 
 @contextlib.contextmanager

@@ -21,7 +21,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from ..errors import BuildError
+from ..errors import DamagedLedgerError, OutputError
+from .notes import NoteSource
 
 LEDGER_NAME = "anki.lock"
 FORMAT = 1
@@ -38,7 +39,7 @@ class NoteRecord:
     hash: str
     added: int  # Unix seconds: when the entry first appeared; it orders note ids
     changed: int  # Unix seconds: the note's modification time in the deck
-    entry: Mapping[str, Any]  # the entry's content as JSON values, to rebuild it once removed
+    entry: NoteSource  # the entry's content, to rebuild its note once the entry is removed
     retired: int | None = None  # Unix seconds: when the entry left the cards
 
 
@@ -63,11 +64,11 @@ def read_ledger(path: Path) -> tuple[Ledger, str | None]:
     except FileNotFoundError:
         return Ledger(), None
     except OSError as error:
-        raise BuildError(f"{path}: cannot read the deck ledger: {error.strerror}") from error
+        raise OutputError(f"{path}: cannot read the deck ledger: {error.strerror}") from error
     try:
         return _from_json(json.loads(text)), text
-    except (ValueError, KeyError, TypeError) as error:
-        raise BuildError(
+    except (ValueError, KeyError, TypeError, DamagedLedgerError) as error:
+        raise DamagedLedgerError(
             f"{path}: the deck ledger is damaged ({error}); restore it from git "
             f"(git checkout -- {path}) rather than deleting it, or every note's "
             "history starts over"
@@ -93,7 +94,7 @@ def _record_json(record: NoteRecord) -> dict[str, Any]:
     data: dict[str, Any] = {
         "added": _iso(record.added),
         "changed": _iso(record.changed),
-        "entry": record.entry,
+        "entry": record.entry.to_json(),
         "hash": record.hash,
     }
     if record.retired is not None:
@@ -111,7 +112,7 @@ def _from_json(data: Any) -> Ledger:
             hash=str(raw["hash"]),
             added=_seconds(raw["added"]),
             changed=_seconds(raw["changed"]),
-            entry=dict(raw["entry"]),
+            entry=NoteSource.from_json(str(note_id), raw["entry"]),
             retired=_seconds(raw["retired"]) if "retired" in raw else None,
         )
         for note_id, raw in data["notes"].items()

@@ -6,9 +6,8 @@ templates, conditionals and the note type's CSS are exactly what Anki shows. Chr
 then displays it the way Anki's reviewer does (a body with class "card", plus
 "nightMode" at night) at a desktop and a phone width.
 
-Needs the test extras (anki, playwright) and Debian's chromium (`make preview`):
-    python -m konspekt.preview --out dist/preview
-Neither the cards nor the ledger are written.
+Needs the test extras (anki, playwright) and Debian's chromium; `konspekt preview`
+(`make preview`) is the command. Neither the cards nor the ledger are written.
 """
 
 from __future__ import annotations
@@ -20,17 +19,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import click
 from anki.collection import Collection, ImportAnkiPackageRequest
 from playwright.sync_api import Browser, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from ..cli import cards_option
-from ..errors import BuildError, KonspektError
-from ..load import load_glossary
+from ..errors import BuildError
 from ..model import Entry, Glossary
-from .build import DeckOptions, build_time, package_bytes, plan_deck, site_url_from_mkdocs
-from .ledger import LEDGER_NAME, Ledger, read_ledger
+from .build import build_time
+from .ledger import Ledger
+from .options import DeckOptions
+from .package import package_bytes
+from .plan import plan_deck
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -113,7 +112,8 @@ def anki_views(
 
 
 def render_previews(
-    cards_dir: Path,
+    glossary: Glossary,
+    ledger: Ledger,
     out_dir: Path,
     *,
     entry_ids: Sequence[str] = (),
@@ -125,8 +125,7 @@ def render_previews(
 
     Returns the PNGs written (and writes an index.html showing them side by side).
     """
-    glossary = load_glossary(cards_dir)
-    ledger, _ = read_ledger(cards_dir / LEDGER_NAME)  # read only: previews change nothing
+    # The ledger is only read: previews change nothing.
     views = anki_views(
         glossary, ledger, entry_ids or pick_entries(glossary), options or DeckOptions()
     )
@@ -175,42 +174,3 @@ def _write_index(out_dir: Path, shots: Sequence[Path]) -> None:
         "figcaption{font-size:12px}</style>\n" + figures + "\n",
         encoding="utf-8",
     )
-
-
-@click.command()
-@cards_option
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("dist/preview"),
-    show_default=True,
-    help="Folder for the PNGs and index.html.",
-)
-@click.option(
-    "--id", "entry_ids", multiple=True, help="Entry to show (repeatable); default: a few."
-)
-@click.option("--title", default="DevOps", show_default=True, help="Root deck title.")
-@click.option("--site-url", help="Base URL for the cards' links [default: from mkdocs.yml].")
-def main(
-    cards_dir: Path, out: Path, entry_ids: tuple[str, ...], title: str, site_url: str | None
-) -> None:
-    """Render a few cards to PNG, front and back, light and night, desktop and phone.
-
-    \b
-    Examples:
-      python -m konspekt.preview                   dist/preview/*.png from cards/
-      python -m konspekt.preview --id pod --id image
-    """
-    try:
-        if site_url is None:
-            site_url = site_url_from_mkdocs(Path("mkdocs.yml"))
-        options = DeckOptions(title=title, site_url=site_url)
-        shots = render_previews(cards_dir, out, entry_ids=entry_ids, options=options)
-    except KonspektError as error:
-        click.echo(f"error: {error}", err=True)
-        raise SystemExit(1) from error
-    click.echo(f"wrote {len(shots)} card previews; look at {out}/index.html")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

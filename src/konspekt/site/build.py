@@ -8,6 +8,7 @@ previous run generated that are no longer wanted (a removed entry) are deleted.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import BuildError
+from ..errors import ConfigError, MkDocsError
 from ..load import load_glossary
 from ..model import Glossary
 from ..output import die_with_parent, staged_dir, write_file
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 # What generation owns inside docs/: these folders wholly, and these single files.
 OWNED_DIRS = (GLOSSARY_DIR, TOPICS_DIR, GENERATED_DIR, DOWNLOADS_DIR, MEDIA_DIR)
 OWNED_FILES = (INDEX_PAGE,)
-DEFAULT_DECK = Path("dist") / DECK_FILE
 HOOKS_FILE = Path(__file__).with_name("hooks.py")
 
 
@@ -68,7 +68,7 @@ class SiteSettings:
     config_file: Path
     docs_dir: Path
     site_dir: Path
-    site_url: str | None
+    site_url: str | None  # as written; the deck normalizes it
 
 
 @dataclass(frozen=True)
@@ -145,28 +145,23 @@ def generate(
     return report
 
 
-def cache_dir_for(config_file: Path) -> Path:
-    """Where builds keep what they may reuse: beside mkdocs.yml, git-ignored, disposable."""
-    return config_file.resolve().parent / ".cache" / "konspekt"
-
-
 def read_settings(config_file: Path) -> SiteSettings:
     """docs_dir, site_dir and site_url of an mkdocs.yml, relative paths resolved."""
     try:
         data = read_mkdocs_yml(config_file)
     except FileNotFoundError:
-        raise BuildError(f"{config_file}: MkDocs configuration not found") from None
+        raise ConfigError(f"{config_file}: MkDocs configuration not found") from None
     base = config_file.resolve().parent
     return SiteSettings(
         config_file=config_file,
         docs_dir=base / str(data.get("docs_dir") or "docs"),
         site_dir=base / str(data.get("site_dir") or "site"),
-        site_url=data.get("site_url"),
+        site_url=str(data["site_url"]) if data.get("site_url") else None,
     )
 
 
 def mkdocs_build(config_file: Path, site_dir: Path | None = None) -> BuildLog:
-    """Run `mkdocs build --strict` on `config_file`; BuildError if it fails.
+    """Run `mkdocs build --strict` on `config_file`; MkDocsError if it fails.
 
     A separate process in the configuration's folder: paths in mkdocs.yml (the
     snippets' base_path) are relative to the working directory, and a build must
@@ -190,72 +185,86 @@ def mkdocs_build(config_file: Path, site_dir: Path | None = None) -> BuildLog:
     output = result.stdout + result.stderr
     warnings = tuple(line for line in output.splitlines() if re.match(r"^WARNING\b", line))
     if result.returncode != 0:
-        raise BuildError(f"mkdocs build --strict failed:\n{output.rstrip()}")
+        raise MkDocsError(f"mkdocs build --strict failed:\n{output.rstrip()}")
     return BuildLog(output, warnings)
 
 
 @dataclass(frozen=True)
 class SiteReport:
-    glossary: Glossary
     written: WriteReport
     build: BuildLog | None
     site_dir: Path
 
 
 def build_site(
-    cards_dir: Path,
-    config_file: Path = Path("mkdocs.yml"),
-    deck: Path | None = DEFAULT_DECK,
+    glossary: Glossary,
+    config_file: Path,
+    deck: Path | None,
     *,
+    cache_dir: Path | None = None,
     build: bool = True,
     site_dir: Path | None = None,
-    glossary: Glossary | None = None,
 ) -> SiteReport:
-    """Load the cards (unless `glossary` is given), generate docs/, and run MkDocs.
+    """Generate docs/ from the glossary, then run MkDocs into site/ (or `site_dir`).
 
-    Raises CardsError for bad cards (nothing is written then) and BuildError when
-    MkDocs fails or warns.
+    Raises MkDocsError when MkDocs fails or warns; site/ is then left as it was.
     """
-    if glossary is None:
-        glossary = load_glossary(cards_dir)
     settings = read_settings(config_file)
-    written = generate(glossary, settings.docs_dir, deck, cache_dir_for(config_file))
+    written = generate(glossary, settings.docs_dir, deck, cache_dir)
     target = site_dir or settings.site_dir
-    log_ = None
+    mkdocs_log = None
     if build:
         # MkDocs writes into a hidden folder beside site/, swapped in only when the
         # build succeeded: a failed or interrupted build leaves site/ as it was.
         with staged_dir(target) as staging:
-            log_ = mkdocs_build(config_file, staging)
-    return SiteReport(glossary, written, log_, target)
+            mkdocs_log = mkdocs_build(config_file, staging)
+    return SiteReport(written, mkdocs_log, target)
 
 
 # --- serve: mkdocs serve, with the cards watched and pages regenerated on change ---
+#
+# MkDocs loads the hook from its file for each build, so what the hook needs travels in
+# the environment of the serving process, not in a module-level variable.
+SERVE_ENV = "KONSPEKT_SERVE"
 
 
 @dataclass(frozen=True)
-class _Serving:
+class ServeSettings:
     cards_dir: Path
     docs_dir: Path
     deck: Path | None
-    cache_dir: Path
+    cache_dir: Path | None
+
+    def to_env(self) -> str:
+        return json.dumps({key: str(value) if value else None for key, value in vars(self).items()})
+
+    @classmethod
+    def from_env(cls, text: str) -> ServeSettings:
+        data = json.loads(text)
+        return cls(
+            cards_dir=Path(data["cards_dir"]),
+            docs_dir=Path(data["docs_dir"]),
+            deck=Path(data["deck"]) if data["deck"] else None,
+            cache_dir=Path(data["cache_dir"]) if data["cache_dir"] else None,
+        )
 
 
-_serving: _Serving | None = None
-
-
-def regenerate_for_serve() -> WriteReport | None:
+def regenerate_for_serve() -> None:
     """Called by the serve hook before each build: regenerate pages from the cards."""
-    if _serving is None:
-        return None
-    glossary = load_glossary(_serving.cards_dir)
-    return generate(glossary, _serving.docs_dir, _serving.deck, _serving.cache_dir)
+    text = os.environ.get(SERVE_ENV)
+    if text is None:  # the hook runs only under `konspekt serve`
+        return
+    settings = ServeSettings.from_env(text)
+    glossary = load_glossary(settings.cards_dir)
+    generate(glossary, settings.docs_dir, settings.deck, settings.cache_dir)
 
 
 def serve(
     cards_dir: Path,
-    config_file: Path = Path("mkdocs.yml"),
-    deck: Path | None = DEFAULT_DECK,
+    config_file: Path,
+    deck: Path | None,
+    *,
+    cache_dir: Path | None = None,
     dev_addr: str | None = None,
 ) -> None:
     """Preview the site with live reload; a changed card file regenerates the pages.
@@ -263,15 +272,18 @@ def serve(
     The hook is added only here, not in mkdocs.yml: rendering needs no plugin, so
     `mkdocs build` and `zensical build` work on the generated docs/ without it.
     """
-    global _serving
     from mkdocs.commands.serve import serve as mkdocs_serve
 
-    settings = read_settings(config_file)
-    cache_dir = cache_dir_for(config_file)
-    generate(load_glossary(cards_dir), settings.docs_dir, deck, cache_dir)
-    _serving = _Serving(
-        cards_dir.resolve(), settings.docs_dir, deck.resolve() if deck else None, cache_dir
+    settings = ServeSettings(
+        cards_dir.resolve(),
+        read_settings(config_file).docs_dir,
+        deck.resolve() if deck else None,
+        cache_dir.resolve() if cache_dir else None,
     )
+    regenerate = settings.to_env()
+    generate(load_glossary(cards_dir), settings.docs_dir, settings.deck, settings.cache_dir)
+    previous = os.environ.get(SERVE_ENV)
+    os.environ[SERVE_ENV] = regenerate
     try:
         mkdocs_serve(
             config_file=str(config_file),
@@ -281,4 +293,7 @@ def serve(
             dev_addr=dev_addr,
         )
     finally:
-        _serving = None
+        if previous is None:
+            os.environ.pop(SERVE_ENV, None)
+        else:
+            os.environ[SERVE_ENV] = previous

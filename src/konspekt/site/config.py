@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import BuildError
+from ..errors import ConfigError
 
 
 class _TolerantLoader(yaml.SafeLoader):
@@ -19,17 +19,17 @@ _TolerantLoader.add_multi_constructor("!", lambda *_: None)
 
 
 def read_mkdocs_yml(path: Path) -> dict[str, Any]:
-    """The settings of an mkdocs.yml; FileNotFoundError if there is none, else BuildError."""
+    """The settings of an mkdocs.yml; FileNotFoundError if there is none, else ConfigError."""
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_TolerantLoader)
     except FileNotFoundError:
         raise
     except OSError as error:
-        raise BuildError(f"{path}: cannot read: {error.strerror}") from None
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
     except yaml.YAMLError as error:
-        raise BuildError(f"{path}: not valid YAML: {error}") from None
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise BuildError(f"{path}: expected a mapping of settings")
+        raise ConfigError(f"{path}: expected a mapping of settings")
     return data

@@ -1,0 +1,277 @@
+"""A note's content: what an entry gives the deck, typed, and how it renders to fields.
+
+`NoteSource` is everything a note is made from. The ledger stores it (so a removed entry
+can still be rebuilt as a retired note), the note hash is a hash of it plus the
+`NoteContext`, and rendering reads nothing else: a field that rendering uses is covered
+by the hash because it can only come from these two objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from ..errors import DamagedLedgerError
+from ..media import anki_name, image_paths, rewrite_images
+from ..model import Entry, Topic
+from ..render import highlight, inline_html, markdown_html
+from .notetype import FIELD_NAMES
+from .options import DeckOptions
+
+RETIRED_STATUS = (
+    "Этого термина больше нет в конспекте. Карточки можно удалить: "
+    "найдите их в браузере по тегу {tag}."
+)
+
+# The ledger hashes what a note is made from, not the HTML it renders to, so a new
+# Pygments, Markdown or nh3 release does not make the committed ledger stale. Bump this
+# when note_fields() or note_tags() change what notes show: every note then counts as
+# changed, and learners get the new rendering on their next import.
+NOTE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class CodeExample:
+    code: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class TextExample:
+    text: str  # inline Markdown, image paths already renamed for Anki
+
+
+NoteExample = CodeExample | TextExample
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoteSource:
+    """An entry's note-relevant content; Markdown texts carry Anki's media names."""
+
+    topic: str
+    topic_title: str
+    term: str
+    definition: str
+    en: str | None = None
+    aliases: tuple[str, ...] = ()
+    details: str | None = None
+    examples: tuple[NoteExample, ...] = ()
+    related: tuple[str, ...] = ()
+    source: str | None = None
+    tags: tuple[str, ...] = ()
+    # Anki media name → sha256 of the file: a new picture must update the note.
+    media: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @classmethod
+    def from_entry(
+        cls, entry: Entry, topic: Topic, media_hashes: Mapping[str, str] | None = None
+    ) -> NoteSource:
+        hashes = media_hashes or {}
+        texts = (entry.definition, entry.details or "", *(e.text for e in entry.examples))
+        return cls(
+            topic=topic.topic,
+            topic_title=topic.title,
+            term=entry.term,
+            en=entry.en,
+            aliases=entry.aliases,
+            definition=_to_anki(entry.definition),
+            details=_to_anki(entry.details) if entry.details else None,
+            examples=tuple(
+                CodeExample(ex.code, ex.lang) if ex.is_code else TextExample(_to_anki(ex.text))
+                for ex in entry.examples
+            ),
+            related=entry.related,
+            source=entry.source,
+            tags=entry.tags,
+            media=MappingProxyType(
+                {anki_name(p): hashes.get(p, "") for text in texts for p in image_paths(text)}
+            ),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON values, as the ledger keeps them; empty values are left out."""
+        data: dict[str, Any] = {
+            "topic": self.topic,
+            "topic_title": self.topic_title,
+            "term": self.term,
+            "en": self.en,
+            "aliases": list(self.aliases),
+            "definition": self.definition,
+            "details": self.details,
+            "examples": [
+                {"code": ex.code, "lang": ex.lang}
+                if isinstance(ex, CodeExample)
+                else {"text": ex.text}
+                for ex in self.examples
+            ],
+            "related": list(self.related),
+            "source": self.source,
+            "tags": list(self.tags),
+            "media": dict(self.media),
+        }
+        return {key: value for key, value in data.items() if value not in (None, [], {})}
+
+    @classmethod
+    def from_json(cls, entry_id: str, data: Any) -> NoteSource:
+        """Read a ledger record back; DamagedLedgerError names what is wrong with it."""
+        try:
+            if not isinstance(data, dict):
+                raise TypeError("not an object")
+            return cls(
+                topic=_text(data["topic"]),
+                topic_title=_text(data["topic_title"]),
+                term=_text(data["term"]),
+                definition=_text(data["definition"]),
+                en=_optional_text(data.get("en")),
+                aliases=_texts(data.get("aliases", [])),
+                details=_optional_text(data.get("details")),
+                examples=tuple(_example(raw) for raw in data.get("examples", [])),
+                related=_texts(data.get("related", [])),
+                source=_optional_text(data.get("source")),
+                tags=_texts(data.get("tags", [])),
+                media=MappingProxyType(
+                    {_text(k): _text(v) for k, v in dict(data.get("media", {})).items()}
+                ),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise DamagedLedgerError(
+                f"the ledger's record of entry '{entry_id}' is incomplete ({error!r})"
+            ) from error
+
+
+def _to_anki(text: str) -> str:
+    """Card Markdown with image paths renamed to the deck's flat media names."""
+    return rewrite_images(text, anki_name)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{value!r} is not a string")
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _texts(values: Any) -> tuple[str, ...]:
+    if not isinstance(values, list):
+        raise TypeError(f"{values!r} is not a list")
+    return tuple(_text(value) for value in values)
+
+
+def _example(raw: Any) -> NoteExample:
+    if not isinstance(raw, dict):
+        raise TypeError(f"example {raw!r} is not an object")
+    if "code" in raw:
+        return CodeExample(_text(raw["code"]), _text(raw.get("lang", "text")))
+    return TextExample(_text(raw["text"]))
+
+
+@dataclass(frozen=True)
+class NoteContext:
+    """What a note's rendering needs beyond its source: the deck's settings and the
+    current terms of the entries it relates to."""
+
+    related_terms: tuple[str, ...]
+    site_url: str | None
+    tag_root: str
+    retired_tag: str
+    retired: bool
+
+    @classmethod
+    def of(
+        cls,
+        source: NoteSource,
+        *,
+        terms: Mapping[str, str],
+        options: DeckOptions,
+        retired: bool,
+    ) -> NoteContext:
+        return cls(
+            related_terms=tuple(terms.get(target, target) for target in source.related),
+            site_url=options.site_url,
+            tag_root=options.tag_root,
+            retired_tag=options.retired_tag,
+            retired=retired,
+        )
+
+
+def note_hash(entry_id: str, source: NoteSource, context: NoteContext) -> str:
+    """A hash of everything the note's fields and tags are made from."""
+    return digest_json(
+        {
+            "format": NOTE_FORMAT,
+            "id": entry_id,
+            "entry": source.to_json(),
+            "related": list(context.related_terms),
+            "site_url": context.site_url,
+            "tag_root": context.tag_root,
+            "retired": context.retired,
+        }
+    )
+
+
+def digest_json(data: Any) -> str:
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def note_fields(entry_id: str, source: NoteSource, context: NoteContext) -> tuple[str, ...]:
+    """The note's field values, in FIELDS order, as safe HTML.
+
+    Text meant as plain text (names, the verbatim source) is escaped; Markdown goes
+    through konspekt.render, which escapes raw HTML.
+    """
+    esc = html.escape
+    # A name that only repeats one shown above it adds nothing to the card.
+    english = source.en or ""
+    if english.casefold() == source.term.casefold():
+        english = ""
+    shown = {source.term.casefold(), english.casefold()}
+    aliases = [alias for alias in source.aliases if alias.casefold() not in shown]
+    values = {
+        "Term": esc(source.term),
+        "English": esc(english),
+        "Aliases": esc(", ".join(aliases)),
+        "Definition": inline_html(source.definition),
+        "Details": markdown_html(source.details) if source.details else "",
+        "Examples": "".join(_example_html(example) for example in source.examples),
+        "Related": " ".join(
+            f'<span class="kk-rel">{esc(term)}</span>' for term in context.related_terms
+        ),
+        "Source": esc(source.source or "").replace("\n", "<br>"),
+        # A retired entry has no page on the site any more.
+        "Link": esc(f"{context.site_url}glossary/{entry_id}/")
+        if context.site_url and not context.retired
+        else "",
+        "Topic": esc(source.topic_title),
+        "Id": esc(entry_id),
+        "Status": esc(RETIRED_STATUS.format(tag=context.retired_tag)) if context.retired else "",
+        "Extra": "",
+    }
+    return tuple(unicodedata.normalize("NFC", values[name]) for name in FIELD_NAMES)
+
+
+def note_tags(source: NoteSource, context: NoteContext) -> tuple[str, ...]:
+    """Hierarchical tags: devops::kubernetes, devops::kubernetes::basics, devops::retired."""
+    topic = f"{context.tag_root}::{source.topic}"
+    tags = [topic, *(f"{topic}::{tag}" for tag in source.tags)]
+    if context.retired:
+        tags.append(context.retired_tag)
+    return tuple(sorted(set(tags)))
+
+
+def _example_html(example: NoteExample) -> str:
+    # tex2jax_ignore/mathjax_ignore: Anki runs MathJax over cards, and code such as
+    # grep '\(a\)' must not turn into formulas.
+    if isinstance(example, CodeExample):
+        code = highlight(example.code, example.lang)
+        return f'<div class="kk-example tex2jax_ignore mathjax_ignore">{code}</div>'
+    return f'<div class="kk-example kk-example-text">{inline_html(example.text)}</div>'

@@ -1,0 +1,181 @@
+"""Planning a deck: every note, its id, time and fields, and the next ledger; no I/O."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from ..media import anki_name
+from ..model import Glossary, Topic
+from .cache import FieldCache
+from .ledger import Ledger, NoteRecord, StampRecord
+from .notes import NoteContext, NoteSource, digest_json, note_fields, note_hash, note_tags
+from .notetype import TEMPLATES, notetype_identity
+from .options import DeckOptions, note_guid
+
+RETIRED_DECK = "Удалено из конспекта"
+
+
+@dataclass(frozen=True)
+class PlannedNote:
+    entry_id: str
+    guid: str
+    note_id: int
+    mtime: int
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    topic: str | None  # None: retired, goes to the retired subdeck
+    due: int
+
+
+@dataclass(frozen=True)
+class DeckPlan:
+    """Everything the package holds, decided before anything is written."""
+
+    options: DeckOptions
+    topics: tuple[Topic, ...]
+    notes: tuple[PlannedNote, ...]
+    notetype_mtime: int
+    ledger: Ledger
+    new: tuple[str, ...]
+    changed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    retired: tuple[str, ...]  # ids retired by this build
+    retired_total: int
+    subdeck_names: tuple[str, ...]
+    media: tuple[tuple[str, bytes], ...] = ()  # (name in Anki, bytes), sorted
+    # The fields of exactly this deck's notes, by note hash: the next build's cache.
+    fields_by_hash: FieldCache = field(default_factory=lambda: MappingProxyType({}))
+    fresh: int = 0  # notes rendered by this build; the others came from the field cache
+
+
+@dataclass(frozen=True)
+class _Source:
+    entry_id: str
+    note: NoteSource
+    topic: str | None  # None: retired (the entry left the cards; its note comes from the ledger)
+
+
+def plan_deck(
+    glossary: Glossary,
+    ledger: Ledger,
+    options: DeckOptions,
+    now: int,
+    field_cache: FieldCache | None = None,
+) -> DeckPlan:
+    """Decide every note, its time and id, and the next ledger; write nothing.
+
+    A note whose hash is in `field_cache` (rendered by an earlier build) is not
+    rendered again.
+    """
+    previous_render = field_cache or {}
+    media = {path: file.read_bytes() for path, file in sorted(glossary.media.items())}
+    hashes = {path: hashlib.sha256(data).hexdigest() for path, data in media.items()}
+    # Every note in reading order (topics, then entries as written), then the retired
+    # ones: entries the ledger knows that left the cards.
+    sources = [
+        _Source(entry.id, NoteSource.from_entry(entry, topic, hashes), topic.topic)
+        for topic in glossary.topics
+        for entry in topic.entries
+    ]
+    sources += [
+        _Source(entry_id, record.entry, None)
+        for entry_id, record in ledger.notes.items()
+        if entry_id not in glossary.by_id
+    ]
+    # Related entries that left the cards still show their last term.
+    terms = {source.entry_id: source.note.term for source in sources}
+
+    records: dict[str, NoteRecord] = {}
+    kinds: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": [], "retired": []}
+    rendered: dict[str, tuple[str, ...]] = {}
+    planned: list[tuple[_Source, tuple[str, ...], tuple[str, ...]]] = []
+    for source in sources:
+        retired = source.topic is None
+        context = NoteContext.of(source.note, terms=terms, options=options, retired=retired)
+        digest = note_hash(source.entry_id, source.note, context)
+        fields = previous_render.get(digest) or note_fields(source.entry_id, source.note, context)
+        rendered[digest] = fields
+        previous = ledger.notes.get(source.entry_id)
+        if previous is None:
+            kind, added, changed = "new", now, now
+        elif previous.hash == digest:
+            kind, added, changed = "unchanged", previous.added, previous.changed
+        else:
+            kind, added, changed = "changed", previous.added, _later(now, previous.changed)
+        retired_at = None
+        if retired and previous is not None:  # retired entries always come from the ledger
+            if previous.retired is None:
+                kind = "retired"
+            retired_at = now if previous.retired is None else previous.retired
+        kinds[kind].append(source.entry_id)
+        records[source.entry_id] = NoteRecord(digest, added, changed, source.note, retired_at)
+        planned.append((source, fields, note_tags(source.note, context)))
+
+    stamp = _notetype_stamp(options, ledger.notetype, now)
+    note_ids = dict(_note_ids(records))
+    notes = tuple(
+        PlannedNote(
+            entry_id=source.entry_id,
+            guid=note_guid(options.ns, source.entry_id),
+            note_id=note_ids[source.entry_id],
+            mtime=records[source.entry_id].changed,
+            fields=fields,
+            tags=tags,
+            topic=source.topic,
+            due=due,
+        )
+        for due, (source, fields, tags) in enumerate(planned, start=1)
+    )
+    retired_total = sum(1 for note in notes if note.topic is None)
+    subdecks = tuple(subdeck_name(options, topic) for topic in glossary.topics)
+    if retired_total:
+        subdecks += (f"{options.title}::{RETIRED_DECK}",)
+    return DeckPlan(
+        options=options,
+        topics=glossary.topics,
+        notes=notes,
+        notetype_mtime=stamp.changed,
+        ledger=Ledger(MappingProxyType(dict(sorted(records.items()))), stamp),
+        new=tuple(kinds["new"]),
+        changed=tuple(kinds["changed"]),
+        unchanged=tuple(kinds["unchanged"]),
+        retired=tuple(kinds["retired"]),
+        retired_total=retired_total,
+        subdeck_names=subdecks,
+        media=tuple((anki_name(path), data) for path, data in media.items()),
+        fields_by_hash=MappingProxyType(rendered),
+        fresh=sum(1 for digest in rendered if digest not in previous_render),
+    )
+
+
+def _later(now: int, previous: int) -> int:
+    # A change must look newer than what learners already imported, even if the clock
+    # (or a fixed SOURCE_DATE_EPOCH) says otherwise; Anki compares whole seconds.
+    return max(now, previous + 1)
+
+
+def _note_ids(records: Mapping[str, NoteRecord]) -> Iterator[tuple[str, int]]:
+    """Note ids in Anki's style (milliseconds of creation), derived from the ledger.
+
+    Anki shows a note's id as its creation date and matches imports by GUID, so ids
+    only need to be plausible, unique and stable; a note's cards get id and id + 1.
+    """
+    last = 0
+    for entry_id, record in sorted(records.items(), key=lambda item: (item[1].added, item[0])):
+        last = max(record.added * 1000, last + len(TEMPLATES))
+        yield entry_id, last
+
+
+def subdeck_name(options: DeckOptions, topic: Topic) -> str:
+    # '::' separates deck levels in Anki; a topic title must stay one level.
+    return f"{options.title}::{topic.title.replace('::', ':')}"
+
+
+def _notetype_stamp(options: DeckOptions, previous: StampRecord | None, now: int) -> StampRecord:
+    digest = digest_json(notetype_identity(options.title))
+    if previous is not None and previous.hash == digest:
+        return previous
+    return StampRecord(digest, now if previous is None else _later(now, previous.changed))
