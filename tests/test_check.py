@@ -85,17 +85,17 @@ def test_unknown_field_suggests_the_right_one(project: Path) -> None:
     write_card(project, "docker.yaml", GOOD.replace("definition: Шаблон", "defintion: Шаблон"))
     assert errors_of(project) == [
         "cards/docker.yaml:10:5: error: entry 'image' has no 'definition' "
-        "(add 'definition:' — 1–3 sentences, Markdown inline.)",
+        "(add 'definition:' — The answer to recall: one idea, at most 30 words, Markdown inline.)",
         "cards/docker.yaml:14:5: error: unknown field 'defintion' in entry 'image' "
         "(did you mean 'definition'?)",
     ]
 
 
 def test_unknown_field_without_a_close_match_lists_the_known_ones(project: Path) -> None:
-    write_card(project, "docker.yaml", GOOD.replace("en: Container", "colour: red"))
+    write_card(project, "docker.yaml", GOOD.replace("en: Container", "priority: high"))
     assert errors_of(project) == [
-        "cards/docker.yaml:7:5: error: unknown field 'colour' in entry 'container' (known fields: "
-        "id, term, en, aliases, forms, match_case, definition, details, examples, related, "
+        "cards/docker.yaml:7:5: error: unknown field 'priority' in entry 'container' (known fields: "
+        "id, term, en, aliases, forms, match_case, definition, clue, details, examples, related, "
         "source, tags)"
     ]
 

@@ -77,7 +77,16 @@ class Entry:
         default=False,
         metadata=spec("Link only mentions in exactly this case (RUN, not run)."),
     )
-    definition: str = field(metadata=spec("1–3 sentences, Markdown inline."))
+    definition: str = field(
+        metadata=spec("The answer to recall: one idea, at most 30 words, Markdown inline.")
+    )
+    clue: str | None = field(
+        default=None,
+        metadata=spec(
+            "What the «definition → term» card shows instead of the definition, where the "
+            "definition cannot be read with the entry's names masked. Markdown inline."
+        ),
+    )
     details: str | None = field(default=None, metadata=spec("Longer explanation, Markdown."))
     examples: tuple[Example, ...] = field(
         default=(), metadata=spec("Examples: {code, lang} mappings or plain strings.")

@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError, StaleLedgerError
+from ..link import Linker
 from ..model import Glossary
 from ..output import write_file
 from .cache import read_field_cache, write_field_cache
+from .history import published_peaks
 from .ledger import dumps_ledger, read_ledger
 from .notetype import TEMPLATES
 from .options import DeckOptions
@@ -75,7 +77,13 @@ def build_deck(
     options = options or DeckOptions()
     ledger, old_text = read_ledger(ledger_path)
     plan = plan_deck(
-        glossary, ledger, options, build_time() if now is None else now, read_field_cache(cache_dir)
+        glossary,
+        ledger,
+        options,
+        build_time() if now is None else now,
+        read_field_cache(cache_dir),
+        Linker.for_glossary(glossary, cache_dir),
+        published_peaks(ledger_path),
     )
     new_text = dumps_ledger(plan.ledger)
     ledger_changed = new_text != old_text
@@ -96,7 +104,7 @@ def build_deck(
         out=out,
         ledger=ledger_path,
         notes=len(plan.notes),
-        cards=len(plan.notes) * len(TEMPLATES),
+        cards=sum(len(TEMPLATES) for note in plan.notes if note.topic is not None),
         subdecks=len(plan.subdeck_names),
         new=len(plan.new),
         changed=len(plan.changed),
@@ -109,10 +117,16 @@ def build_deck(
     )
 
 
-def ledger_is_current(glossary: Glossary, ledger_path: Path, options: DeckOptions) -> bool:
+def ledger_is_current(
+    glossary: Glossary, ledger_path: Path, options: DeckOptions, cache_dir: Path | None = None
+) -> bool:
     """Whether building would leave the ledger exactly as it is (nothing is written)."""
     ledger, text = read_ledger(ledger_path)
-    return dumps_ledger(plan_deck(glossary, ledger, options, build_time()).ledger) == text
+    linker = Linker.for_glossary(glossary, cache_dir)
+    plan = plan_deck(
+        glossary, ledger, options, build_time(), linker=linker, peaks=published_peaks(ledger_path)
+    )
+    return dumps_ledger(plan.ledger) == text
 
 
 def stale_message(ledger_path: Path) -> str:

@@ -110,26 +110,26 @@ def _from_json(data: Any) -> Ledger:
     notes = {
         str(note_id): NoteRecord(
             hash=str(raw["hash"]),
-            added=_seconds(raw["added"]),
-            changed=_seconds(raw["changed"]),
+            added=seconds(raw["added"]),
+            changed=seconds(raw["changed"]),
             entry=NoteSource.from_json(str(note_id), raw["entry"]),
-            retired=_seconds(raw["retired"]) if "retired" in raw else None,
+            retired=seconds(raw["retired"]) if "retired" in raw else None,
         )
         for note_id, raw in data["notes"].items()
     }
     notetype = None
     if "notetype" in data:
         raw = data["notetype"]
-        notetype = StampRecord(hash=str(raw["hash"]), changed=_seconds(raw["changed"]))
+        notetype = StampRecord(hash=str(raw["hash"]), changed=seconds(raw["changed"]))
     return Ledger(MappingProxyType(dict(sorted(notes.items()))), notetype)
 
 
 # Times are written as UTC ISO 8601 so a reader of a diff sees dates, not numbers.
-def _iso(seconds: int) -> str:
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _iso(moment: int) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _seconds(text: Any) -> int:
+def seconds(text: Any) -> int:
     if not isinstance(text, str):
         raise TypeError(f"time {text!r} is not a string")
     moment = datetime.fromisoformat(text)

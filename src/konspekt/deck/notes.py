@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import DamagedLedgerError
+from ..mask import MASK, Masker
 from ..media import anki_name, image_paths, rewrite_images
 from ..model import Entry, Topic
 from ..render import highlight, inline_html, markdown_html
@@ -33,7 +34,7 @@ RETIRED_STATUS = (
 # Pygments, Markdown or nh3 release does not make the committed ledger stale. Bump this
 # when note_fields() or note_tags() change what notes show: every note then counts as
 # changed, and learners get the new rendering on their next import.
-NOTE_FORMAT = 1
+NOTE_FORMAT = 2  # 2: the Question field; cards lead with the answer, the rest folded
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,27 @@ class NoteSource:
     tags: tuple[str, ...] = ()
     # Anki media name → sha256 of the file: a new picture must update the note.
     media: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # The «definition → term» card's question: the clue or the definition with every
+    # name of the entry masked, and the topic label unless it names the answer.
+    question: str = ""
+    question_topic: str | None = None
 
     @classmethod
     def from_entry(
-        cls, entry: Entry, topic: Topic, media_hashes: Mapping[str, str] | None = None
+        cls,
+        entry: Entry,
+        topic: Topic,
+        media_hashes: Mapping[str, str] | None = None,
+        masker: Masker | None = None,
     ) -> NoteSource:
         hashes = media_hashes or {}
         texts = (entry.definition, entry.details or "", *(e.text for e in entry.examples))
+        question = _to_anki(entry.clue or entry.definition)
+        question_topic: str | None = topic.title
+        if masker is not None:
+            question = masker.mask(question)
+            if masker.spans(topic.title):
+                question_topic = None
         return cls(
             topic=topic.topic,
             topic_title=topic.title,
@@ -92,6 +107,8 @@ class NoteSource:
             media=MappingProxyType(
                 {anki_name(p): hashes.get(p, "") for text in texts for p in image_paths(text)}
             ),
+            question=question,
+            question_topic=question_topic,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -114,6 +131,8 @@ class NoteSource:
             "source": self.source,
             "tags": list(self.tags),
             "media": dict(self.media),
+            "question": self.question,
+            "question_topic": self.question_topic,
         }
         return {key: value for key, value in data.items() if value not in (None, [], {})}
 
@@ -138,6 +157,8 @@ class NoteSource:
                 media=MappingProxyType(
                     {_text(k): _text(v) for k, v in dict(data.get("media", {})).items()}
                 ),
+                question=_text(data.get("question", "")),
+                question_topic=_optional_text(data.get("question_topic")),
             )
         except (KeyError, TypeError, ValueError) as error:
             raise DamagedLedgerError(
@@ -254,7 +275,7 @@ def note_fields(entry_id: str, source: NoteSource, context: NoteContext) -> tupl
         "Topic": esc(source.topic_title),
         "Id": esc(entry_id),
         "Status": esc(RETIRED_STATUS.format(tag=context.retired_tag)) if context.retired else "",
-        "Extra": "",
+        "Question": _question_html(source),
     }
     return tuple(unicodedata.normalize("NFC", values[name]) for name in FIELD_NAMES)
 
@@ -266,6 +287,19 @@ def note_tags(source: NoteSource, context: NoteContext) -> tuple[str, ...]:
     if context.retired:
         tags.append(context.retired_tag)
     return tuple(sorted(set(tags)))
+
+
+_MASK_MARK = "\ue000"  # a private-use character: never in card text, survives Markdown
+
+
+def _question_html(source: NoteSource) -> str:
+    topic = source.question_topic
+    label = f'<div class="kk-topic">{html.escape(topic)}</div>' if topic else ""
+    if not source.question:
+        return label
+    text = inline_html(source.question.replace(_MASK_MARK, "").replace(MASK, _MASK_MARK))
+    text = text.replace(_MASK_MARK, f'<span class="kk-mask">{MASK}</span>')
+    return f'{label}<div class="kk-definition">{text}</div>'
 
 
 def _example_html(example: NoteExample) -> str:

@@ -25,8 +25,8 @@ class NoteField:
 
 
 # Frozen: adding, removing or reordering a field makes Anki treat every existing note as
-# "conflicting". `Extra` is spare, always empty, so one more kind of content can be
-# added by renaming it (ids match).
+# "conflicting". The one spare field (id 1512754917, `Extra`) became `Question`;
+# a renamed field keeps its id, so Anki still sees the same note type.
 FIELDS: tuple[NoteField, ...] = (
     NoteField("Term", 1229761104, "Термин, как его ищут: «Под»"),
     NoteField("English", 1472832166, "Английское или исходное название: Pod"),
@@ -40,7 +40,8 @@ FIELDS: tuple[NoteField, ...] = (
     NoteField("Topic", 2023398609, "Тема"),
     NoteField("Id", 1696231742, "Постоянный id записи в cards/*.yaml"),
     NoteField("Status", 1824894851, "Пусто; у удалённых из конспекта терминов — пояснение"),
-    NoteField("Extra", 1512754917, "Запас на будущее, пока всегда пусто"),
+    # Was the spare `Extra` (same id): the question of the «definition → term» card.
+    NoteField("Question", 1512754917, "Вопрос: определение без названий термина"),
 )
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 

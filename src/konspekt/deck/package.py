@@ -16,13 +16,12 @@ from ..errors import BuildError
 from ..render import markdown_html
 from .notetype import TEMPLATES, notetype_json
 from .options import deck_id, notetype_id
-from .plan import RETIRED_DECK, DeckPlan, PlannedNote, subdeck_name
+from .plan import DeckPlan, PlannedNote, subdeck_name
 
 ROOT_DESCRIPTION = (
     "Термины из конспекта. Новую версию колоды импортируйте поверх этой: изменённые "
     "карточки обновятся, прогресс и ваши правки остальных карточек сохранятся."
 )
-RETIRED_DESCRIPTION = "Термины, которых больше нет в конспекте: эти карточки можно удалить."
 # Zip entry times are fixed: the package's bytes depend only on its content.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -52,6 +51,10 @@ class _Note(genanki.Note):
             due=planned.due,
         )
         self._planned = planned
+        if planned.topic is None:
+            # A retired note ships without cards: a new learner gets no card to study, a
+            # learner who has its cards keeps them, and the note update shows the notice.
+            self.cards: list[genanki.Card] = []
 
     def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
         # genanki (pinned < 0.14 for this) takes the note id, then one id per card, from
@@ -79,15 +82,12 @@ def package_bytes(plan: DeckPlan) -> bytes:
     options = plan.options
     model = _notetype(plan)
     root = genanki.Deck(deck_id(options), options.title, ROOT_DESCRIPTION)
-    decks: dict[str | None, genanki.Deck] = {}
+    # Retired notes have no cards, so no deck shows them; genanki files notes by deck.
+    decks: dict[str | None, genanki.Deck] = {None: root}
     for topic in plan.topics:
         description = markdown_html(topic.description) if topic.description else ""
         decks[topic.topic] = genanki.Deck(
             deck_id(options, topic.topic), subdeck_name(options, topic), description
-        )
-    if plan.retired_total:
-        decks[None] = genanki.Deck(
-            deck_id(options, "@retired"), f"{options.title}::{RETIRED_DECK}", RETIRED_DESCRIPTION
         )
     for planned in plan.notes:
         decks[planned.topic].add_note(_Note(planned, model))
@@ -97,7 +97,7 @@ def package_bytes(plan: DeckPlan) -> bytes:
         connection = sqlite3.connect(db_path)
         try:
             unused_ids = iter(())  # every note brings its own ids
-            genanki.Package([root, *decks.values()]).write_to_db(
+            genanki.Package(list(decks.values())).write_to_db(
                 connection.cursor(), plan.notetype_mtime, unused_ids
             )
             connection.commit()

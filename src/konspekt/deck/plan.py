@@ -7,15 +7,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from ..link import Linker
+from ..mask import Masker
 from ..media import anki_name
 from ..model import Glossary, Topic
 from .cache import FieldCache
+from .history import Peak
 from .ledger import Ledger, NoteRecord, StampRecord
 from .notes import NoteContext, NoteSource, digest_json, note_fields, note_hash, note_tags
 from .notetype import TEMPLATES, notetype_identity
 from .options import DeckOptions, note_guid
-
-RETIRED_DECK = "Удалено из конспекта"
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class PlannedNote:
     mtime: int
     fields: tuple[str, ...]
     tags: tuple[str, ...]
-    topic: str | None  # None: retired, goes to the retired subdeck
+    topic: str | None  # None: retired, shipped without cards
     due: int
 
 
@@ -64,19 +65,30 @@ def plan_deck(
     options: DeckOptions,
     now: int,
     field_cache: FieldCache | None = None,
+    linker: Linker | None = None,
+    peaks: Mapping[str, Peak] | None = None,
 ) -> DeckPlan:
     """Decide every note, its time and id, and the next ledger; write nothing.
 
     A note whose hash is in `field_cache` (rendered by an earlier build) is not
-    rendered again.
+    rendered again. `linker` (built from `glossary`) finds the names to mask on
+    questions; without one it is built here. `peaks` (history.py) are the newest
+    times committed ledgers gave each note: a note that differs from its peak must be
+    newer than it, so a reverted change still reaches learners.
     """
+    peaks = peaks or {}
+    linker = linker or Linker.for_glossary(glossary)
     previous_render = field_cache or {}
     media = {path: file.read_bytes() for path, file in sorted(glossary.media.items())}
     hashes = {path: hashlib.sha256(data).hexdigest() for path, data in media.items()}
     # Every note in reading order (topics, then entries as written), then the retired
     # ones: entries the ledger knows that left the cards.
     sources = [
-        _Source(entry.id, NoteSource.from_entry(entry, topic, hashes), topic.topic)
+        _Source(
+            entry.id,
+            NoteSource.from_entry(entry, topic, hashes, Masker.of(linker, entry.id)),
+            topic.topic,
+        )
         for topic in glossary.topics
         for entry in topic.entries
     ]
@@ -99,12 +111,20 @@ def plan_deck(
         fields = previous_render.get(digest) or note_fields(source.entry_id, source.note, context)
         rendered[digest] = fields
         previous = ledger.notes.get(source.entry_id)
+        peak = peaks.get(source.entry_id)
+        if previous is not None and (peak is None or peak.changed <= previous.changed):
+            peak = Peak(previous.hash, previous.changed)  # the working tree is the newest
         if previous is None:
-            kind, added, changed = "new", now, now
-        elif previous.hash == digest:
-            kind, added, changed = "unchanged", previous.added, previous.changed
+            kind, added = "new", now
+            if peak is None:
+                changed = now
+            else:  # the ledger lost it, but learners may have it: as they have it, or newer
+                changed = peak.changed if peak.hash == digest else _later(now, peak.changed)
+        elif peak is not None and peak.hash == digest:
+            kind, added, changed = "unchanged", previous.added, peak.changed
         else:
-            kind, added, changed = "changed", previous.added, _later(now, previous.changed)
+            kind, added = "changed", previous.added
+            changed = _later(now, peak.changed if peak is not None else previous.changed)
         retired_at = None
         if retired and previous is not None:  # retired entries always come from the ledger
             if previous.retired is None:
@@ -131,8 +151,6 @@ def plan_deck(
     )
     retired_total = sum(1 for note in notes if note.topic is None)
     subdecks = tuple(subdeck_name(options, topic) for topic in glossary.topics)
-    if retired_total:
-        subdecks += (f"{options.title}::{RETIRED_DECK}",)
     return DeckPlan(
         options=options,
         topics=glossary.topics,

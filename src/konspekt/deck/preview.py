@@ -13,6 +13,7 @@ Needs the test extras (anki, playwright) and Debian's chromium; `konspekt previe
 from __future__ import annotations
 
 import html
+import json
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -132,6 +133,7 @@ def render_previews(
     widths = widths or WIDTHS
     out_dir.mkdir(parents=True, exist_ok=True)
     shots: list[Path] = []
+    heights: dict[str, int] = {}
     with _browser(chromium) as browser:
         for size, width in widths.items():
             page = browser.new_page(viewport={"width": width, "height": 640})
@@ -141,8 +143,12 @@ def render_previews(
                     page.set_content(view.page(mode), wait_until="load")
                     page.screenshot(path=str(out_dir / name), full_page=True)
                     shots.append(out_dir / name)
+                    # How tall the card itself is (the screenshot is at least a screen).
+                    heights[name] = round(
+                        page.eval_on_selector("#qa", "e => e.getBoundingClientRect().height")
+                    )
             page.close()
-    _write_index(out_dir, shots)
+    _write_index(out_dir, shots, heights)
     return shots
 
 
@@ -160,13 +166,14 @@ def _browser(executable: str) -> Iterator[Browser]:
             browser.close()
 
 
-def _write_index(out_dir: Path, shots: Sequence[Path]) -> None:
-    """A page to look at every preview at once."""
+def _write_index(out_dir: Path, shots: Sequence[Path], heights: dict[str, int]) -> None:
+    """A page to look at every preview at once; heights.json has each card's height."""
     figures = "\n".join(
         f'<figure><img src="{html.escape(shot.name)}" loading="lazy">'
-        f"<figcaption>{html.escape(shot.stem)}</figcaption></figure>"
+        f"<figcaption>{html.escape(shot.stem)}: {heights[shot.name]} px</figcaption></figure>"
         for shot in shots
     )
+    (out_dir / "heights.json").write_text(json.dumps(heights, indent=1) + "\n", encoding="utf-8")
     (out_dir / "index.html").write_text(
         "<!doctype html><meta charset=utf-8><title>konspekt card previews</title>"
         "<style>body{font-family:sans-serif;display:flex;flex-wrap:wrap;gap:16px;"

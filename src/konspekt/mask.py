@@ -1,0 +1,88 @@
+"""Masking an entry's names in a text: the question side of a card must not show its answer.
+
+A name counts in every form the linker knows for it (case, number, adjective agreement,
+jargon forms), also inside a longer phrase that names another entry: on the card that
+asks for «Образ», «базового образа» becomes «базового […]». The keys come from the same
+`Linker` that links the site, so what the linker learns, the masking learns too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .link import Linker
+from .ru import WORD_RE, function_word_use, normalize, russian
+
+MASK = "[…]"
+# Words joined by these stay one masked stretch: «[…]» rather than «[…]-[…]».
+_JOINERS = re.compile(r"[ \t\-/]*")
+
+
+@dataclass(frozen=True)
+class Masker:
+    """Masks the names of one entry; build with `Masker.of(linker, entry_id)`."""
+
+    keys: frozenset[tuple[str, ...]]
+    longest: int
+
+    @classmethod
+    def of(cls, linker: Linker, entry_id: str) -> Masker:
+        keys = frozenset(linker.keys_of(entry_id))
+        return cls(keys, max((len(key) + 1) // 2 for key in keys) if keys else 0)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where the entry's names stand in `text`, longest first, left to right."""
+        spans = [m.span() for m in WORD_RE.finditer(text)]
+        norms = [normalize(text[s:e]) for s, e in spans]
+        gaps = [_gap(text[spans[k][1] : spans[k + 1][0]]) for k in range(len(spans) - 1)]
+        found: list[tuple[int, int]] = []
+        i = 0
+        while i < len(spans):
+            for n in range(min(self.longest, len(spans) - i), 0, -1):
+                key = _join(norms[i : i + n], gaps[i : i + n - 1])
+                if key in self.keys and not self._homonym(norms, gaps, i, n):
+                    found.append((spans[i][0], spans[i + n - 1][1]))
+                    i += n
+                    break
+            else:
+                i += 1
+        return found
+
+    def _homonym(self, norms: Sequence[str], gaps: Sequence[str], i: int, n: int) -> bool:
+        # «под нагрузкой» is the preposition, not the Pod: the linker's own rule.
+        if n != 1:
+            return False
+        previous = norms[i - 1] if i >= 1 and gaps[i - 1] == " " else None
+        following = (norms[k] for k in range(i + 1, len(norms)) if gaps[k - 1] == " ")
+        return function_word_use(russian(), norms[i], previous, following)
+
+    def mask(self, text: str) -> str:
+        """`text` with every name replaced by «[…]»; neighbouring names make one mask."""
+        return mask_spans(text, self.spans(text))
+
+
+def mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    out: list[str] = []
+    last = 0
+    for start, end in spans:
+        if out and out[-1] == MASK and _JOINERS.fullmatch(text[last:start]):
+            last = end  # «[…]-[…]», «[…] […]»: one name, one mask
+            continue
+        out += [text[last:start], MASK]
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _gap(between: str) -> str:
+    squeezed = "".join(between.split())
+    return squeezed if squeezed else " "
+
+
+def _join(words: Sequence[str], gaps: Sequence[str]) -> tuple[str, ...]:
+    key: list[str] = [words[0]]
+    for gap, word in zip(gaps, words[1:], strict=True):
+        key += [gap, word]
+    return tuple(key)
