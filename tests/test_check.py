@@ -92,9 +92,9 @@ def test_unknown_field_suggests_the_right_one(project: Path) -> None:
 
 
 def test_unknown_field_without_a_close_match_lists_the_known_ones(project: Path) -> None:
-    write_card(project, "docker.yaml", GOOD.replace("en: Container", "priority: high"))
+    write_card(project, "docker.yaml", GOOD.replace("en: Container", "rank: 1"))
     assert errors_of(project) == [
-        "cards/docker.yaml:7:5: error: unknown field 'priority' in entry 'container' (known fields: "
+        "cards/docker.yaml:7:5: error: unknown field 'rank' in entry 'container' (known fields: "
         "id, term, en, aliases, forms, match_case, definition, clue, details, examples, related, "
         "source, tags)"
     ]
