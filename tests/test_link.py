@@ -12,7 +12,8 @@ import pytest
 
 from conftest import run_cli
 from konspekt import load_glossary
-from konspekt.link import Linker, safe_markdown, safe_url, scan
+from konspekt.link import Linker
+from konspekt.markdown_safe import safe_markdown, safe_url, scan
 from konspekt.ru import declension_rule, index_letter, russian, sort_key
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site"

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from conftest import ROOT, make_project
 from konspekt import load_glossary
-from konspekt.link import Linker, safe_markdown
+from konspekt.link import Linker
+from konspekt.markdown_safe import safe_markdown
 from konspekt.site.build import build_site, generate, sync_tree
 from konspekt.site.pages import generated_pages
 from safety import HOSTILE, active_content, site_markdown

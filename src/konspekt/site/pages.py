@@ -28,7 +28,8 @@ from pathlib import Path
 import nh3
 import yaml
 
-from ..link import Document, Linker, link_title, safe_markdown
+from ..link import Linker
+from ..markdown_safe import Document, link_title, safe_markdown
 from ..media import rewrite_images
 from ..model import Entry, Glossary, Topic
 from ..render import highlight_css, inline_html
