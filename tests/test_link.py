@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import shutil
 from functools import cache
@@ -13,7 +12,6 @@ import pytest
 from conftest import run_cli
 from konspekt import load_glossary
 from konspekt.link import Linker
-from konspekt.markdown_safe import safe_markdown, safe_url, scan
 from konspekt.ru import declension_rule, index_letter, russian, sort_key
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site"
@@ -183,59 +181,6 @@ def test_links_carry_href_and_title() -> None:
         '[Контейнеры](container.md "о &quot;container&quot;") в '
         '[подах](pod.md "о &quot;pod&quot;").'
     )
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
-        ("a & b -> c", "a &amp; b -&gt; c"),
-        ("> цитата > не тег", "> цитата &gt; не тег"),
-        ("`<b>` в коде", "<code>&lt;b&gt;</code> в коде"),
-        ("`docker run` в коде", "`docker run` в коде"),
-        ("[x](javascript:alert(1))", "x"),
-        ("[x](JaVaScRiPt&#58;alert(1))", "x"),
-        ("[x](<javascript:alert(1)>)", "x"),
-        ("[x](https://a.org/?a=1&b=2)", "[x](https://a.org/?a=1&b=2)"),
-        ("![i](data:text/html,<script>)", "i"),
-        ("*a*{ onclick=alert(1) }", "*a*\\{ onclick=alert(1) }"),
-        ("[r]: javascript:alert(1)", "\\[r]\\: javascript:alert(1)"),
-        ("[r]:\n javascript:alert(1)", "[r]\\:\n javascript:alert(1)"),
-        ("\\[r][r][a](javascript:alert(1))", "\\[r][r][a]\\(javascript:alert(1))"),
-        ("\\<script>", "\\&lt;script&gt;"),
-        ("```\n<b>\n```", "```\n<b>\n```\n"),
-        ("    отступ\n```\n<b>\n```\nтекст", "    отступ\n\n```\n<b>\n```\n\nтекст"),
-        ("```\n<b> без конца", "```\n<b> без конца\n```\n"),
-        ("### Заголовок <i>", "# Заголовок &lt;i&gt; {#h-1}"),
-        ("## А\n\n### Б", "# А {#h-1}\n\n## Б {#h-2}"),
-        ("Заголовок\n=====\n", "# Заголовок {#h-1}\n"),
-    ],
-)
-def test_safe_markdown(text: str, expected: str) -> None:
-    assert safe_markdown(text) == expected
-
-
-def test_scan_covers_the_text_exactly() -> None:
-    text = "# Т\n\nабзац `код` [ссылка](u) <b> http://x.y/z\n\n```\nкод\n```\n- пункт\n"
-    segments = scan(text)
-    assert "".join(text[s.start : s.end] for s in segments) == text
-    assert all(a.end == b.start for a, b in itertools.pairwise(segments))
-
-
-@pytest.mark.parametrize(
-    ("url", "safe"),
-    [
-        ("https://example.org", True),
-        ("../glossary/pod.md", True),
-        ("mailto:a@b.c", True),
-        ("javascript:alert(1)", False),
-        (" java\tscript:alert(1)", False),
-        ("vbscript:x", False),
-        ("data:text/html,x", False),
-    ],
-)
-def test_safe_url(url: str, safe: bool) -> None:
-    assert safe_url(url) is safe
 
 
 # --- Russian ---

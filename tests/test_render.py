@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 
-from konspekt.render import highlight, highlight_css, inline_html, markdown_html
+from konspekt.render import highlight, highlight_css, inline_html, markdown_html, sanitize
 from safety import active_content, hostile_text
 
 
@@ -22,6 +22,34 @@ def test_raw_html_in_cards_shows_as_text() -> None:
 
 def test_javascript_links_lose_their_target() -> None:
     assert inline_html("[клик](javascript:alert(1))") == "<a>клик</a>"
+
+
+def test_only_the_decks_own_media_may_be_shown() -> None:
+    assert inline_html("![под](konspekt-media-pod.png)") == (
+        '<img alt="под" src="konspekt-media-pod.png">'
+    )
+    # An image from elsewhere would make Anki fetch it (and tell the server who reviews).
+    assert inline_html("![x](https://evil.example/x.png)") == '<img alt="x">'
+    assert inline_html("![x](../secret.png)") == '<img alt="x">'
+
+
+def test_only_allowed_tags_and_attributes_survive() -> None:
+    # Markdown makes headings; the note templates give the structure, so they go.
+    assert markdown_html("# Заголовок") == "Заголовок"
+    assert inline_html("[a](https://a.org){: onclick=alert(1) }") == (
+        '<a href="https://a.org">a</a>{: onclick=alert(1) }'
+    )
+
+
+def test_the_sanitizer_itself_drops_markup_markdown_would_not_make() -> None:
+    # The second line of defence, tested alone: it must hold if Markdown ever lets HTML by.
+    assert (
+        sanitize(
+            '<script>alert(1)</script><strong onclick="x">b</strong><a href="javascript:x" class="c">a</a>'
+            '<img src="https://evil.example/x.png" onerror="x"><span class="k" id="i">s</span>'
+        )
+        == '<b>b</b><a>a</a><img><span class="k">s</span>'
+    )
 
 
 def test_block_markdown_keeps_lists_and_paragraphs() -> None:

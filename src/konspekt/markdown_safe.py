@@ -422,7 +422,9 @@ def _html_code(content: str) -> str:
     return f"<code>{body}</code>"
 
 
-_DESTINATION = re.compile(r"\]\s*\(\s*<?\s*([^\s)>]*)")
+# A destination runs to the title's quote or the closing bracket: Python-Markdown keeps a
+# line break inside it, and browsers drop tabs and line breaks from a URL (`java⏎script:`).
+_DESTINATION = re.compile(r"\]\s*\(\s*<?\s*([^)>\"']*)")
 _REFERENCE = re.compile(r"\]:\s*<?([^\s>]*)")
 
 
@@ -483,11 +485,13 @@ def _inline_markdown(text: str) -> str:
 
 
 def _destination(inside: str) -> str:
-    """The URL of a link's `(…)` part: `<url>` or the first word, before any title."""
+    """The URL of a link's `(…)` part: `<url>`, or all before a title (spaces and line
+    breaks included: `safe_url` reads the scheme the way a browser does, without them)."""
     inside = inside.strip()
     if inside.startswith("<"):
         return inside[1 : inside.find(">")]
-    return (inside.split() or [""])[0]
+    title = re.search(r"\s[\"'(]", inside)
+    return inside[: title.start()] if title else inside
 
 
 def _heading_level(chunk: str) -> int:
