@@ -43,13 +43,12 @@ def test_only_allowed_tags_and_attributes_survive() -> None:
 
 def test_the_sanitizer_itself_drops_markup_markdown_would_not_make() -> None:
     # The second line of defence, tested alone: it must hold if Markdown ever lets HTML by.
-    assert (
-        sanitize(
-            '<script>alert(1)</script><strong onclick="x">b</strong><a href="javascript:x" class="c">a</a>'
-            '<img src="https://evil.example/x.png" onerror="x"><span class="k" id="i">s</span>'
-        )
-        == '<b>b</b><a>a</a><img><span class="k">s</span>'
+    dirty = (
+        '<script>alert(1)</script><strong onclick="x">b</strong>'
+        '<a href="javascript:x" class="c">a</a><span class="k" id="i">s</span>'
+        '<img src="https://evil.example/x.png" onerror="x">'
     )
+    assert sanitize(dirty) == '<strong>b</strong><a>a</a><span class="k">s</span><img>'
 
 
 def test_block_markdown_keeps_lists_and_paragraphs() -> None:
