@@ -27,6 +27,8 @@ from safety import active_content, site_markdown
         ("[x](javascript:alert(1))", "x"),
         ("[x](JaVaScRiPt&#58;alert(1))", "x"),
         ("[x](<javascript:alert(1)>)", "x"),
+        ("[x](java\nscript:alert(1))", "x"),  # browsers drop the line break
+        ('[x](pod.md "о: поде")', '[x](pod.md "о: поде")'),
         ("[x](https://a.org/?a=1&b=2)", "[x](https://a.org/?a=1&b=2)"),
         ("![i](data:text/html,<script>)", "i"),
         ("*a*{ onclick=alert(1) }", "*a*\\{ onclick=alert(1) }"),

@@ -20,8 +20,21 @@ def test_raw_html_in_cards_shows_as_text() -> None:
     )
 
 
+def test_raw_html_blocks_in_cards_show_as_text() -> None:
+    assert markdown_html("<div>x</div>\n\n<script>alert(1)</script>") == (
+        "<p>&lt;div&gt;x&lt;/div&gt;</p>\n<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
+    )
+
+
 def test_javascript_links_lose_their_target() -> None:
     assert inline_html("[клик](javascript:alert(1))") == "<a>клик</a>"
+
+
+def test_only_web_and_mail_links_keep_their_target() -> None:
+    # The same schemes as the site's writer (SAFE_URL_SCHEMES), not nh3's longer default list.
+    assert inline_html("[a](ftp://x.org/f) [b](tel:123) [c](mailto:a@b.c) [d](https://x.org)") == (
+        '<a>a</a> <a>b</a> <a href="mailto:a@b.c">c</a> <a href="https://x.org">d</a>'
+    )
 
 
 def test_only_the_decks_own_media_may_be_shown() -> None:
