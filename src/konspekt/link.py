@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import pickle
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from types import MappingProxyType
 
 from . import ru as ru_module
 from .errors import BuildError
@@ -63,49 +63,124 @@ _SENTENCE_END = ".!?…"
 _MARKUP = " \t\r\n*_~\"'«„“(>[-+|"
 
 
-@dataclass
+Key = tuple[str, ...]  # normalized words with the normalized separators between them
+_CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class LinkIndex:
+    """Every form of every name → the entries it may name, best first: the linker's data.
+
+    A plain value, built from the entries by `build_index` and kept between builds as
+    JSON, which loading cannot turn into code (a cache file in a checkout is input).
+    """
+
+    targets: Mapping[Key, tuple[_Target, ...]]
+    # Derived from `targets`: an entry's keys, the longest name in words, and every proper
+    # prefix of every key (a lookup stops at the first word that no name has there).
+    keys: Mapping[str, tuple[Key, ...]] = field(init=False, repr=False, compare=False)
+    longest: int = field(init=False, repr=False, compare=False)
+    prefixes: frozenset[Key] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        keys: dict[str, set[Key]] = {}
+        prefixes: set[Key] = set()
+        longest = 1
+        for key, targets in self.targets.items():
+            longest = max(longest, (len(key) + 1) // 2)
+            prefixes.update(key[:n] for n in range(1, len(key), 2))
+            for target in targets:
+                keys.setdefault(target.id, set()).add(key)
+        sorted_keys = {entry_id: tuple(sorted(found)) for entry_id, found in keys.items()}
+        object.__setattr__(self, "keys", MappingProxyType(sorted_keys))
+        object.__setattr__(self, "longest", longest)
+        object.__setattr__(self, "prefixes", frozenset(prefixes))
+
+    def to_json(self) -> str:
+        rows = [
+            [list(key), [[t.id, t.rank, t.order, None if t.cased is None else list(t.cased)]
+                         for t in targets]]
+            for key, targets in sorted(self.targets.items())
+        ]  # fmt: skip
+        return json.dumps({"format": _CACHE_FORMAT, "targets": rows}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str, ids: Collection[str]) -> LinkIndex:
+        """The index `to_json` wrote; ValueError unless it is exactly that shape, naming `ids`."""
+        try:
+            data = json.loads(text)
+            if data["format"] != _CACHE_FORMAT:
+                raise ValueError("another format")
+            targets: dict[Key, tuple[_Target, ...]] = {}
+            for key, row in data["targets"]:
+                found = []
+                for entry_id, rank, order, cased in row:
+                    if entry_id not in ids or type(rank) is not int or type(order) is not int:
+                        raise ValueError("not a target of these entries")
+                    found.append(
+                        _Target(entry_id, rank, order, None if cased is None else _words(cased))
+                    )
+                targets[_words(key)] = tuple(found)
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"not a linker index: {error}") from None
+        return cls(MappingProxyType(targets))
+
+
+def _words(value: object) -> Key:
+    if not isinstance(value, list) or not all(isinstance(word, str) for word in value):
+        raise ValueError("not a list of words")
+    return tuple(value)
+
+
+def build_index(entries: Sequence[Entry], ru: Russian) -> LinkIndex:
+    """Every form of every name of `entries`: the costly half of linking, done once."""
+    index: dict[Key, list[_Target]] = {}
+
+    def add(key: Key, target: _Target) -> None:
+        targets = index.setdefault(key, [])
+        for i, other in enumerate(targets):
+            if other.id == target.id and other.cased == target.cased:
+                if (target.rank, target.order) < (other.rank, other.order):
+                    targets[i] = target
+                return
+        targets.append(target)
+
+    for order, entry in enumerate(entries):
+        for name, rank in _names(entry):
+            words, gaps = _split(name)
+            if not words:
+                continue
+            if rank == RANK_FORM:
+                forms = {tuple(normalize(w) for w in words)}
+            else:
+                forms = set(ru.phrase_forms(words))
+            exact = tuple(normalize(w) for w in words)
+            for form in forms:
+                # A generated form ranks below every name as written: «поды» as a form of
+                # «Под» yields to an entry whose name is «Поды».
+                form_rank = rank if form == exact or rank != RANK_NAME else RANK_GENERATED
+                cased = None
+                if entry.match_case:
+                    cased = _join(
+                        [_apply_case(w, f) for w, f in zip(words, form, strict=True)], gaps
+                    )
+                add(_join(list(form), gaps), _Target(entry.id, form_rank, order, cased))
+    for key, targets in index.items():
+        targets.sort(key=lambda t: (t.rank, t.order))
+        if len({t.id for t in targets if t.rank == targets[0].rank and not t.cased}) > 1:
+            log.debug("'%s' names several entries: %s", " ".join(key), targets)
+    return LinkIndex(MappingProxyType({key: tuple(targets) for key, targets in index.items()}))
+
+
 class Linker:
     """Finds entry mentions in Markdown; build once per glossary, use for every text."""
 
-    entries: Sequence[Entry]
-    ru: Russian = field(default_factory=russian)
-    _index: dict[tuple[str, ...], list[_Target]] = field(init=False, repr=False)
-    _keys: dict[str, list[tuple[str, ...]]] = field(init=False, repr=False)
-    _longest: int = field(init=False, repr=False)
-    # Every proper prefix of every key: a lookup stops at the first word that no name has there.
-    _prefixes: set[tuple[str, ...]] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._index = {}
-        self._keys = {}
-        self._longest = 1
-        self._prefixes = set()
-        for order, entry in enumerate(self.entries):
-            for name, rank in _names(entry):
-                words, gaps = _split(name)
-                if not words:
-                    continue
-                if rank == RANK_FORM:
-                    forms = {tuple(normalize(w) for w in words)}
-                else:
-                    forms = set(self.ru.phrase_forms(words))
-                exact = tuple(normalize(w) for w in words)
-                for form in forms:
-                    form_rank = rank if form == exact or rank != RANK_NAME else RANK_GENERATED
-                    cased = None
-                    if entry.match_case:
-                        cased = _join(
-                            [_apply_case(w, f) for w, f in zip(words, form, strict=True)], gaps
-                        )
-                    key = _join(list(form), gaps)
-                    self._add(key, _Target(entry.id, form_rank, order, cased))
-                    self._keys.setdefault(entry.id, []).append(key)
-                self._longest = max(self._longest, len(words))
-        for key, targets in self._index.items():
-            self._prefixes.update(key[:n] for n in range(1, len(key), 2))
-            targets.sort(key=lambda t: (t.rank, t.order))
-            if len({t.id for t in targets if t.rank == targets[0].rank and not t.cased}) > 1:
-                log.debug("'%s' names several entries: %s", " ".join(key), targets)
+    def __init__(
+        self, entries: Sequence[Entry], ru: Russian | None = None, index: LinkIndex | None = None
+    ) -> None:
+        self.entries = entries
+        self.ru = ru if ru is not None else russian()
+        self.index = index if index is not None else build_index(entries, self.ru)
 
     @classmethod
     def for_glossary(cls, glossary: Glossary, cache_dir: Path | None = None) -> Linker:
@@ -114,45 +189,32 @@ class Linker:
         Building the index (every form of every name) is most of the linker's cost, and
         it depends only on the names: editing a definition, the usual change, reuses it.
         """
+        entries = glossary.entries
         if cache_dir is None:
-            return cls(glossary.entries)
-        path = cache_dir / f"linker-{_index_key(glossary.entries)}.pickle"
+            return cls(entries)
+        path = cache_dir / f"linker-{_index_key(entries)}.json"
         try:
-            # Written by this code from the cards' names; never from outside input.
-            state = pickle.loads(path.read_bytes())
-            linker = cls.__new__(cls)
-            linker.entries, linker.ru = glossary.entries, russian()
-            linker.__dict__.update(state)
-            return linker
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+            index = LinkIndex.from_json(path.read_text(encoding="utf-8"), glossary.by_id)
+            return cls(entries, index=index)
+        except (OSError, ValueError):  # none yet, or damaged: built again, never trusted
             pass
-        linker = cls(glossary.entries)
-        state = {name: getattr(linker, name) for name in _STATE}
-        for old in cache_dir.glob("linker-*.pickle"):
+        linker = cls(entries)
+        for old in cache_dir.glob("linker-*"):
             old.unlink(missing_ok=True)  # one index is kept: the current one
         try:
-            write_file(path, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+            write_file(path, linker.index.to_json().encode("utf-8"))
         except BuildError as error:
             log.warning("could not save the linker index: %s", error)
         return linker
 
-    def _add(self, key: tuple[str, ...], target: _Target) -> None:
-        targets = self._index.setdefault(key, [])
-        for i, other in enumerate(targets):
-            if other.id == target.id and other.cased == target.cased:
-                if (target.rank, target.order) < (other.rank, other.order):
-                    targets[i] = target
-                return
-        targets.append(target)
-
     def keys_of(self, entry_id: str) -> list[tuple[str, ...]]:
         """Every normalized form the linker knows for an entry (words and separators)."""
-        return sorted(set(self._keys.get(entry_id, ())))
+        return list(self.index.keys.get(entry_id, ()))
 
     @property
     def size(self) -> int:
         """How many distinct keys the index holds (for logs and benchmarks)."""
-        return len(self._index)
+        return len(self.index.targets)
 
     def find(self, text: str, *, page: str | None = None) -> list[Mention]:
         """Mentions in Markdown `text`: the first of each entry per paragraph, none of `page`."""
@@ -213,16 +275,16 @@ class Linker:
         i: int,
     ) -> tuple[int, _Target] | None:
         """The longest key starting at word `i` that names an entry here, and that entry."""
-        longest = min(self._longest, len(norms) - i)
+        longest = min(self.index.longest, len(norms) - i)
         key: tuple[str, ...] = (norms[i],)
         keys = [key]
         for n in range(1, longest):
-            if key not in self._prefixes:
+            if key not in self.index.prefixes:
                 break  # no name goes on from here: most words end the search at once
             key += (gaps[i + n - 1], norms[i + n])
             keys.append(key)
         for n in range(len(keys), 0, -1):
-            targets = self._index.get(keys[n - 1])
+            targets = self.index.targets.get(keys[n - 1])
             if not targets:
                 continue
             start, end = spans[i][0], spans[i + n - 1][1]
@@ -251,9 +313,6 @@ class Linker:
         first = target.cased[0]
         capitalized = (first[:1].upper() + first[1:], *target.cased[1:])
         return written == capitalized and _sentence_start(text, spans[i][0])
-
-
-_STATE = ("_index", "_keys", "_longest", "_prefixes")
 
 
 def _index_key(entries: Sequence[Entry]) -> str:

@@ -23,7 +23,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
 import nh3
 import yaml
@@ -109,12 +108,12 @@ class Site:
         *,
         has_deck: bool = False,
         deck_size: int = 0,
-        cache_dir: Path | None = None,
+        linker: Linker | None = None,
     ) -> None:
         self.glossary = glossary
         self.has_deck = has_deck
         self.deck_size = deck_size
-        self.linker = Linker.for_glossary(glossary, cache_dir)
+        self.linker = linker if linker is not None else Linker(glossary.entries)
 
     @cached_property
     def texts(self) -> Mapping[str, EntryTexts]:
@@ -443,11 +442,12 @@ def generated_pages(
     *,
     has_deck: bool = False,
     deck_size: int = 0,
-    cache_dir: Path | None = None,
+    linker: Linker | None = None,
 ) -> dict[str, str]:
     """Every generated text file for `glossary`, by path relative to docs/.
 
-    `cache_dir` keeps the linker's index between builds (see Linker.for_glossary).
+    `linker` is the glossary's (built here if not given; `site.build` passes one whose
+    index it keeps between builds, so this module does no I/O).
     """
-    site = Site(glossary, has_deck=has_deck, deck_size=deck_size, cache_dir=cache_dir)
+    site = Site(glossary, has_deck=has_deck, deck_size=deck_size, linker=linker)
     return site.pages()
