@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 import konspekt.link
-from conftest import run_cli
+from conftest import run_cli, write_card
 from konspekt import load_glossary
 from konspekt.link import Linker, LinkIndex
 from konspekt.model import Entry
-from konspekt.ru import declension_rule, index_letter, russian, sort_key
+from konspekt.ru import declension_rule, index_letter, name_key, russian, shown_aliases, sort_key
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site"
 
@@ -211,6 +211,53 @@ def test_links_carry_href_and_title() -> None:
         '[Контейнеры](container.md "о &quot;container&quot;") в '
         '[подах](pod.md "о &quot;pod&quot;").'
     )
+
+
+# --- names: one rule for validation and the linker ---
+
+
+def test_names_the_linker_reads_as_one_are_one_name_for_check(project: Path) -> None:
+    """«CI / CD» and «CI/CD» are one key for the linker, so `check` refuses the pair:
+    otherwise one of the two entries would silently never be linked."""
+    write_card(
+        project,
+        "ci.yaml",
+        """
+        topic: ci
+        title: CI
+        entries:
+          - id: ci-cd
+            term: CI/CD
+            definition: Сборка и доставка.
+          - id: pipeline
+            term: Конвейер
+            aliases: [CI / CD]
+            definition: Шаги сборки.
+        """,
+    )
+    run = run_cli("check")
+    assert run.exit_code == 1
+    assert run.stderr.splitlines()[0] == (
+        "cards/ci.yaml:9:15: error: alias 'CI / CD' of 'pipeline' is also the term of "
+        "'ci-cd' at cards/ci.yaml:5:5 "
+        "(a name must point at one entry; remove or reword one of them)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [("CI/CD", "CI / CD"), ("Ёмкость", "емкость"), ("Docker’а", "docker'а"), ("a  b", "A\nb")],
+)
+def test_name_key_folds_what_the_linker_folds(one: str, other: str) -> None:
+    assert name_key(one) == name_key(other)
+    only = Linker([Entry(id="x", term=one, definition="О.", topic="t")])
+    assert name_key(one) in only.keys_of("x")
+
+
+def test_shown_aliases_skip_names_already_shown() -> None:
+    aliases = ("кубер", "K8S", "Kubernetes", "кубер", "k8s", "кубернетес")
+    assert shown_aliases("Kubernetes", "K8s", aliases) == ["кубер", "кубернетес"]
+    assert shown_aliases("CI/CD", None, ("CI / CD", "ci-cd")) == ["ci-cd"]
 
 
 # --- Russian ---

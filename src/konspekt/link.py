@@ -24,7 +24,19 @@ from .errors import BuildError
 from .markdown_safe import _LIST_ITEM, Document, Kind, Segment, scan
 from .model import Entry, Glossary
 from .output import write_file
-from .ru import WORD_RE, Russian, function_word_use, in_fixed_expression, normalize, russian
+from .ru import (
+    WORD_RE,
+    Russian,
+    fold_yo,
+    function_word_use,
+    gap,
+    in_fixed_expression,
+    join_key,
+    name_key,
+    name_parts,
+    normalize,
+    russian,
+)
 
 log = logging.getLogger(__name__)
 
@@ -147,24 +159,25 @@ def build_index(entries: Sequence[Entry], ru: Russian) -> LinkIndex:
 
     for order, entry in enumerate(entries):
         for name, rank in _names(entry):
-            words, gaps = _split(name)
+            words, gaps = name_parts(name)
             if not words:
                 continue
             if rank == RANK_FORM:
                 forms = {tuple(normalize(w) for w in words)}
             else:
                 forms = set(ru.phrase_forms(words))
-            exact = tuple(normalize(w) for w in words)
+            exact = name_key(name)
             for form in forms:
+                key = join_key(list(form), gaps)
                 # A generated form ranks below every name as written: «поды» as a form of
                 # «Под» yields to an entry whose name is «Поды».
-                form_rank = rank if form == exact or rank != RANK_NAME else RANK_GENERATED
+                form_rank = rank if key == exact or rank != RANK_NAME else RANK_GENERATED
                 cased = None
                 if entry.match_case:
-                    cased = _join(
+                    cased = join_key(
                         [_apply_case(w, f) for w, f in zip(words, form, strict=True)], gaps
                     )
-                add(_join(list(form), gaps), _Target(entry.id, form_rank, order, cased))
+                add(key, _Target(entry.id, form_rank, order, cased))
     for key, targets in index.items():
         targets.sort(key=lambda t: (t.rank, t.order))
         if len({t.id for t in targets if t.rank == targets[0].rank and not t.cased}) > 1:
@@ -244,7 +257,7 @@ class Linker:
     ) -> Iterator[Mention]:
         spans = [m.span() for m in WORD_RE.finditer(text, seg.start, seg.end)]
         norms = [normalize(text[s:e]) for s, e in spans]
-        gaps = [_gap(text[spans[i][1] : spans[i + 1][0]]) for i in range(len(spans) - 1)]
+        gaps = [gap(text[spans[i][1] : spans[i + 1][0]]) for i in range(len(spans) - 1)]
         i = 0
         while i < len(spans):
             hit = self._lookup(text, spans, norms, gaps, i)
@@ -306,8 +319,8 @@ class Linker:
     ) -> bool:
         """For match_case entries: the words as written, or capitalized at a sentence start."""
         assert target.cased is not None
-        words = [_fold_yo(text[s:e]) for s, e in spans[i : i + n]]
-        written = _join(words, gaps[i : i + n - 1])
+        words = [fold_yo(text[s:e]) for s, e in spans[i : i + n]]
+        written = join_key(words, gaps[i : i + n - 1])
         if written == target.cased:
             return True
         first = target.cased[0]
@@ -332,37 +345,13 @@ def _names(entry: Entry) -> Iterator[tuple[str, int]]:
         yield name, RANK_NAME
     for form in entry.forms:
         yield form, RANK_FORM
-    if entry.en:
-        # "Image (container image)": the part before the parenthesis is the name.
-        english = entry.en.split(" (", 1)[0].strip()
-        if english:
-            yield english, RANK_ENGLISH
-
-
-def _split(name: str) -> tuple[list[str], list[str]]:
-    """A name's words, and the normalized separators between them."""
-    spans = [m.span() for m in WORD_RE.finditer(name)]
-    words = [name[s:e] for s, e in spans]
-    gaps = [_gap(name[spans[i][1] : spans[i + 1][0]]) for i in range(len(spans) - 1)]
-    return words, gaps
-
-
-def _gap(between: str) -> str:
-    """Spaces and line breaks are one space; punctuation is kept (CI/CD), spaces around it not."""
-    squeezed = "".join(between.split())
-    return squeezed if squeezed else " "
-
-
-def _join(words: Sequence[str], gaps: Sequence[str]) -> tuple[str, ...]:
-    key: list[str] = [words[0]]
-    for gap, word in zip(gaps, words[1:], strict=True):
-        key += [gap, word]
-    return tuple(key)
+    if entry.english_name:
+        yield entry.english_name, RANK_ENGLISH
 
 
 def _apply_case(pattern: str, form: str) -> str:
     """`form` written in the case of `pattern`: RUN → RUN, Деплоймент → Деплойменты."""
-    pattern = _fold_yo(pattern)
+    pattern = fold_yo(pattern)
     if len(pattern) > 1 and pattern.isupper():
         return form.upper()
     if pattern.lower() == form:
@@ -419,7 +408,3 @@ def _sentence_start(text: str, pos: int) -> bool:
     while k >= 0 and text[k] in _MARKUP:
         k -= 1
     return k < 0 or text[k] in _SENTENCE_END
-
-
-def _fold_yo(word: str) -> str:
-    return word.replace("ё", "е").replace("Ё", "Е").replace("’", "'")

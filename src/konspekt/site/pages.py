@@ -32,7 +32,7 @@ from ..markdown_safe import Document, link_title, safe_markdown
 from ..media import rewrite_images
 from ..model import Entry, Glossary, Topic
 from ..render import highlight_css, inline_html
-from ..ru import YO_POLICY, index_letter, normalize, sort_key
+from ..ru import YO_POLICY, index_letter, same_name, shown_aliases, sort_key
 
 GLOSSARY_DIR = "glossary"
 TOPICS_DIR = "topics"
@@ -188,7 +188,7 @@ class Site:
             "",
         ]
         meta = []
-        if entry.en and normalize(entry.en) != normalize(entry.term):
+        if entry.en and not same_name(entry.en, entry.term):
             meta.append(f"*{md_text(entry.en)}*")
         topic_link = f"[{md_text(topic.title)}](../{TOPICS_DIR}/{topic.topic}.md#{entry.id})"
         meta.append(f"тема: {topic_link}")
@@ -239,13 +239,7 @@ class Site:
 
     def other_names(self, entry: Entry) -> list[str]:
         """Aliases worth showing: not the term or the English name again."""
-        shown = {normalize(entry.term), normalize(entry.en or "")}
-        result = []
-        for alias in entry.aliases:
-            if normalize(alias) not in shown:
-                shown.add(normalize(alias))
-                result.append(alias)
-        return result
+        return shown_aliases(entry.term, entry.en, entry.aliases)
 
     def topic_page(self, topic: Topic) -> str:
         def href(target: str) -> str:
@@ -262,7 +256,7 @@ class Site:
             out += ["## Как связаны термины {#topic-diagram}", "", diagram, ""]
         for entry in topic.entries:
             out += [f"## {md_text(entry.term)} {{#{entry.id}}}", ""]
-            if entry.en and normalize(entry.en) != normalize(entry.term):
+            if entry.en and not same_name(entry.en, entry.term):
                 out += [f"*{md_text(entry.en)}*", "{ .konspekt-meta }", ""]
             definition = self.texts[entry.id].definition.markdown(href, self.title)
             out += [definition.strip(), ""]
@@ -302,12 +296,9 @@ class Site:
         rows: list[tuple[tuple[int, str, str], str, str]] = []
         for entry in self.glossary.entries:
             rows.append((sort_key(entry.term), entry.term, f"- {self.link(entry.id, 'glossary/')}"))
-            seen = {normalize(entry.term)}
-            english = entry.en.split(" (", 1)[0] if entry.en else None
-            for name in (*entry.aliases, *([english] if english else [])):
-                if normalize(name) in seen:
-                    continue
-                seen.add(normalize(name))
+            english = entry.english_name
+            names = (*entry.aliases, *([english] if english else []))
+            for name in shown_aliases(entry.term, None, names):
                 line = f"- *{md_text(name)}* → {self.link(entry.id, 'glossary/')}"
                 rows.append((sort_key(name), name, line))
         rows.sort(key=lambda row: (row[0], row[2]))
