@@ -66,7 +66,10 @@ _INLINE = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
-_SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+# The links card text may keep, on the site and in the deck (render.py): web and mail.
+SAFE_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+# A URL's scheme, as RFC 3986 writes it; a path with none is relative.
+URL_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
 
 
 def _indent(line: str) -> int:
@@ -250,15 +253,14 @@ def _balanced(text: str, pos: int, end: int, opening: str, closing: str) -> int 
 
 
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f\\]")  # what browsers drop from a URL's scheme
-_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 
 
 def safe_url(url: str) -> bool:
     """Whether a link target may be emitted: web and mail links, or a relative path."""
     cleaned = html.unescape(url.strip().strip("<>"))
     cleaned = _INVISIBLE.sub("", cleaned).lower()
-    scheme = _SCHEME.match(cleaned)
-    return scheme is None or scheme.group(1) in _SAFE_SCHEMES
+    scheme = URL_SCHEME.match(cleaned)
+    return scheme is None or scheme.group(1) in SAFE_URL_SCHEMES
 
 
 def escape_html(text: str, line_start: bool = False) -> str:

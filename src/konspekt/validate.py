@@ -129,7 +129,7 @@ def check_glossary(reads: Iterable[TopicRead]) -> list[Problem]:
                 )
             seen.add(target)
 
-    claimed: dict[str, tuple[Entry, str, Pos]] = {}
+    claimed: dict[tuple[str, ...], tuple[Entry, str, Pos]] = {}
     for entry in entries:
         for index, name in enumerate(entry.names):
             role = "term" if index == 0 else "alias"
