@@ -21,7 +21,7 @@ from types import MappingProxyType
 
 from . import ru as ru_module
 from .errors import BuildError
-from .markdown_safe import _LIST_ITEM, Document, Kind, Segment, scan
+from .markdown_safe import LIST_ITEM, Document, Kind, Segment, scan
 from .model import Entry, Glossary
 from .output import write_file
 from .ru import (
@@ -402,7 +402,7 @@ def _sentence_start(text: str, pos: int) -> bool:
     if _BLOCK_START.match(text[line_start:pos]):
         before = text[:line_start].rstrip(" \t")
         # A line that starts a block: the first line, one after a blank line, a list item.
-        if not before or before.endswith("\n\n") or _LIST_ITEM.match(text[line_start:pos]):
+        if not before or before.endswith("\n\n") or LIST_ITEM.match(text[line_start:pos]):
             return True
     k = pos - 1
     while k >= 0 and text[k] in _MARKUP:

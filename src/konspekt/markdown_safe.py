@@ -52,7 +52,7 @@ _FENCE = re.compile(r"^(`{3,}|~{3,})[ \t]*([\w#+.-]+)?[ \t]*$")
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+|$)")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _HR = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
+LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 _REF_DEF = re.compile(r"^ {0,3}\[(?:[^\]\\]|\\.)+\]:[ \t]*(<[^>\n]*>|\S+)")
 _BLOCK_SYNTAX = re.compile(r"^[ \t]*(?:!!!|\?\?\?\+?|///)")  # admonition/details titles
 _INLINE = re.compile(
@@ -127,7 +127,7 @@ def scan(text: str) -> list[Segment]:
         indent = _indent(body)
         underline = index + 1 < len(lines) and _SETEXT.match(lines[index + 1].rstrip("\r\n"))
         if _ATX.match(body) or (
-            underline and prev_blank and indent < 4 and not _LIST_ITEM.match(body)
+            underline and prev_blank and indent < 4 and not LIST_ITEM.match(body)
         ):
             para += 1
             stop = index + 2 if underline and not _ATX.match(body) else index + 1
@@ -150,7 +150,7 @@ def scan(text: str) -> list[Segment]:
             para += 1
             add(start, end, Kind.TEXT)
         else:
-            if _LIST_ITEM.match(body):
+            if LIST_ITEM.match(body):
                 flush(start)
                 para += 1
                 in_list = True
