@@ -448,8 +448,8 @@ class Draft:
 
 
 def name_key(name: str) -> str:
-    # The same comparison as konspekt.validate.name_key, repeated so the generator stays
-    # independent of the package it benchmarks.
+    # konspekt.ru.name_key, for names of words and spaces (all this makes); repeated so
+    # the generator stays independent of the package it benchmarks.
     return " ".join(name.casefold().replace("ё", "е").split())
 
 

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 import markdown
 from hypothesis import strategies as st
+from pymdownx.superfences import fence_code_format
+
+from conftest import ROOT
+from konspekt.site.config import read_mkdocs_yml
 
 # Fragments that try to become markup or script, or to confuse the Markdown scanner.
 HOSTILE = [
@@ -85,10 +90,22 @@ def active_content(html: str, *, page: bool = False) -> list[str]:
 
 
 def site_markdown() -> markdown.Markdown:
-    """Python-Markdown with the extensions of mkdocs.yml that touch card text."""
-    return markdown.Markdown(
-        extensions=[
-            "toc", "attr_list", "admonition", "tables", "pymdownx.details",
-            "pymdownx.highlight", "pymdownx.inlinehilite", "pymdownx.superfences",
-        ]
-    )  # fmt: skip
+    """Python-Markdown with the extensions mkdocs.yml configures, as the site renders card text.
+
+    Read from mkdocs.yml, so a test sees an extension the day it is added. Snippets is left
+    out (it reads files, and card text never reaches it with a `--8<--` of its own: see
+    test_markdown_safe); the `!!python/name:` of a custom fence is resolved by hand.
+    """
+    config = read_mkdocs_yml(ROOT / "mkdocs.yml")
+    names: list[str] = []
+    configs: dict[str, dict[str, Any]] = {}
+    for item in config["markdown_extensions"]:
+        name, options = next(iter(item.items())) if isinstance(item, dict) else (item, None)
+        if name == "pymdownx.snippets":
+            continue
+        names.append(name)
+        if options:
+            configs[name] = options
+    for fence in configs.get("pymdownx.superfences", {}).get("custom_fences", []):
+        fence["format"] = fence_code_format
+    return markdown.Markdown(extensions=names, extension_configs=configs)

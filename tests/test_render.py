@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 
-from konspekt.render import highlight, highlight_css, inline_html, markdown_html
+from konspekt.render import highlight, highlight_css, inline_html, markdown_html, sanitize
 from safety import active_content, hostile_text
 
 
@@ -20,8 +20,48 @@ def test_raw_html_in_cards_shows_as_text() -> None:
     )
 
 
+def test_raw_html_blocks_in_cards_show_as_text() -> None:
+    assert markdown_html("<div>x</div>\n\n<script>alert(1)</script>") == (
+        "<p>&lt;div&gt;x&lt;/div&gt;</p>\n<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>"
+    )
+
+
 def test_javascript_links_lose_their_target() -> None:
     assert inline_html("[клик](javascript:alert(1))") == "<a>клик</a>"
+
+
+def test_only_web_and_mail_links_keep_their_target() -> None:
+    # The same schemes as the site's writer (SAFE_URL_SCHEMES), not nh3's longer default list.
+    assert inline_html("[a](ftp://x.org/f) [b](tel:123) [c](mailto:a@b.c) [d](https://x.org)") == (
+        '<a>a</a> <a>b</a> <a href="mailto:a@b.c">c</a> <a href="https://x.org">d</a>'
+    )
+
+
+def test_only_the_decks_own_media_may_be_shown() -> None:
+    assert inline_html("![под](konspekt-media-pod.png)") == (
+        '<img alt="под" src="konspekt-media-pod.png">'
+    )
+    # An image from elsewhere would make Anki fetch it (and tell the server who reviews).
+    assert inline_html("![x](https://evil.example/x.png)") == '<img alt="x">'
+    assert inline_html("![x](../secret.png)") == '<img alt="x">'
+
+
+def test_only_allowed_tags_and_attributes_survive() -> None:
+    # Markdown makes headings; the note templates give the structure, so they go.
+    assert markdown_html("# Заголовок") == "Заголовок"
+    assert inline_html("[a](https://a.org){: onclick=alert(1) }") == (
+        '<a href="https://a.org">a</a>{: onclick=alert(1) }'
+    )
+
+
+def test_the_sanitizer_itself_drops_markup_markdown_would_not_make() -> None:
+    # The second line of defence, tested alone: it must hold if Markdown ever lets HTML by.
+    dirty = (
+        '<script>alert(1)</script><strong onclick="x">b</strong>'
+        '<a href="javascript:x" class="c">a</a><span class="k" id="i">s</span>'
+        '<img src="https://evil.example/x.png" onerror="x">'
+    )
+    assert sanitize(dirty) == '<strong>b</strong><a>a</a><span class="k">s</span><img>'
 
 
 def test_block_markdown_keeps_lists_and_paragraphs() -> None:

@@ -1,42 +1,42 @@
-"""Find mentions of glossary terms in Russian Markdown and turn them into safe Markdown links.
+"""Find mentions of glossary terms in Russian Markdown (written out by `markdown_safe`).
 
-Two halves:
-
-* A small Markdown scanner splits card text into segments: prose (may get links),
-  text that must only be escaped (headings, raw HTML, URLs), code (left verbatim:
-  Markdown escapes it itself) and existing links (kept if their URL is safe).
-  Card text is written by hand, so everything that is not code is HTML-escaped on
-  the way out: Python-Markdown passes raw HTML through, and `<script>` in a card
-  must stay text. `javascript:` and other non-web links are dropped.
-
-* The linker proper works in one pass over the words of the prose: every form of
-  every name of every entry (see `ru`) is a key of one dict, keyed by normalized
-  word tuples with the separators between them; at each word it looks up the
-  longest key first. No regular expression per term, no parsing of the text
-  itself; pymorphy3 is consulted only for the few forms that are also function
-  words («под», «том»).
+The linker works in one pass over the words of the prose: every form of every name of
+every entry (see `ru`) is a key of one dict, keyed by normalized word tuples with the
+separators between them; at each word it looks up the longest key first. No regular
+expression per term, no parsing of the text itself; pymorphy3 is consulted only for the
+few forms that are also function words («под», «том»).
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 import json
 import logging
-import pickle
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
-from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
+from types import MappingProxyType
 
 from . import ru as ru_module
 from .errors import BuildError
+from .markdown_safe import LIST_ITEM, Document, Kind, Segment, scan
 from .model import Entry, Glossary
 from .output import write_file
-from .ru import WORD_RE, Russian, function_word_use, in_fixed_expression, normalize, russian
+from .ru import (
+    WORD_RE,
+    Russian,
+    fold_yo,
+    function_word_use,
+    gap,
+    in_fixed_expression,
+    join_key,
+    name_key,
+    name_parts,
+    normalize,
+    russian,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,503 +52,6 @@ class Mention:
 
     def as_json(self) -> dict[str, object]:
         return {"start": self.start, "end": self.end, "text": self.text, "id": self.id}
-
-
-# --- the Markdown scanner ---
-
-
-class Kind(Enum):
-    PROSE = "prose"  # linkable text: escaped, links inserted
-    TEXT = "text"  # escaped, never linked (raw HTML, URLs, whitespace, rules)
-    ESCAPE = "escape"  # a backslash escape: kept, escaping the character if it is HTML
-    CODE = "code"  # a fenced block: verbatim, Markdown escapes it
-    CODE_SPAN = "code-span"  # `code`: verbatim, or as <code> if it holds markup characters
-    OPEN_CODE = "open-code"  # a fence never closed: code to the end, closed on output
-    LINK = "link"  # an existing [text](url): kept when the URL is safe, else its text
-    REFDEF = "refdef"  # a reference definition [id]: url
-    HEADING = "heading"  # a heading line: escaped, never linked, given an ASCII id
-
-
-@dataclass(frozen=True)
-class Segment:
-    start: int
-    end: int
-    kind: Kind
-    para: int  # paragraphs (list items, headings…) are numbered; links restart in each
-
-
-# Only fences superfences is sure to take as fences: unindented, a bare language name at
-# most, closed by the very same marks. A fence it rejected would leave its "code" as text
-# with raw HTML in it; a fence only it accepts merely shows some escaped characters.
-_FENCE = re.compile(r"^(`{3,}|~{3,})[ \t]*([\w#+.-]+)?[ \t]*$")
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+|$)")
-_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-_HR = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
-_REF_DEF = re.compile(r"^ {0,3}\[(?:[^\]\\]|\\.)+\]:[ \t]*(<[^>\n]*>|\S+)")
-_BLOCK_SYNTAX = re.compile(r"^[ \t]*(?:!!!|\?\?\?\+?|///)")  # admonition/details titles
-_INLINE = re.compile(
-    r"""
-    (?P<esc>\\.)
-   |(?P<code>`+)
-   |(?P<link>!?\[)
-   |(?P<autolink><(?:https?|mailto):[^<>\s]*>)
-   |(?P<tag><[A-Za-z/!?][^<>]*>)
-   |(?P<url>\b(?:https?|ftp)://[^\s<>"']+|\bwww\.[^\s<>"']+)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-_SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
-
-
-def _indent(line: str) -> int:
-    return len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip(" "))
-
-
-def scan(text: str) -> list[Segment]:
-    """Split Markdown into segments that cover `text` exactly, in order."""
-    segments: list[Segment] = []
-    lines = text.splitlines(keepends=True)
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line))
-    para = 0
-    prose_start: int | None = None  # the current run of prose lines, scanned inline at once
-
-    prose_para = 0
-
-    def flush(upto: int) -> None:
-        nonlocal prose_start
-        if prose_start is not None and prose_start < upto:
-            segments.extend(_scan_inline(text, prose_start, upto, prose_para))
-        prose_start = None
-
-    def add(start: int, end: int, kind: Kind) -> None:
-        flush(start)
-        segments.append(Segment(start, end, kind, para))
-
-    index = 0
-    prev_blank = True
-    in_list = False
-    while index < len(lines):
-        start, end = offsets[index], offsets[index + 1]
-        body = lines[index].rstrip("\r\n")
-        fence = _FENCE.match(body)
-        if fence is not None:
-            para += 1
-            close = _fence_end(lines, index, fence)
-            if close is None:
-                # Markdown runs an unclosed fence to the end of the page, swallowing what
-                # the page adds after this text: it ends here instead, closed on output.
-                add(start, len(text), Kind.OPEN_CODE)
-                break
-            add(start, offsets[close + 1], Kind.CODE)
-            para += 1
-            index = close + 1
-            prev_blank = False
-            continue
-        if not body.strip():
-            add(start, end, Kind.TEXT)
-            para += 1
-            prev_blank = True
-            index += 1
-            continue
-        indent = _indent(body)
-        underline = index + 1 < len(lines) and _SETEXT.match(lines[index + 1].rstrip("\r\n"))
-        if _ATX.match(body) or (
-            underline and prev_blank and indent < 4 and not _LIST_ITEM.match(body)
-        ):
-            para += 1
-            stop = index + 2 if underline and not _ATX.match(body) else index + 1
-            add(start, offsets[stop], Kind.HEADING)
-            para += 1
-            index = stop
-            prev_blank = False
-            continue
-        if _HR.match(body) or _BLOCK_SYNTAX.match(body):
-            para += 1
-            add(start, end, Kind.TEXT)
-            para += 1
-        elif _REF_DEF.match(body):
-            para += 1
-            add(start, end, Kind.REFDEF)
-            para += 1
-        elif indent >= 4 and prev_blank and not in_list:
-            # An indented code block, or the body of an admonition: escaped, never linked.
-            # Treating it as code would leave raw HTML in whatever Markdown reads as text.
-            para += 1
-            add(start, end, Kind.TEXT)
-        else:
-            if _LIST_ITEM.match(body):
-                flush(start)
-                para += 1
-                in_list = True
-            elif prev_blank and indent == 0:
-                in_list = False
-                flush(start)
-            if prose_start is None:
-                prose_start, prose_para = start, para
-        prev_blank = False
-        index += 1
-    flush(len(text))
-    return segments
-
-
-def _fence_end(lines: Sequence[str], index: int, fence: re.Match[str]) -> int | None:
-    """The index of the line closing the fence opened at `index`, if there is one."""
-    closing = re.compile(rf"^{re.escape(fence.group(1))}[ \t]*$")
-    for other in range(index + 1, len(lines)):
-        if closing.match(lines[other].rstrip("\r\n")):
-            return other
-    return None
-
-
-def _scan_inline(text: str, start: int, end: int, para: int) -> Iterator[Segment]:
-    pos = start
-    while pos < end:
-        match = _INLINE.search(text, pos, end)
-        if match is None:
-            break
-        if match.start() > pos:
-            yield Segment(pos, match.start(), Kind.PROSE, para)
-        kind, stop = _inline_construct(text, match, end)
-        yield Segment(match.start(), stop, kind, para)
-        pos = stop
-    if pos < end:
-        yield Segment(pos, end, Kind.PROSE, para)
-
-
-def _inline_construct(text: str, match: re.Match[str], end: int) -> tuple[Kind, int]:
-    group = match.lastgroup
-    if group == "esc":
-        return Kind.ESCAPE, match.end()
-    if group == "code":
-        closing = _code_end(text, match.end(), end, len(match.group()))
-        return (Kind.CODE_SPAN, closing) if closing else (Kind.TEXT, match.end())
-    if group == "link":
-        stop = _link_end(text, match.end(), end)
-        return (Kind.LINK, stop) if stop else (Kind.TEXT, match.end())
-    if group == "autolink":
-        return Kind.LINK, match.end()
-    return Kind.TEXT, match.end()  # raw HTML tag or bare URL
-
-
-def _code_end(text: str, pos: int, end: int, ticks: int) -> int | None:
-    """Where a code span of `ticks` backticks opened before `pos` ends, if it is closed."""
-    closing = re.compile(rf"(?<!`)`{{{ticks}}}(?!`)")
-    found = closing.search(text, pos, end)
-    return found.end() if found else None
-
-
-def _link_end(text: str, pos: int, end: int) -> int | None:
-    """The end of `[text](dest)` or `[text][ref]` whose `[` ends at `pos`, if it is one."""
-    close = _balanced(text, pos, end, "[", "]")
-    if close is None or close + 1 >= end:
-        return None
-    after = text[close + 1]
-    if after == "(":
-        stop = _balanced(text, close + 2, end, "(", ")")
-        return None if stop is None else stop + 1
-    if after == "[":
-        stop = _balanced(text, close + 2, end, "[", "]")
-        return None if stop is None else stop + 1
-    return None
-
-
-def _balanced(text: str, pos: int, end: int, opening: str, closing: str) -> int | None:
-    depth = 1
-    index = pos
-    while index < end:
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "`":
-            ticks = len(text[index:end]) - len(text[index:end].lstrip("`"))
-            stop = _code_end(text, index + ticks, end, ticks)
-            index = stop if stop else index + ticks
-            continue
-        if char == opening:
-            depth += 1
-        elif char == closing:
-            depth -= 1
-            if depth == 0:
-                return index
-        index += 1
-    return None
-
-
-# --- writing Markdown back out ---
-
-
-_INVISIBLE = re.compile(r"[\x00-\x20\x7f\\]")  # what browsers drop from a URL's scheme
-_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
-
-
-def safe_url(url: str) -> bool:
-    """Whether a link target may be emitted: web and mail links, or a relative path."""
-    cleaned = html.unescape(url.strip().strip("<>"))
-    cleaned = _INVISIBLE.sub("", cleaned).lower()
-    scheme = _SCHEME.match(cleaned)
-    return scheme is None or scheme.group(1) in _SAFE_SCHEMES
-
-
-def escape_html(text: str, line_start: bool = False) -> str:
-    """Escape what would be markup in Markdown prose: HTML, and `{` (attribute lists).
-
-    `>` stays where it is a blockquote marker (at the start of a line); `{` gets a
-    backslash because attr_list would otherwise let card text set attributes such as
-    `onclick` on the element before it.
-    """
-    out: list[str] = []
-    at_start = line_start
-    for char in text:
-        if char == "&":
-            out.append("&amp;")
-        elif char == "<":
-            out.append("&lt;")
-        elif char == ">":
-            out.append(">" if at_start else "&gt;")
-        elif char == "{":
-            out.append("\\{")
-        elif char in "\x02\x03":
-            continue  # the placeholders of verbatim code while links are checked
-        else:
-            out.append(char)
-        if char == "\n":
-            at_start = True
-        elif char not in " \t>":
-            at_start = False
-    return "".join(out)
-
-
-def _at_line_start(text: str, pos: int) -> bool:
-    line = text[text.rfind("\n", 0, pos) + 1 : pos]
-    return not line.strip(" \t>")
-
-
-_TITLE_ENTITIES = str.maketrans(
-    {
-        **{'"': "&quot;", "\\": "&#92;", "`": "&#96;", "<": "&lt;", ">": "&gt;", "&": "&amp;"},
-        # Should the link around it ever break, the title must not read as a link itself.
-        **{"[": "&#91;", "]": "&#93;"},
-    }
-)
-
-
-@lru_cache(maxsize=1 << 15)  # a page links the same few entries, each with its one title
-def link_title(text: str) -> str:
-    """Text safe inside a Markdown link title `"…"`, on one line.
-
-    Python-Markdown finds code spans before links, so a backtick in a title would
-    split the link apart; quotes, backslashes and angle brackets could end or bend it.
-    As entities they are inert here and show as themselves in the tooltip.
-    """
-    return " ".join(text.split()).translate(_TITLE_ENTITIES)
-
-
-@dataclass(frozen=True)
-class Document:
-    """Card text scanned once: its segments and the mentions found in its prose."""
-
-    text: str
-    segments: tuple[Segment, ...]
-    mentions: tuple[Mention, ...] = ()
-
-    @property
-    def ids(self) -> tuple[str, ...]:
-        """The entries this text links to, in order of first mention."""
-        return tuple(dict.fromkeys(m.id for m in self.mentions))
-
-    def markdown(
-        self,
-        href: Callable[[str], str] | None = None,
-        title: Callable[[str], str] | None = None,
-        heading_prefix: str = "h",
-        heading_level: int = 1,
-    ) -> str:
-        """Safe Markdown: escaped text, kept code, mentions as `[words](href "title")`.
-
-        Headings written in card text get explicit ids `{#<heading_prefix>-<n>}` (a
-        Cyrillic heading would otherwise get `_1`); the text's top heading level becomes
-        `heading_level`, the others keep their depth below it, so they sit under the
-        page's own headings.
-        """
-        levels = [
-            _heading_level(self.text[seg.start : seg.end])
-            for seg in self.segments
-            if seg.kind is Kind.HEADING
-        ]
-        shift = heading_level - min(levels, default=heading_level)
-        text = self.text
-        out: list[str] = []
-        code: list[str] = []  # verbatim pieces, kept out of the final link check
-        mentions = iter(self.mentions if href is not None else ())
-        pending = next(mentions, None)
-        headings = 0
-        for seg in self.segments:
-            chunk = text[seg.start : seg.end]
-            if seg.kind is Kind.PROSE:
-                pos = seg.start
-                while pending is not None and pending.start < seg.end and href is not None:
-                    before = escape_html(text[pos : pending.start], _at_line_start(text, pos))
-                    if before.endswith("!"):  # "![" would make the link an image
-                        before = before[:-1] + "\\!"
-                    out.append(before)
-                    hint = f' "{link_title(title(pending.id))}"' if title else ""
-                    out.append(f"[{pending.text}]({href(pending.id)}{hint})")
-                    pos = pending.end
-                    pending = next(mentions, None)
-                out.append(escape_html(text[pos : seg.end], _at_line_start(text, pos)))
-            elif seg.kind is Kind.TEXT:
-                out.append(escape_html(chunk, _at_line_start(text, seg.start)))
-            elif seg.kind is Kind.ESCAPE:
-                out.append("\\" + escape_html(chunk[1:]) if chunk[1] in "<>&{" else chunk)
-            elif seg.kind is Kind.CODE_SPAN and (_RISKY_CODE.search(chunk) or "```" in chunk):
-                out.append(_html_code(chunk.strip("`")))
-            elif seg.kind is Kind.CODE_SPAN:
-                out.append(f"\x02{len(code)}\x03")
-                code.append(chunk)
-            elif seg.kind in (Kind.CODE, Kind.OPEN_CODE):
-                if seg.kind is Kind.OPEN_CODE:
-                    opening = _FENCE.match(chunk.split("\n", 1)[0].rstrip("\r"))
-                    assert opening is not None
-                    chunk += ("" if chunk.endswith("\n") else "\n") + opening.group(1) + "\n"
-                # superfences takes a fence for sure only after a blank line (after an
-                # indented line it is text, and its "code" would be read as Markdown).
-                before = "".join(out)[-2:]
-                if before and before != "\n\n":
-                    out.append("\n" if before.endswith("\n") else "\n\n")
-                out.append(f"\x02{len(code)}\x03")
-                code.append(chunk if chunk.endswith("\n") else chunk + "\n")
-                if seg.end < len(text):
-                    out.append("\n")
-            elif seg.kind is Kind.LINK:
-                out.append(_safe_link(chunk))
-            elif seg.kind is Kind.REFDEF:
-                match = _REF_DEF.match(chunk)
-                safe = match is not None and safe_url(match.group(1))
-                out.append(escape_html(chunk) if safe else "\\" + escape_html(chunk.lstrip()))
-            elif seg.kind is Kind.HEADING:
-                headings += 1
-                out.append(_heading(chunk, f"{heading_prefix}-{headings}", shift))
-        checked = _neutralize_links(_neutralize_fences("".join(out)))
-        return re.sub("\x02(\\d+)\x03", lambda m: code[int(m.group(1))], checked)
-
-
-# Characters that would be markup if Markdown did not, after all, read a span as code
-# (it may split blocks or pair backticks differently than this scanner).
-_RISKY_CODE = re.compile(r"[<>&{\]]")
-_MARKDOWN_ESCAPABLE = "\\`*_{}[]()#+-.!|"
-
-
-def _html_code(content: str) -> str:
-    """A code span as `<code>` with escaped text: shown the same, and safe however it is read.
-
-    Markdown treats the text between the tags as Markdown, hence the backslashes.
-    """
-    if content.startswith(" ") and content.endswith(" ") and content.strip():
-        content = content[1:-1]
-    escaped = html.escape(" ".join(content.split("\n")), quote=False)
-    body = "".join(f"\\{c}" if c in _MARKDOWN_ESCAPABLE else c for c in escaped)
-    return f"<code>{body}</code>"
-
-
-_DESTINATION = re.compile(r"\]\s*\(\s*<?\s*([^\s)>]*)")
-_REFERENCE = re.compile(r"\]:\s*<?([^\s>]*)")
-
-
-# What superfences may take for a fence, indented or in a quote; only the code blocks kept
-# verbatim (replaced by placeholders while this runs) are meant to be fences.
-_FENCE_LIKE = re.compile(r"^([ \t>]*)([`~])(?=\2\2)", re.MULTILINE)
-
-
-def _neutralize_fences(markdown: str) -> str:
-    """Turn the first mark of every other fence-like line into an entity: shown the same,
-    but no fence, so superfences cannot start (or end) a code block that the scanner did
-    not see, which would leave the scanner's "code" as Markdown with raw HTML in it."""
-    return _FENCE_LIKE.sub(
-        lambda m: m.group(1) + ("&#96;" if m.group(2) == "`" else "&#126;"), markdown
-    )
-
-
-def _neutralize_links(markdown: str) -> str:
-    """Break every link or reference definition whose target is not a web link.
-
-    The last line of defence, independent of how the scanner read the text: any `](`
-    or `]:` that Python-Markdown could take as a link to `javascript:` (in whatever
-    bracket nesting or line breaks) gets a backslash and stays text.
-    """
-
-    def inline(match: re.Match[str]) -> str:
-        if safe_url(match.group(1)):
-            return match.group(0)
-        return match.group(0).replace("(", "\\(", 1)
-
-    def reference(match: re.Match[str]) -> str:
-        if safe_url(match.group(1)):
-            return match.group(0)
-        return "]\\:" + match.group(0)[2:]
-
-    return _REFERENCE.sub(reference, _DESTINATION.sub(inline, markdown))
-
-
-def _safe_link(chunk: str) -> str:
-    """An existing link, escaped; its text alone when its target is not a web link."""
-    if chunk.startswith("<"):  # an autolink: the scanner only takes http(s) and mailto
-        return chunk
-    image = chunk.startswith("!")
-    close = _balanced(chunk, 2 if image else 1, len(chunk), "[", "]")
-    assert close is not None  # the scanner checked the brackets
-    label = chunk[2 if image else 1 : close]
-    rest = chunk[close + 1 :]
-    label_md = _inline_markdown(label)
-    if rest.startswith("(") and not safe_url(_destination(rest[1:-1])):
-        return label_md
-    # The destination and title end up in attributes, which Markdown escapes itself.
-    return ("!" if image else "") + "[" + label_md + "]" + rest
-
-
-def _inline_markdown(text: str) -> str:
-    """Inline text that is never linked (a heading, a link's label), made safe."""
-    return Document(text, tuple(_scan_inline(text, 0, len(text), 0))).markdown()
-
-
-def _destination(inside: str) -> str:
-    """The URL of a link's `(…)` part: `<url>` or the first word, before any title."""
-    inside = inside.strip()
-    if inside.startswith("<"):
-        return inside[1 : inside.find(">")]
-    return (inside.split() or [""])[0]
-
-
-def _heading_level(chunk: str) -> int:
-    lines = chunk.splitlines()
-    if len(lines) == 2 and _SETEXT.match(lines[1]):  # setext: the underline gives the level
-        return 1 if lines[1].strip()[0] == "=" else 2
-    match = _ATX.match(lines[0])
-    assert match is not None
-    return len(match.group(1))
-
-
-def _heading(chunk: str, anchor: str, shift: int) -> str:
-    lines = chunk.splitlines()
-    if len(lines) == 2 and _SETEXT.match(lines[1]):
-        title = lines[0].strip()
-    else:
-        match = _ATX.match(lines[0])
-        assert match is not None
-        title = re.sub(r"[ \t]+#+[ \t]*$", "", lines[0][match.end() :]).strip().rstrip("#")
-    level = max(1, min(6, _heading_level(chunk) + shift))
-    newline = "\n" if chunk.endswith("\n") else ""
-    return f"{'#' * level} {_inline_markdown(title)} {{#{anchor}}}{newline}"
-
-
-def safe_markdown(text: str, heading_prefix: str = "h", heading_level: int = 1) -> str:
-    """Card text as safe Markdown, without looking for terms (quotes from the notes)."""
-    return Document(text, tuple(scan(text))).markdown(
-        heading_prefix=heading_prefix, heading_level=heading_level
-    )
 
 
 # --- the linker ---
@@ -572,49 +75,125 @@ _SENTENCE_END = ".!?…"
 _MARKUP = " \t\r\n*_~\"'«„“(>[-+|"
 
 
-@dataclass
+Key = tuple[str, ...]  # normalized words with the normalized separators between them
+_CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class LinkIndex:
+    """Every form of every name → the entries it may name, best first: the linker's data.
+
+    A plain value, built from the entries by `build_index` and kept between builds as
+    JSON, which loading cannot turn into code (a cache file in a checkout is input).
+    """
+
+    targets: Mapping[Key, tuple[_Target, ...]]
+    # Derived from `targets`: an entry's keys, the longest name in words, and every proper
+    # prefix of every key (a lookup stops at the first word that no name has there).
+    keys: Mapping[str, tuple[Key, ...]] = field(init=False, repr=False, compare=False)
+    longest: int = field(init=False, repr=False, compare=False)
+    prefixes: frozenset[Key] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        keys: dict[str, set[Key]] = {}
+        prefixes: set[Key] = set()
+        longest = 1
+        for key, targets in self.targets.items():
+            longest = max(longest, (len(key) + 1) // 2)
+            prefixes.update(key[:n] for n in range(1, len(key), 2))
+            for target in targets:
+                keys.setdefault(target.id, set()).add(key)
+        sorted_keys = {entry_id: tuple(sorted(found)) for entry_id, found in keys.items()}
+        object.__setattr__(self, "keys", MappingProxyType(sorted_keys))
+        object.__setattr__(self, "longest", longest)
+        object.__setattr__(self, "prefixes", frozenset(prefixes))
+
+    def to_json(self) -> str:
+        rows = [
+            [list(key), [[t.id, t.rank, t.order, None if t.cased is None else list(t.cased)]
+                         for t in targets]]
+            for key, targets in sorted(self.targets.items())
+        ]  # fmt: skip
+        return json.dumps({"format": _CACHE_FORMAT, "targets": rows}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str, ids: Collection[str]) -> LinkIndex:
+        """The index `to_json` wrote; ValueError unless it is exactly that shape, naming `ids`."""
+        try:
+            data = json.loads(text)
+            if data["format"] != _CACHE_FORMAT:
+                raise ValueError("another format")
+            targets: dict[Key, tuple[_Target, ...]] = {}
+            for key, row in data["targets"]:
+                found = []
+                for entry_id, rank, order, cased in row:
+                    if entry_id not in ids or type(rank) is not int or type(order) is not int:
+                        raise ValueError("not a target of these entries")
+                    found.append(
+                        _Target(entry_id, rank, order, None if cased is None else _words(cased))
+                    )
+                targets[_words(key)] = tuple(found)
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"not a linker index: {error}") from None
+        return cls(MappingProxyType(targets))
+
+
+def _words(value: object) -> Key:
+    if not isinstance(value, list) or not all(isinstance(word, str) for word in value):
+        raise ValueError("not a list of words")
+    return tuple(value)
+
+
+def build_index(entries: Sequence[Entry], ru: Russian) -> LinkIndex:
+    """Every form of every name of `entries`: the costly half of linking, done once."""
+    index: dict[Key, list[_Target]] = {}
+
+    def add(key: Key, target: _Target) -> None:
+        targets = index.setdefault(key, [])
+        for i, other in enumerate(targets):
+            if other.id == target.id and other.cased == target.cased:
+                if (target.rank, target.order) < (other.rank, other.order):
+                    targets[i] = target
+                return
+        targets.append(target)
+
+    for order, entry in enumerate(entries):
+        for name, rank in _names(entry):
+            words, gaps = name_parts(name)
+            if not words:
+                continue
+            if rank == RANK_FORM:
+                forms = {tuple(normalize(w) for w in words)}
+            else:
+                forms = set(ru.phrase_forms(words))
+            exact = name_key(name)
+            for form in forms:
+                key = join_key(list(form), gaps)
+                # A generated form ranks below every name as written: «поды» as a form of
+                # «Под» yields to an entry whose name is «Поды».
+                form_rank = rank if key == exact or rank != RANK_NAME else RANK_GENERATED
+                cased = None
+                if entry.match_case:
+                    cased = join_key(
+                        [_apply_case(w, f) for w, f in zip(words, form, strict=True)], gaps
+                    )
+                add(key, _Target(entry.id, form_rank, order, cased))
+    for key, targets in index.items():
+        targets.sort(key=lambda t: (t.rank, t.order))
+        if len({t.id for t in targets if t.rank == targets[0].rank and not t.cased}) > 1:
+            log.debug("'%s' names several entries: %s", " ".join(key), targets)
+    return LinkIndex(MappingProxyType({key: tuple(targets) for key, targets in index.items()}))
+
+
 class Linker:
     """Finds entry mentions in Markdown; build once per glossary, use for every text."""
 
-    entries: Sequence[Entry]
-    ru: Russian = field(default_factory=russian)
-    _index: dict[tuple[str, ...], list[_Target]] = field(init=False, repr=False)
-    _keys: dict[str, list[tuple[str, ...]]] = field(init=False, repr=False)
-    _longest: int = field(init=False, repr=False)
-    # Every proper prefix of every key: a lookup stops at the first word that no name has there.
-    _prefixes: set[tuple[str, ...]] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._index = {}
-        self._keys = {}
-        self._longest = 1
-        self._prefixes = set()
-        for order, entry in enumerate(self.entries):
-            for name, rank in _names(entry):
-                words, gaps = _split(name)
-                if not words:
-                    continue
-                if rank == RANK_FORM:
-                    forms = {tuple(normalize(w) for w in words)}
-                else:
-                    forms = set(self.ru.phrase_forms(words))
-                exact = tuple(normalize(w) for w in words)
-                for form in forms:
-                    form_rank = rank if form == exact or rank != RANK_NAME else RANK_GENERATED
-                    cased = None
-                    if entry.match_case:
-                        cased = _join(
-                            [_apply_case(w, f) for w, f in zip(words, form, strict=True)], gaps
-                        )
-                    key = _join(list(form), gaps)
-                    self._add(key, _Target(entry.id, form_rank, order, cased))
-                    self._keys.setdefault(entry.id, []).append(key)
-                self._longest = max(self._longest, len(words))
-        for key, targets in self._index.items():
-            self._prefixes.update(key[:n] for n in range(1, len(key), 2))
-            targets.sort(key=lambda t: (t.rank, t.order))
-            if len({t.id for t in targets if t.rank == targets[0].rank and not t.cased}) > 1:
-                log.debug("'%s' names several entries: %s", " ".join(key), targets)
+    def __init__(
+        self, entries: Sequence[Entry], ru: Russian | None = None, index: LinkIndex | None = None
+    ) -> None:
+        self.entries = entries
+        self.ru = ru if ru is not None else russian()
+        self.index = index if index is not None else build_index(entries, self.ru)
 
     @classmethod
     def for_glossary(cls, glossary: Glossary, cache_dir: Path | None = None) -> Linker:
@@ -623,45 +202,32 @@ class Linker:
         Building the index (every form of every name) is most of the linker's cost, and
         it depends only on the names: editing a definition, the usual change, reuses it.
         """
+        entries = glossary.entries
         if cache_dir is None:
-            return cls(glossary.entries)
-        path = cache_dir / f"linker-{_index_key(glossary.entries)}.pickle"
+            return cls(entries)
+        path = cache_dir / f"linker-{_index_key(entries)}.json"
         try:
-            # Written by this code from the cards' names; never from outside input.
-            state = pickle.loads(path.read_bytes())
-            linker = cls.__new__(cls)
-            linker.entries, linker.ru = glossary.entries, russian()
-            linker.__dict__.update(state)
-            return linker
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+            index = LinkIndex.from_json(path.read_text(encoding="utf-8"), glossary.by_id)
+            return cls(entries, index=index)
+        except (OSError, ValueError):  # none yet, or damaged: built again, never trusted
             pass
-        linker = cls(glossary.entries)
-        state = {name: getattr(linker, name) for name in _STATE}
-        for old in cache_dir.glob("linker-*.pickle"):
+        linker = cls(entries)
+        for old in cache_dir.glob("linker-*"):
             old.unlink(missing_ok=True)  # one index is kept: the current one
         try:
-            write_file(path, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+            write_file(path, linker.index.to_json().encode("utf-8"))
         except BuildError as error:
             log.warning("could not save the linker index: %s", error)
         return linker
 
-    def _add(self, key: tuple[str, ...], target: _Target) -> None:
-        targets = self._index.setdefault(key, [])
-        for i, other in enumerate(targets):
-            if other.id == target.id and other.cased == target.cased:
-                if (target.rank, target.order) < (other.rank, other.order):
-                    targets[i] = target
-                return
-        targets.append(target)
-
     def keys_of(self, entry_id: str) -> list[tuple[str, ...]]:
         """Every normalized form the linker knows for an entry (words and separators)."""
-        return sorted(set(self._keys.get(entry_id, ())))
+        return list(self.index.keys.get(entry_id, ()))
 
     @property
     def size(self) -> int:
         """How many distinct keys the index holds (for logs and benchmarks)."""
-        return len(self._index)
+        return len(self.index.targets)
 
     def find(self, text: str, *, page: str | None = None) -> list[Mention]:
         """Mentions in Markdown `text`: the first of each entry per paragraph, none of `page`."""
@@ -691,7 +257,7 @@ class Linker:
     ) -> Iterator[Mention]:
         spans = [m.span() for m in WORD_RE.finditer(text, seg.start, seg.end)]
         norms = [normalize(text[s:e]) for s, e in spans]
-        gaps = [_gap(text[spans[i][1] : spans[i + 1][0]]) for i in range(len(spans) - 1)]
+        gaps = [gap(text[spans[i][1] : spans[i + 1][0]]) for i in range(len(spans) - 1)]
         i = 0
         while i < len(spans):
             hit = self._lookup(text, spans, norms, gaps, i)
@@ -722,16 +288,16 @@ class Linker:
         i: int,
     ) -> tuple[int, _Target] | None:
         """The longest key starting at word `i` that names an entry here, and that entry."""
-        longest = min(self._longest, len(norms) - i)
+        longest = min(self.index.longest, len(norms) - i)
         key: tuple[str, ...] = (norms[i],)
         keys = [key]
         for n in range(1, longest):
-            if key not in self._prefixes:
+            if key not in self.index.prefixes:
                 break  # no name goes on from here: most words end the search at once
             key += (gaps[i + n - 1], norms[i + n])
             keys.append(key)
         for n in range(len(keys), 0, -1):
-            targets = self._index.get(keys[n - 1])
+            targets = self.index.targets.get(keys[n - 1])
             if not targets:
                 continue
             start, end = spans[i][0], spans[i + n - 1][1]
@@ -753,16 +319,13 @@ class Linker:
     ) -> bool:
         """For match_case entries: the words as written, or capitalized at a sentence start."""
         assert target.cased is not None
-        words = [_fold_yo(text[s:e]) for s, e in spans[i : i + n]]
-        written = _join(words, gaps[i : i + n - 1])
+        words = [fold_yo(text[s:e]) for s, e in spans[i : i + n]]
+        written = join_key(words, gaps[i : i + n - 1])
         if written == target.cased:
             return True
         first = target.cased[0]
         capitalized = (first[:1].upper() + first[1:], *target.cased[1:])
         return written == capitalized and _sentence_start(text, spans[i][0])
-
-
-_STATE = ("_index", "_keys", "_longest", "_prefixes")
 
 
 def _index_key(entries: Sequence[Entry]) -> str:
@@ -782,37 +345,13 @@ def _names(entry: Entry) -> Iterator[tuple[str, int]]:
         yield name, RANK_NAME
     for form in entry.forms:
         yield form, RANK_FORM
-    if entry.en:
-        # "Image (container image)": the part before the parenthesis is the name.
-        english = entry.en.split(" (", 1)[0].strip()
-        if english:
-            yield english, RANK_ENGLISH
-
-
-def _split(name: str) -> tuple[list[str], list[str]]:
-    """A name's words, and the normalized separators between them."""
-    spans = [m.span() for m in WORD_RE.finditer(name)]
-    words = [name[s:e] for s, e in spans]
-    gaps = [_gap(name[spans[i][1] : spans[i + 1][0]]) for i in range(len(spans) - 1)]
-    return words, gaps
-
-
-def _gap(between: str) -> str:
-    """Spaces and line breaks are one space; punctuation is kept (CI/CD), spaces around it not."""
-    squeezed = "".join(between.split())
-    return squeezed if squeezed else " "
-
-
-def _join(words: Sequence[str], gaps: Sequence[str]) -> tuple[str, ...]:
-    key: list[str] = [words[0]]
-    for gap, word in zip(gaps, words[1:], strict=True):
-        key += [gap, word]
-    return tuple(key)
+    if entry.english_name:
+        yield entry.english_name, RANK_ENGLISH
 
 
 def _apply_case(pattern: str, form: str) -> str:
     """`form` written in the case of `pattern`: RUN → RUN, Деплоймент → Деплойменты."""
-    pattern = _fold_yo(pattern)
+    pattern = fold_yo(pattern)
     if len(pattern) > 1 and pattern.isupper():
         return form.upper()
     if pattern.lower() == form:
@@ -863,13 +402,9 @@ def _sentence_start(text: str, pos: int) -> bool:
     if _BLOCK_START.match(text[line_start:pos]):
         before = text[:line_start].rstrip(" \t")
         # A line that starts a block: the first line, one after a blank line, a list item.
-        if not before or before.endswith("\n\n") or _LIST_ITEM.match(text[line_start:pos]):
+        if not before or before.endswith("\n\n") or LIST_ITEM.match(text[line_start:pos]):
             return True
     k = pos - 1
     while k >= 0 and text[k] in _MARKUP:
         k -= 1
     return k < 0 or text[k] in _SENTENCE_END
-
-
-def _fold_yo(word: str) -> str:
-    return word.replace("ё", "е").replace("Ё", "Е").replace("’", "'")

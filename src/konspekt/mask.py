@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .link import Linker
-from .ru import WORD_RE, function_word_use, normalize, russian
+from .ru import WORD_RE, function_word_use, gap, join_key, normalize, russian
 
 MASK = "[…]"
 # Words joined by these stay one masked stretch: «[…]» rather than «[…]-[…]».
@@ -36,12 +36,12 @@ class Masker:
         """Where the entry's names stand in `text`, longest first, left to right."""
         spans = [m.span() for m in WORD_RE.finditer(text)]
         norms = [normalize(text[s:e]) for s, e in spans]
-        gaps = [_gap(text[spans[k][1] : spans[k + 1][0]]) for k in range(len(spans) - 1)]
+        gaps = [gap(text[spans[k][1] : spans[k + 1][0]]) for k in range(len(spans) - 1)]
         found: list[tuple[int, int]] = []
         i = 0
         while i < len(spans):
             for n in range(min(self.longest, len(spans) - i), 0, -1):
-                key = _join(norms[i : i + n], gaps[i : i + n - 1])
+                key = join_key(norms[i : i + n], gaps[i : i + n - 1])
                 if key in self.keys and not self._homonym(norms, gaps, i, n):
                     found.append((spans[i][0], spans[i + n - 1][1]))
                     i += n
@@ -74,15 +74,3 @@ def mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
         last = end
     out.append(text[last:])
     return "".join(out)
-
-
-def _gap(between: str) -> str:
-    squeezed = "".join(between.split())
-    return squeezed if squeezed else " "
-
-
-def _join(words: Sequence[str], gaps: Sequence[str]) -> tuple[str, ...]:
-    key: list[str] = [words[0]]
-    for gap, word in zip(gaps, words[1:], strict=True):
-        key += [gap, word]
-    return tuple(key)

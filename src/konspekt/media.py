@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
 from .errors import Pos, Problem
+from .markdown_safe import URL_SCHEME
 from .model import Entry
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
@@ -22,7 +23,6 @@ IMAGE_FIELDS = ("definition", "details", "examples")
 
 _INLINE_IMAGE = re.compile(r"!\[(?:[^\]\\\n]|\\.)*\]\(\s*(<[^>\n]*>|[^\s)]+)")
 _REFERENCE_IMAGE = re.compile(r"!\[(?:[^\]\\\n]|\\.)*\]\[")
-_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
 def image_paths(text: str) -> list[str]:
@@ -85,7 +85,7 @@ def check_media(entries: list[Entry], cards_dir: Path) -> tuple[dict[str, Path],
 
 def _check_one(written: str, root: Path, pos: Pos, what: str) -> Problem | None:
     inside = "keep images in the cards folder, e.g. cards/media/, and write media/<file>"
-    if _SCHEME.match(written) or written.startswith(("/", "\\", "//")) or "\\" in written:
+    if URL_SCHEME.match(written) or written.startswith(("/", "\\", "//")) or "\\" in written:
         return Problem(pos, f"{what} is not a file in the cards folder", inside)
     target = (root / written).resolve()
     if not target.is_relative_to(root):

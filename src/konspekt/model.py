@@ -122,6 +122,13 @@ class Entry:
         """The term and every alias: all the names that mean this entry."""
         return (self.term, *self.aliases)
 
+    @property
+    def english_name(self) -> str | None:
+        """The English name without its gloss: "Image (container image)" → "Image"."""
+        if not self.en:
+            return None
+        return self.en.split(" (", 1)[0].strip() or None
+
 
 @dataclass(frozen=True, kw_only=True)
 class Topic:

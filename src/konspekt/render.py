@@ -21,6 +21,8 @@ from pygments.lexers import get_lexer_by_name
 from pygments.lexers.special import TextLexer
 from pygments.util import ClassNotFound
 
+from .markdown_safe import SAFE_URL_SCHEMES
+
 # One Pygments style pair for every output, so code looks the same in Anki and on the site.
 PYGMENTS_LIGHT = "friendly"
 PYGMENTS_DARK = "monokai"
@@ -60,7 +62,6 @@ _ALLOWED_ATTRIBUTES = {
 }
 # The only images a card may show are media files the deck itself ships (see media.py).
 _MEDIA_SRC = re.compile(r"^konspekt-[A-Za-z0-9._-]+$")
-_URL_SCHEMES = {"http", "https", "mailto"}
 
 
 @cache
@@ -78,7 +79,7 @@ def sanitize(html: str) -> str:
         html,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
-        url_schemes=_URL_SCHEMES,
+        url_schemes=set(SAFE_URL_SCHEMES),
         link_rel=None,
         attribute_filter=_keep_attribute,
     )

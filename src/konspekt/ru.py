@@ -68,9 +68,64 @@ _NAME_GRAMMEMES = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"})
 CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
 
 
+def fold_yo(word: str) -> str:
+    """«ё» as «е» and one kind of apostrophe, case kept (for `match_case` names)."""
+    return word.replace("ё", "е").replace("Ё", "Е").replace("’", "'")
+
+
 def normalize(word: str) -> str:
     """How words are compared: lower case, «ё» as «е», one kind of apostrophe."""
-    return word.lower().replace("ё", "е").replace("’", "'")
+    return fold_yo(word).lower()
+
+
+def gap(between: str) -> str:
+    """The text between two words, as compared: spaces and line breaks are one space;
+    punctuation is kept (CI/CD), the spaces around it are not (CI / CD is CI/CD)."""
+    squeezed = "".join(between.split())
+    return squeezed if squeezed else " "
+
+
+def name_parts(name: str) -> tuple[list[str], list[str]]:
+    """A name's words as written, and the compared separators between them."""
+    spans = [m.span() for m in WORD_RE.finditer(name)]
+    found = [name[s:e] for s, e in spans]
+    gaps = [gap(name[spans[i][1] : spans[i + 1][0]]) for i in range(len(spans) - 1)]
+    return found, gaps
+
+
+def join_key(words: Sequence[str], gaps: Sequence[str]) -> tuple[str, ...]:
+    """Words with the separators between them: («ci», "/", «cd»)."""
+    key: list[str] = [words[0]]
+    for between, word in zip(gaps, words[1:], strict=True):
+        key += [between, word]
+    return tuple(key)
+
+
+def name_key(name: str) -> tuple[str, ...]:
+    """When two names are the same name: for validation (one entry per name) and for the
+    linker, which keys every name so. «CI / CD» is «ci/cd»; «Ёмкость» is «емкость»."""
+    found, gaps = name_parts(name)
+    if not found:  # no word at all («—»): the text itself, spaces collapsed
+        return (" ".join(normalize(name).split()),)
+    return join_key([normalize(word) for word in found], gaps)
+
+
+def same_name(one: str, other: str) -> bool:
+    return name_key(one) == name_key(other)
+
+
+def shown_aliases(term: str, english: str | None, aliases: Iterable[str]) -> list[str]:
+    """The aliases worth showing beside a term and its English name: none that repeats a
+    name already shown (by `name_key`), each once, in their written order."""
+    shown = {name_key(term)}
+    if english:
+        shown.add(name_key(english))
+    result = []
+    for alias in aliases:
+        if name_key(alias) not in shown:
+            shown.add(name_key(alias))
+            result.append(alias)
+    return result
 
 
 def words(text: str) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar, get_args, get_origin
 
 from .errors import Pos, Problem
 from .model import Entry, Example, Topic
+from .ru import name_key
 from .yamlnodes import YInvalid, YMap, YNode, YScalar, YSeq
 
 T = TypeVar("T")
@@ -128,7 +129,7 @@ def check_glossary(reads: Iterable[TopicRead]) -> list[Problem]:
                 )
             seen.add(target)
 
-    claimed: dict[str, tuple[Entry, str, Pos]] = {}
+    claimed: dict[tuple[str, ...], tuple[Entry, str, Pos]] = {}
     for entry in entries:
         for index, name in enumerate(entry.names):
             role = "term" if index == 0 else "alias"
@@ -149,11 +150,6 @@ def check_glossary(reads: Iterable[TopicRead]) -> list[Problem]:
                 )
             )
     return problems
-
-
-def name_key(name: str) -> str:
-    """How names are compared: case-folded, ё as е, whitespace collapsed."""
-    return " ".join(name.casefold().replace("ё", "е").split())
 
 
 # --- the declarative part: fields of a dataclass, checked from their type hints ---

@@ -22,6 +22,7 @@ from ..mask import MASK, Masker
 from ..media import anki_name, image_paths, rewrite_images
 from ..model import Entry, Topic
 from ..render import highlight, inline_html, markdown_html
+from ..ru import same_name, shown_aliases
 from .notetype import FIELD_NAMES
 from .options import DeckOptions
 
@@ -252,11 +253,8 @@ def note_fields(entry_id: str, source: NoteSource, context: NoteContext) -> tupl
     """
     esc = html.escape
     # A name that only repeats one shown above it adds nothing to the card.
-    english = source.en or ""
-    if english.casefold() == source.term.casefold():
-        english = ""
-    shown = {source.term.casefold(), english.casefold()}
-    aliases = [alias for alias in source.aliases if alias.casefold() not in shown]
+    english = "" if source.en is None or same_name(source.en, source.term) else source.en
+    aliases = shown_aliases(source.term, english, source.aliases)
     values = {
         "Term": esc(source.term),
         "English": esc(english),

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError, MkDocsError
+from ..link import Linker
 from ..load import load_glossary
 from ..model import Glossary
 from ..output import die_with_parent, staged_dir, write_file
@@ -133,7 +134,7 @@ def generate(
         glossary,
         has_deck=deck_bytes is not None,
         deck_size=len(deck_bytes or b""),
-        cache_dir=cache_dir,
+        linker=Linker.for_glossary(glossary, cache_dir),
     )
     files = {path: text.encode("utf-8") for path, text in pages.items()}
     if deck_bytes is not None:

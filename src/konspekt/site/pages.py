@@ -23,16 +23,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
 import nh3
 import yaml
 
-from ..link import Document, Linker, link_title, safe_markdown
+from ..link import Linker
+from ..markdown_safe import Document, link_title, safe_markdown
 from ..media import rewrite_images
 from ..model import Entry, Glossary, Topic
 from ..render import highlight_css, inline_html
-from ..ru import YO_POLICY, index_letter, normalize, sort_key
+from ..ru import YO_POLICY, index_letter, same_name, shown_aliases, sort_key
 
 GLOSSARY_DIR = "glossary"
 TOPICS_DIR = "topics"
@@ -108,12 +108,12 @@ class Site:
         *,
         has_deck: bool = False,
         deck_size: int = 0,
-        cache_dir: Path | None = None,
+        linker: Linker | None = None,
     ) -> None:
         self.glossary = glossary
         self.has_deck = has_deck
         self.deck_size = deck_size
-        self.linker = Linker.for_glossary(glossary, cache_dir)
+        self.linker = linker if linker is not None else Linker(glossary.entries)
 
     @cached_property
     def texts(self) -> Mapping[str, EntryTexts]:
@@ -188,7 +188,7 @@ class Site:
             "",
         ]
         meta = []
-        if entry.en and normalize(entry.en) != normalize(entry.term):
+        if entry.en and not same_name(entry.en, entry.term):
             meta.append(f"*{md_text(entry.en)}*")
         topic_link = f"[{md_text(topic.title)}](../{TOPICS_DIR}/{topic.topic}.md#{entry.id})"
         meta.append(f"тема: {topic_link}")
@@ -239,13 +239,7 @@ class Site:
 
     def other_names(self, entry: Entry) -> list[str]:
         """Aliases worth showing: not the term or the English name again."""
-        shown = {normalize(entry.term), normalize(entry.en or "")}
-        result = []
-        for alias in entry.aliases:
-            if normalize(alias) not in shown:
-                shown.add(normalize(alias))
-                result.append(alias)
-        return result
+        return shown_aliases(entry.term, entry.en, entry.aliases)
 
     def topic_page(self, topic: Topic) -> str:
         def href(target: str) -> str:
@@ -262,7 +256,7 @@ class Site:
             out += ["## Как связаны термины {#topic-diagram}", "", diagram, ""]
         for entry in topic.entries:
             out += [f"## {md_text(entry.term)} {{#{entry.id}}}", ""]
-            if entry.en and normalize(entry.en) != normalize(entry.term):
+            if entry.en and not same_name(entry.en, entry.term):
                 out += [f"*{md_text(entry.en)}*", "{ .konspekt-meta }", ""]
             definition = self.texts[entry.id].definition.markdown(href, self.title)
             out += [definition.strip(), ""]
@@ -302,12 +296,9 @@ class Site:
         rows: list[tuple[tuple[int, str, str], str, str]] = []
         for entry in self.glossary.entries:
             rows.append((sort_key(entry.term), entry.term, f"- {self.link(entry.id, 'glossary/')}"))
-            seen = {normalize(entry.term)}
-            english = entry.en.split(" (", 1)[0] if entry.en else None
-            for name in (*entry.aliases, *([english] if english else [])):
-                if normalize(name) in seen:
-                    continue
-                seen.add(normalize(name))
+            english = entry.english_name
+            names = (*entry.aliases, *([english] if english else []))
+            for name in shown_aliases(entry.term, None, names):
                 line = f"- *{md_text(name)}* → {self.link(entry.id, 'glossary/')}"
                 rows.append((sort_key(name), name, line))
         rows.sort(key=lambda row: (row[0], row[2]))
@@ -442,11 +433,12 @@ def generated_pages(
     *,
     has_deck: bool = False,
     deck_size: int = 0,
-    cache_dir: Path | None = None,
+    linker: Linker | None = None,
 ) -> dict[str, str]:
     """Every generated text file for `glossary`, by path relative to docs/.
 
-    `cache_dir` keeps the linker's index between builds (see Linker.for_glossary).
+    `linker` is the glossary's (built here if not given; `site.build` passes one whose
+    index it keeps between builds, so this module does no I/O).
     """
-    site = Site(glossary, has_deck=has_deck, deck_size=deck_size, cache_dir=cache_dir)
+    site = Site(glossary, has_deck=has_deck, deck_size=deck_size, linker=linker)
     return site.pages()
