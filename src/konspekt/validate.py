@@ -225,22 +225,30 @@ def _unique_names(entries: list[Entry], duplicated: set[str]) -> list[Problem]:
         for index, name in enumerate(entry.names):
             role = "term" if index == 0 else "alias"
             pos = entry.pos_of("term" if index == 0 else f"aliases[{index - 1}]")
-            # with match_case, RUN and Run are different names to the linker
-            own_key = " ".join(name.split()) if entry.match_case else name_key(name)
-            if own_key in own:
-                first_role, first_pos, first_name = own[own_key]
+            # An alias written twice, or the term written again, is an error; so is an alias
+            # repeating another alias in another case (unless match_case, where RUN and
+            # Run are different names). The term in lower case as an alias (Нода, нода)
+            # is tolerated: cards do that.
+            exact = " ".join(name.split())
+            folded = exact if entry.match_case else name_key(name)
+            first = own.get(exact) or (own.get(folded) if index > 0 else None)
+            if first is not None:
+                first_role, first_pos, first_name = first
                 problems.append(
                     Problem(
                         pos,
                         f"alias '{name}' of '{entry.id}' repeats its {first_role} "
                         f"'{first_name}' at {first_pos}",
-                        "remove it; names are compared ignoring case and ё"
-                        if not entry.match_case
-                        else "remove it",
+                        "remove it"
+                        + (
+                            "" if entry.match_case else "; aliases are compared ignoring case and ё"
+                        ),
                     )
                 )
                 continue
-            own[own_key] = (role, pos, name)
+            own[exact] = (role, pos, name)
+            if index > 0:
+                own[folded] = (role, pos, name)
             key = name_key(name)
             if key not in claimed:
                 claimed[key] = (entry, role, pos, name)
