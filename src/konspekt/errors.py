@@ -23,15 +23,29 @@ class Pos:
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with the input, with where it is and how to fix it."""
+    """One thing wrong with the input, with where it is and how to fix it.
 
-    pos: Pos
+    `pos` is None for a problem with no place in a file (a missing cards folder).
+    `notes` say what the problem kept from being checked; they print on lines of
+    their own after it, as compilers print notes, and are not errors themselves.
+    """
+
+    pos: Pos | None
     message: str
     hint: str = ""
+    notes: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{self.pos}: error: {self.message}{hint}"
+        where = f"{self.pos}: " if self.pos else ""
+        lines = [f"{where}error: {self.message}{hint}"]
+        lines += [f"{self.pos.path + ': ' if self.pos else ''}note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    @property
+    def sort_key(self) -> tuple[str, int, int]:
+        """Problems without a place first, then by file, line and column."""
+        return (self.pos.path, self.pos.line, self.pos.col) if self.pos else ("", 0, 0)
 
 
 class KonspektError(Exception):
@@ -42,7 +56,7 @@ class CardsError(KonspektError):
     """The cards are invalid; carries every problem found, in file order."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = sorted(problems, key=lambda p: p.pos)
+        self.problems = sorted(problems, key=lambda p: p.sort_key)
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from .errors import CardsError, Pos, Problem
 from .media import check_media
 from .model import Glossary
-from .validate import TopicRead, check_glossary, topic_from_yaml
+from .validate import TopicRead, check_glossary, topic_from_yaml, unreadable
 from .yamlnodes import read_yaml
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,13 @@ def load_glossary(cards_dir: Path | str) -> Glossary:
     cards_dir = Path(cards_dir)
     if not cards_dir.is_dir():
         raise CardsError(
-            [Problem(Pos(display_path(cards_dir)), "cards folder not found", "pass --cards DIR")]
+            [
+                Problem(
+                    None,
+                    f"cards folder '{display_path(cards_dir)}' not found",
+                    "create it, or pass --cards DIR",
+                )
+            ]
         )
     paths = card_files(cards_dir)
     if not paths:
@@ -85,17 +91,18 @@ def _load(cards_dir: Path, paths: list[Path]) -> Glossary:
     for path in paths:
         display = display_path(path)
         node, read_problems = read_yaml(path, display)
-        problems += read_problems
         if node is None:
             if not read_problems:
-                problems.append(
+                read_problems = [
                     Problem(Pos(display), "file is empty", "add 'topic:', 'title:' and 'entries:'")
-                )
-            continue
-        read = topic_from_yaml(node, display)
+                ]
+            read = unreadable(read_problems)
+        else:
+            problems += read_problems  # (duplicate keys, tags: the value is still read)
+            read = topic_from_yaml(node, display)
         problems += read.problems
         reads.append(read)
-    problems += check_glossary(reads)
+    problems = check_glossary(reads).apply(problems)
     media, media_problems = check_media([e for read in reads for e in read.entries], cards_dir)
     problems += media_problems
     if problems:

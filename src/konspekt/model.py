@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 from .errors import Pos
 
@@ -22,11 +22,22 @@ NO_POS = Pos("<none>", 0, 0)
 
 
 def spec(
-    doc: str, *, pattern: str | None = None, kind: str = "value", **extra: Any
+    doc: str,
+    *,
+    pattern: str | None = None,
+    kind: str = "value",
+    hint: str = "",
+    **extra: Any,
 ) -> dict[str, Any]:
     """Field metadata: `doc` for the schema; an optional regex `pattern` (for strings or list
-    items) and the `kind` of value it describes, for messages ("not a valid id")."""
-    return {"doc": doc, "pattern": pattern, "kind": kind, **extra}
+    items), the `kind` of value it describes and the `hint` on how to write one, for messages
+    ("not a valid id (use lowercase …)"). In `hint`, {slug} is the value made id-like."""
+    return {"doc": doc, "pattern": pattern, "kind": kind, "hint": hint, **extra}
+
+
+ID_HINT = (
+    "use lowercase Latin letters, digits and dashes, starting with a letter or digit, e.g. '{slug}'"
+)
 
 
 # Metadata of the fields the loader fills in: not part of the card-file format.
@@ -44,9 +55,16 @@ class Example:
             "Pygments language name: bash, dockerfile, yaml, text…",
             pattern=r"^[a-z0-9+#-]+$",
             kind="language name",
+            hint="write a Pygments language name in lowercase: bash, yaml, c++, csharp",
         ),
     )
     text: str = field(default="", metadata=spec("Plain-text example (Markdown inline)."))
+
+    # How a card file may write an example, read by both `validate` and `schema`: a bare
+    # string stands for {text: string}, and exactly one of code and text is given (the
+    # deck and the site show one of them, so the other would be silently dropped).
+    SHORTHAND: ClassVar[str] = "text"
+    ONE_OF: ClassVar[tuple[str, ...]] = ("code", "text")
 
     @property
     def is_code(self) -> bool:
@@ -62,6 +80,7 @@ class Entry:
             "Stable id: the Anki note identity and the page URL. Never change it once published.",
             pattern=ID_PATTERN,
             kind="id",
+            hint=ID_HINT,
         )
     )
     term: str = field(metadata=spec("Canonical Russian term, as a reader looks it up: «Под»."))
@@ -92,7 +111,8 @@ class Entry:
         default=(), metadata=spec("Examples: {code, lang} mappings or plain strings.")
     )
     related: tuple[str, ...] = field(
-        default=(), metadata=spec("Ids of related entries.", pattern=ID_PATTERN, kind="id")
+        default=(),
+        metadata=spec("Ids of related entries.", pattern=ID_PATTERN, kind="id", hint=ID_HINT),
     )
     source: str | None = field(
         default=None,
@@ -103,7 +123,10 @@ class Entry:
     tags: tuple[str, ...] = field(
         default=(),
         metadata=spec(
-            "Tags, also used in Anki: basics, networking.", pattern=ID_PATTERN, kind="tag"
+            "Tags, also used in Anki: basics, networking.",
+            pattern=ID_PATTERN,
+            kind="tag",
+            hint=ID_HINT,
         ),
     )
 
@@ -135,7 +158,9 @@ class Topic:
     """One card file: a topic with its entries."""
 
     topic: str = field(
-        metadata=spec("Stable topic id: docker, cicd.", pattern=ID_PATTERN, kind="topic id")
+        metadata=spec(
+            "Stable topic id: docker, cicd.", pattern=ID_PATTERN, kind="topic id", hint=ID_HINT
+        )
     )
     title: str = field(metadata=spec("Title shown in the deck and on the site."))
     description: str | None = field(default=None, metadata=spec("What the topic covers, Markdown."))

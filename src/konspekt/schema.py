@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import types
 import typing
-from dataclasses import MISSING, fields
+from dataclasses import MISSING, fields, is_dataclass
 from typing import Any, get_args, get_origin
 
 from .model import Entry, Example, Topic
@@ -22,7 +22,7 @@ def card_schema() -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "konspekt card file",
         **schema,
-        "$defs": {"Entry": _object_schema(Entry), "Example": _example_schema()},
+        "$defs": {"Entry": _item_schema(Entry), "Example": _item_schema(Example)},
     }
     return schema
 
@@ -53,21 +53,27 @@ def _object_schema(cls: type) -> dict[str, Any]:
     }
 
 
-def _example_schema() -> dict[str, Any]:
-    code = _object_schema(Example)
-    code["anyOf"] = [{"required": ["code"]}, {"required": ["text"]}]
+def _item_schema(cls: type) -> dict[str, Any]:
+    """A list item class, with the model's rules on how it may be written: a bare
+    string for its SHORTHAND field, exactly one of its ONE_OF fields."""
+    schema = _object_schema(cls)
+    one_of: tuple[str, ...] = getattr(cls, "ONE_OF", ())
+    if one_of:
+        schema["oneOf"] = [{"required": [name]} for name in one_of]
+    if not getattr(cls, "SHORTHAND", None):
+        return schema
     return {
-        "description": (Example.__doc__ or "").strip(),
-        "oneOf": [{"type": "string", "minLength": 1, "pattern": r"\S"}, code],
+        "description": schema["description"],
+        "oneOf": [{"type": "string", "minLength": 1, "pattern": r"\S"}, schema],
     }
 
 
-def _type_schema(hint: Any, meta: typing.Mapping[str, Any]) -> dict[str, Any]:
+def _type_schema(hint: object, meta: typing.Mapping[str, Any]) -> dict[str, Any]:
     if get_origin(hint) in (typing.Union, types.UnionType):
         hint = next(a for a in get_args(hint) if a is not type(None))
     if get_origin(hint) is tuple:
         item = get_args(hint)[0]
-        if item is Entry or item is Example:
+        if isinstance(item, type) and is_dataclass(item):
             return {"type": "array", "items": {"$ref": f"#/$defs/{item.__name__}"}}
         return {"type": "array", "items": _type_schema(item, meta)}
     if hint is bool:

@@ -11,29 +11,40 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, Field, dataclass, fields, is_dataclass, replace
 from functools import cache
-from typing import Any, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
 
 from .errors import Pos, Problem
-from .model import Entry, Example, Topic
+from .model import ID_PATTERN, Entry, Topic
 from .ru import name_key
 from .yamlnodes import YInvalid, YMap, YNode, YScalar, YSeq
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 
 @dataclass(frozen=True)
 class TopicRead:
     """What one card file gave: its topic (None if the header is broken), its valid
     entries, and every id written in it, valid or not, so that a broken entry does
-    not also make every `related` that points at it an error."""
+    not also make every `related` that points at it an error. `id_causes` are the
+    problems that leave an id unknown (an entry without a usable id, a file that
+    cannot be read): while there are any, a `related` naming no entry may name it."""
 
     topic: Topic | None
     entries: tuple[Entry, ...]
     ids: frozenset[str]
     problems: list[Problem]
+    id_causes: tuple[Problem, ...] = ()
+
+
+def unreadable(problems: list[Problem]) -> TopicRead:
+    """The read of a file that gave no value: none of its ids are known."""
+    return TopicRead(None, (), frozenset(), problems, tuple(problems[:1]))
 
 
 def topic_from_yaml(node: YNode, path: str) -> TopicRead:
@@ -49,7 +60,7 @@ def topic_from_yaml(node: YNode, path: str) -> TopicRead:
                     "start the file with 'topic: <id>'",
                 )
             )
-        return TopicRead(None, (), frozenset(), problems)
+        return TopicRead(None, (), frozenset(), problems, tuple(problems[:1]))
 
     # Entries are built one by one, so one bad entry does not hide the others.
     entries_node = node.items.get("entries")
@@ -58,31 +69,87 @@ def topic_from_yaml(node: YNode, path: str) -> TopicRead:
         header = YMap({**node.items, "entries": YSeq((), entries_node.pos)}, node.keys, node.pos)
     topic = _build(Topic, header, "the topic", problems, extra={"path": path, "pos": node.pos})
     topic_id = topic.topic if topic else ""
+    id_causes: list[Problem] = []
+    if not isinstance(entries_node, YSeq) and problems:
+        id_causes.append(problems[-1])  # the entries are not a list: none of them is known
     entries: list[Entry] = []
     ids: set[str] = set()
+    ctx = _Ctx(problems, "", {})
     for index, item in enumerate(entries_node.items if isinstance(entries_node, YSeq) else ()):
+        known = False
         if isinstance(item, YMap):
             id_node = item.items.get("id")
             if isinstance(id_node, YScalar) and isinstance(id_node.value, str):
                 ids.add(id_node.value)
+                known = _regex(ID_PATTERN).match(id_node.value) is not None
+        before = len(problems)
         entry = _convert_item(
-            Entry, item, f"entries[{index + 1}]", {}, "", problems, extra={"topic": topic_id}
+            Entry, item, f"entries[{index + 1}]", {}, ctx, extra={"topic": topic_id}
         )
         if entry is not _BAD:
             entries.append(entry)
+        elif not known and len(problems) > before:
+            id_causes.append(problems[before])
     if topic is not None:
         topic = replace(topic, entries=tuple(entries))
-    return TopicRead(topic, tuple(entries), frozenset(ids), problems)
+    return TopicRead(topic, tuple(entries), frozenset(ids), problems, tuple(id_causes))
 
 
-def check_glossary(reads: Iterable[TopicRead]) -> list[Problem]:
-    """Rules across files: unique topic and entry ids, real `related` ids, unique names."""
+@dataclass(frozen=True)
+class GlossaryCheck:
+    """The problems found across files, and notes to add to problems already found:
+    what a cause kept from being checked (so its consequences are not errors)."""
+
+    problems: list[Problem]
+    notes: dict[Problem, str]
+
+    def apply(self, problems: list[Problem]) -> list[Problem]:
+        """`problems` and the cross-file problems, with the notes added."""
+        return [
+            replace(p, notes=(*p.notes, self.notes[p])) if p in self.notes else p
+            for p in problems + self.problems
+        ]
+
+
+def check_glossary(reads: Iterable[TopicRead]) -> GlossaryCheck:
+    """Rules across files: unique topic and entry ids, real `related` ids, unique names.
+
+    Reports causes, not their consequences: a `related` id that no entry has is not an
+    error while an id is unknown (a file that cannot be read, an entry without a usable
+    id, one id given to two entries, which may be a renamed one); one note on the first
+    such cause says which ids were not checked.
+    """
     reads = list(reads)
-    topics = [read.topic for read in reads if read.topic is not None]
     entries = [entry for read in reads for entry in read.entries]
-    written_ids = set().union(*(read.ids for read in reads))
-    problems: list[Problem] = []
+    written_ids: set[str] = set().union(*(read.ids for read in reads))
+    problems = _unique_topics([read.topic for read in reads if read.topic is not None])
+    duplicates, duplicated = _unique_ids(entries)
+    problems += duplicates
+    dangling, related_problems = _related_targets(entries, written_ids, duplicated)
+    problems += _unique_names(entries, duplicated)
+    notes: dict[Problem, str] = {}
+    causes = sorted(
+        [cause for read in reads for cause in read.id_causes] + duplicates,
+        key=lambda p: p.sort_key,
+    )
+    if dangling and causes:
+        counted = sorted(dangling.items(), key=lambda item: item[1][0])
+        shown = ", ".join(
+            target if len(places) == 1 else f"{target} ({len(places)} times)"
+            for target, places in counted[:5]
+        )
+        more = f" and {len(counted) - 5} more" if len(counted) > 5 else ""
+        notes[causes[0]] = (
+            f"'related' names ids that no entry has ({shown}{more}); "
+            "they are not checked until this error is fixed"
+        )
+    else:
+        problems += related_problems
+    return GlossaryCheck(problems, notes)
 
+
+def _unique_topics(topics: list[Topic]) -> list[Problem]:
+    problems = []
     first_topic: dict[str, Topic] = {}
     for topic in topics:
         if topic.topic in first_topic:
@@ -94,10 +161,17 @@ def check_glossary(reads: Iterable[TopicRead]) -> list[Problem]:
                 )
             )
         first_topic.setdefault(topic.topic, topic)
+    return problems
 
+
+def _unique_ids(entries: list[Entry]) -> tuple[list[Problem], set[str]]:
+    """Problems for ids given twice, and those ids."""
+    problems = []
+    duplicated: set[str] = set()
     first_entry: dict[str, Entry] = {}
     for entry in entries:
         if entry.id in first_entry:
+            duplicated.add(entry.id)
             problems.append(
                 Problem(
                     entry.pos_of("id"),
@@ -106,21 +180,33 @@ def check_glossary(reads: Iterable[TopicRead]) -> list[Problem]:
                 )
             )
         first_entry.setdefault(entry.id, entry)
+    return problems, duplicated
 
+
+def _related_targets(
+    entries: list[Entry], written_ids: set[str], duplicated: set[str]
+) -> tuple[dict[str, list[Pos]], list[Problem]]:
+    """Where each id that no entry has is named, and every problem of `related` lists
+    (those about such ids last)."""
+    problems: list[Problem] = []
+    dangling: dict[str, list[Pos]] = {}
+    missing: list[Problem] = []
     for entry in entries:
         seen: set[str] = set()
         for index, target in enumerate(entry.related):
             pos = entry.pos_of(f"related[{index}]")
             if target == entry.id:
-                problems.append(
-                    Problem(pos, f"entry '{entry.id}' lists itself in 'related'", "remove it")
-                )
+                if target not in duplicated:  # it may mean the other entry of that id
+                    problems.append(
+                        Problem(pos, f"entry '{entry.id}' lists itself in 'related'", "remove it")
+                    )
             elif target in seen:
                 problems.append(
                     Problem(pos, f"'related' of '{entry.id}' lists '{target}' twice", "remove one")
                 )
             elif target not in written_ids:
-                problems.append(
+                dangling.setdefault(target, []).append(pos)
+                missing.append(
                     Problem(
                         pos,
                         f"'related' of '{entry.id}' names '{target}', which is not an entry id",
@@ -128,19 +214,49 @@ def check_glossary(reads: Iterable[TopicRead]) -> list[Problem]:
                     )
                 )
             seen.add(target)
+    return dangling, problems + missing
 
-    claimed: dict[tuple[str, ...], tuple[Entry, str, Pos]] = {}
+
+def _unique_names(entries: list[Entry], duplicated: set[str]) -> list[Problem]:
+    """Every name (term or alias) means one entry, and each entry lists it once."""
+    problems = []
+    claimed: dict[tuple[str, ...], tuple[Entry, str, Pos, str]] = {}
     for entry in entries:
+        own: dict[str | tuple[str, ...], tuple[str, Pos, str]] = {}
         for index, name in enumerate(entry.names):
             role = "term" if index == 0 else "alias"
             pos = entry.pos_of("term" if index == 0 else f"aliases[{index - 1}]")
+            # An alias written twice, or the term written again, is an error; so is an alias
+            # repeating another alias in another case (unless match_case, where RUN and
+            # Run are different names). The term in lower case as an alias (Нода, нода)
+            # is tolerated: cards do that.
+            exact = " ".join(name.split())
+            folded = exact if entry.match_case else name_key(name)
+            first = own.get(exact) or (own.get(folded) if index > 0 else None)
+            if first is not None:
+                first_role, first_pos, first_name = first
+                problems.append(
+                    Problem(
+                        pos,
+                        f"alias '{name}' of '{entry.id}' repeats its {first_role} "
+                        f"'{first_name}' at {first_pos}",
+                        "remove it"
+                        + (
+                            "" if entry.match_case else "; aliases are compared ignoring case and ё"
+                        ),
+                    )
+                )
+                continue
+            own[exact] = (role, pos, name)
+            if index > 0:
+                own[folded] = (role, pos, name)
             key = name_key(name)
             if key not in claimed:
-                claimed[key] = (entry, role, pos)
+                claimed[key] = (entry, role, pos, name)
                 continue
-            owner, owner_role, owner_pos = claimed[key]
-            if owner is entry:
-                continue  # an alias repeating the entry's own term is harmless
+            owner, owner_role, owner_pos, _ = claimed[key]
+            if owner is entry or owner.id == entry.id:
+                continue  # one entry's own case variants; an id written twice is one error
             problems.append(
                 Problem(
                     pos,
@@ -155,58 +271,68 @@ def check_glossary(reads: Iterable[TopicRead]) -> list[Problem]:
 # --- the declarative part: fields of a dataclass, checked from their type hints ---
 
 
+@dataclass
+class _Ctx:
+    """What converting one object's fields shares: where problems go, how messages name
+    the object, and where each field's value starts."""
+
+    problems: list[Problem]
+    what: str
+    field_pos: dict[str, Pos]
+
+
 def _build(
     cls: type[T], node: YMap, what: str, problems: list[Problem], extra: dict[str, Any]
 ) -> T | None:
     own_fields, names, has_field_pos = _fields(cls)
+    # A misspelled key explains the missing field it resembles: report only the typo.
+    explained: set[str] = set()
     for key, pos in node.keys.items():
         if key not in names:
+            close = _close_match(key, [n for n in names if n not in node.keys])
+            if close:
+                explained.add(close)
             problems.append(
                 Problem(
                     pos,
                     f"unknown field '{key}' in {what}",
-                    _did_you_mean(key, names, "known fields: " + ", ".join(names)),
+                    f"did you mean '{close}'?"
+                    if close
+                    else _did_you_mean(key, names, "known fields: " + ", ".join(names)),
                 )
             )
     hints = _hints(cls)
     values: dict[str, Any] = {}
-    field_pos: dict[str, Pos] = {}
+    ctx = _Ctx(problems, what, {})
     ok = True
     for f in own_fields:
         value_node = node.items.get(f.name)
+        required = f.default is MISSING and f.default_factory is MISSING
         if value_node is None:
-            if f.default is MISSING and f.default_factory is MISSING:
-                problems.append(
-                    Problem(
-                        node.pos,
-                        f"{what} has no '{f.name}'",
-                        f"add '{f.name}:' — {f.metadata['doc']}",
+            if required:
+                if f.name not in explained:
+                    problems.append(
+                        Problem(
+                            node.pos,
+                            f"{what} has no '{f.name}'",
+                            f"add '{f.name}:' — {f.metadata['doc']}",
+                        )
                     )
-                )
                 ok = False
             continue
-        field_pos[f.name] = node.keys[f.name]
+        ctx.field_pos[f.name] = node.keys[f.name]
         if isinstance(value_node, YScalar) and value_node.value is None:
             # `key:` with nothing after it: point at the key, there is no value to point at
             problems.append(
                 Problem(
                     node.keys[f.name],
                     f"'{f.name}' has no value",
-                    "fill it in" if f.default is MISSING else "fill it in or remove the line",
+                    "fill it in" if required else "fill it in or remove the line",
                 )
             )
             ok = False
             continue
-        value = _convert(
-            hints[f.name],
-            value_node,
-            f.name,
-            f.metadata,
-            what,
-            problems,
-            field_pos,
-            required=f.default is MISSING,
-        )
+        value = _convert(hints[f.name], value_node, f.name, f.metadata, ctx, required=required)
         if value is _BAD:
             ok = False
         else:
@@ -214,7 +340,7 @@ def _build(
     if not ok:
         return None
     if has_field_pos:
-        extra = {**extra, "field_pos": types.MappingProxyType(field_pos), "pos": node.pos}
+        extra = {**extra, "field_pos": types.MappingProxyType(ctx.field_pos), "pos": node.pos}
     return cls(**values, **extra)
 
 
@@ -225,19 +351,18 @@ def _convert(
     hint: Any,
     node: YNode,
     name: str,
-    meta: typing.Mapping[str, Any],
-    what: str,
-    problems: list[Problem],
-    field_pos: dict[str, Pos],
+    meta: Mapping[str, Any],
+    ctx: _Ctx,
     *,
     required: bool,
 ) -> Any:
+    """The value of one field; `node` is never an empty `key:` (`_build` reports those)."""
     if isinstance(node, YInvalid):
         return _BAD
     optional, hint, item_hint = _shape(hint)
     if item_hint is not None:
         if not isinstance(node, YSeq):
-            problems.append(
+            ctx.problems.append(
                 Problem(
                     node.pos,
                     f"'{name}' must be a list, not {_describe(node)}",
@@ -247,85 +372,51 @@ def _convert(
             return _BAD
         items = []
         for index, item in enumerate(node.items):
-            field_pos[f"{name}[{index}]"] = item.pos
+            ctx.field_pos[f"{name}[{index}]"] = item.pos
             # keep converting after a bad item: every problem is reported at once
-            items.append(
-                _convert_item(item_hint, item, f"{name}[{index + 1}]", meta, what, problems)
-            )
+            items.append(_convert_item(item_hint, item, f"{name}[{index + 1}]", meta, ctx))
         return _BAD if any(item is _BAD for item in items) else tuple(items)
-
-    if not isinstance(node, YScalar) or node.value is None:
-        if isinstance(node, YScalar):  # `key:` with nothing after it
-            problems.append(
-                Problem(
-                    node.pos,
-                    f"'{name}' has no value",
-                    "fill it in" if required and not optional else "fill it in or remove the line",
-                )
+    if not isinstance(node, YScalar):
+        ctx.problems.append(
+            Problem(
+                node.pos,
+                f"'{name}' must be {_type_name(hint)}, not {_describe(node)}",
+                "write a single value on the same line as the key",
             )
-        else:
-            problems.append(
-                Problem(
-                    node.pos,
-                    f"'{name}' must be {_type_name(hint)}, not {_describe(node)}",
-                    "write a single value on the same line as the key",
-                )
-            )
+        )
         return _BAD
-    return _check_scalar(hint, node, name, meta, problems, optional=optional or not required)
+    return _check_scalar(hint, node, name, meta, ctx.problems, optional=optional or not required)
 
 
 def _convert_item(
     hint: Any,
     node: YNode,
     name: str,
-    meta: typing.Mapping[str, Any],
-    what: str,
-    problems: list[Problem],
+    meta: Mapping[str, Any],
+    ctx: _Ctx,
     extra: dict[str, Any] | None = None,
 ) -> Any:
     """One list item; `extra` holds loader-filled fields of a dataclass item (its topic)."""
     if isinstance(node, YInvalid):
         return _BAD
-    if hint is Example:
-        if isinstance(node, YScalar) and isinstance(node.value, str):
-            value = _check_scalar(str, node, name, {}, problems, optional=False)
-            return _BAD if value is _BAD else Example(text=value)
-        if isinstance(node, YMap):
-            example = _build(Example, node, f"example {name[name.index('[') :]}", problems, {})
-            if example is None:
-                return _BAD
-            if not example.code and not example.text:
-                problems.append(
-                    Problem(
-                        node.pos, f"example {name} has neither 'code' nor 'text'", "add 'code:'"
-                    )
-                )
-                return _BAD
-            return example
-        problems.append(
-            Problem(
-                node.pos,
-                f"'{name}' must be text or a mapping with 'code' and 'lang', not {_describe(node)}",
-                "write '- code: …' with 'lang: …' under it, or '- some text'",
-            )
-        )
-        return _BAD
-    if is_dataclass(hint):
+    if isinstance(hint, type) and is_dataclass(hint):
+        shorthand: str | None = getattr(hint, "SHORTHAND", None)
+        if shorthand and isinstance(node, YScalar) and isinstance(node.value, str):
+            value = _check_scalar(str, node, name, {}, ctx.problems, optional=False)
+            return _BAD if value is _BAD else hint(**{shorthand: value})
         if not isinstance(node, YMap):
-            problems.append(
-                Problem(
-                    node.pos,
-                    f"each item of '{name.split('[')[0]}' must be a mapping of fields, "
-                    f"not {_describe(node)}",
-                    "start the item with '- id: …' and indent its fields under it",
-                )
-            )
+            ctx.problems.append(_not_a_mapping(hint, node, name, shorthand))
             return _BAD
-        label = _label(node, name)
-        return _BAD if (obj := _build(hint, node, label, problems, extra or {})) is None else obj
+        if shorthand:  # examples have no id to name them by
+            label = f"{hint.__name__.lower()} {name[name.index('[') :]}"
+        else:
+            label = _label(node, name)
+        obj = _build(hint, node, label, ctx.problems, extra or {})
+        if obj is None or not _one_of(hint, node, label, ctx.problems):
+            return _BAD
+        return obj
     if not isinstance(node, YScalar) or node.value is None:
-        problems.append(
+        ctx.problems.append(
             Problem(
                 node.pos,
                 f"'{name}' must be {_type_name(hint)}, not {_describe(node)}",
@@ -333,14 +424,64 @@ def _convert_item(
             )
         )
         return _BAD
-    return _check_scalar(hint, node, name, meta, problems, optional=False)
+    return _check_scalar(hint, node, name, meta, ctx.problems, optional=False)
+
+
+def _not_a_mapping(cls: type, node: YNode, name: str, shorthand: str | None) -> Problem:
+    one_of: tuple[str, ...] = getattr(cls, "ONE_OF", ())
+    if shorthand:
+        return Problem(
+            node.pos,
+            f"'{name}' must be text or a mapping with {_either(one_of, 'or')}, "
+            f"not {_describe(node)}",
+            f"write '- {one_of[0]}: …' with its fields under it, or '- some text'"
+            if one_of
+            else "write '- some text'",
+        )
+    return Problem(
+        node.pos,
+        f"each item of '{name.split('[')[0]}' must be a mapping of fields, not {_describe(node)}",
+        "start the item with '- id: …' and indent its fields under it",
+    )
+
+
+def _one_of(cls: type, node: YMap, what: str, problems: list[Problem]) -> bool:
+    """Check a class's `ONE_OF` rule: exactly one of those fields is given."""
+    one_of: tuple[str, ...] = getattr(cls, "ONE_OF", ())
+    if not one_of:
+        return True
+    given = [name for name in one_of if name in node.keys]
+    if not given:
+        problems.append(
+            Problem(
+                node.pos, f"{what} has {_either(one_of, 'nor', 'neither')}", f"add '{one_of[0]}:'"
+            )
+        )
+        return False
+    if len(given) > 1:
+        problems.append(
+            Problem(
+                node.keys[given[1]],
+                f"{what} has {_either(given, 'and', 'both')}; only one of them can be shown",
+                "make them separate items, one with "
+                + " and one with ".join(f"'{name}:'" for name in given),
+            )
+        )
+        return False
+    return True
+
+
+def _either(names: Iterable[str], joiner: str, first: str = "") -> str:
+    quoted = [f"'{name}'" for name in names]
+    text = f" {joiner} ".join(quoted)
+    return f"{first} {text}" if first else text
 
 
 def _check_scalar(
     hint: Any,
     node: YScalar,
     name: str,
-    meta: typing.Mapping[str, Any],
+    meta: Mapping[str, Any],
     problems: list[Problem],
     *,
     optional: bool,
@@ -361,22 +502,17 @@ def _check_scalar(
         return _BAD
     if isinstance(value, str):
         if not value.strip():
-            problems.append(
-                Problem(
-                    node.pos,
-                    f"'{name}' is empty",
-                    _empty_hint(name, optional),
-                )
-            )
+            problems.append(Problem(node.pos, f"'{name}' is empty", _empty_hint(name, optional)))
             return _BAD
         pattern = meta.get("pattern")
         if pattern and not _regex(pattern).match(value):
             problems.append(
                 Problem(
                     node.pos,
-                    f"'{name}' value '{value}' is not a valid {meta.get('kind', 'value')}",
-                    "use lowercase Latin letters, digits and dashes, starting with a letter "
-                    f"or digit, e.g. '{_slug(value)}'",
+                    f"'{name}' value '{value}' is not a valid {meta.get('kind') or 'value'}",
+                    (meta.get("hint") or "match the pattern {pattern}").format(
+                        slug=_slug(value), pattern=pattern
+                    ),
                 )
             )
             return _BAD
@@ -406,7 +542,7 @@ def _hints(cls: type) -> dict[str, Any]:
 @cache
 def _fields(cls: type) -> tuple[tuple[Field[Any], ...], tuple[str, ...], bool]:
     """The card-file fields of `cls`, their names, and whether it records field positions."""
-    every = fields(cls)  # type: ignore[arg-type]
+    every = fields(cls)
     own = tuple(f for f in every if not f.metadata.get("internal"))
     return own, tuple(f.name for f in own), any(f.name == "field_pos" for f in every)
 
@@ -428,9 +564,14 @@ def _shape(hint: Any) -> tuple[bool, Any, Any]:
     return optional, hint, item_hint
 
 
-def _did_you_mean(word: str, choices: Iterable[str], otherwise: str) -> str:
+def _close_match(word: str, choices: Iterable[str]) -> str | None:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else otherwise
+    return close[0] if close else None
+
+
+def _did_you_mean(word: str, choices: Iterable[str], otherwise: str) -> str:
+    close = _close_match(word, choices)
+    return f"did you mean '{close}'?" if close else otherwise
 
 
 def _describe(node: YNode) -> str:
