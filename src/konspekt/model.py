@@ -93,9 +93,7 @@ class Entry:
     )
     source_note: str | None = field(
         default=None,
-        metadata=spec(
-            "What the quoted notes get wrong, shown beside the quote; Markdown inline."
-        ),
+        metadata=spec("What the quoted notes get wrong, shown beside the quote; Markdown inline."),
     )
     tags: tuple[str, ...] = field(
         default=(),
