@@ -68,7 +68,7 @@ def test_unknown_field_without_a_close_match_lists_the_known_ones(project: Path)
     assert errors_of(project) == [
         "cards/docker.yaml:7:5: error: unknown field 'rank' in entry 'container' (known fields: "
         "id, term, en, aliases, forms, match_case, definition, clue, details, examples, related, "
-        "source, tags)"
+        "source, source_note, tags)"
     ]
 
 

@@ -131,6 +131,21 @@ def test_writes_only_changed_files_and_removes_stale_ones(tmp_path: Path) -> Non
     assert page.stat().st_mtime == stamp  # the pod page does not mention the removed entry
 
 
+def test_source_note_is_shown_beside_the_quote(tmp_path: Path) -> None:
+    cards = tmp_path / "cards"
+    shutil.copytree(FIXTURE, cards)
+    k8s = cards / "kubernetes.yaml"
+    quote = "      Под состоит из одного или нескольких контейнеров\n"
+    note = "    source_note: под — не *место на диске* <b>x</b>\n"
+    k8s.write_text(k8s.read_text(encoding="utf-8").replace(quote, quote + note, 1), "utf-8")
+    page = generated_pages(load_glossary(cards))["glossary/pod.md"]
+    quote_at = page.index('??? quote "Из конспекта"')
+    # Inside the quote's admonition, escaped like any other card text.
+    assert "\n    В конспекте неточно: под — не *место на диске* &lt;b&gt;x&lt;/b&gt;\n" in page
+    assert page.index("В конспекте неточно") > quote_at
+    assert "В конспекте неточно" not in generated_pages(load_glossary(FIXTURE))["glossary/pod.md"]
+
+
 def test_sync_tree_leaves_hand_written_files_alone(tmp_path: Path) -> None:
     (tmp_path / "index.md").write_text("hand-written", encoding="utf-8")
     (tmp_path / "glossary").mkdir()

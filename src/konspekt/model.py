@@ -120,6 +120,10 @@ class Entry:
             "The original wording from the notes, verbatim; absent if the notes lack it."
         ),
     )
+    source_note: str | None = field(
+        default=None,
+        metadata=spec("What the quoted notes get wrong, shown beside the quote; Markdown inline."),
+    )
     tags: tuple[str, ...] = field(
         default=(),
         metadata=spec(

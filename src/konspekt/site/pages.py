@@ -225,6 +225,10 @@ class Site:
         if entry.source is not None:
             quote = safe_markdown(entry.source, "source", heading_level=3).strip()
             out += ['??? quote "Из конспекта"', "", indent(quote), ""]
+            if entry.source_note is not None:
+                # Beside the quote, so the wrong wording is never shown unflagged.
+                note = safe_markdown(entry.source_note, "source-note", heading_level=3).strip()
+                out += [indent(f"В конспекте неточно: {note}"), ""]
         return "\n".join(out).rstrip() + "\n"
 
     def search_words(self, entry: Entry) -> list[str]:
