@@ -75,4 +75,4 @@ lint: $(VENV)/.installed-test
 	$(PY) -m ruff format --check src tests benchmarks build.py
 
 clean:
-	rm -rf dist site docs/glossary docs/topics docs/index-az.md docs/assets/generated docs/downloads
+	rm -rf dist site docs/glossary docs/topics docs/index-az.md docs/changes.md docs/assets/generated docs/downloads

@@ -325,5 +325,48 @@ def link(cards_dir: Path, page: str | None) -> None:
     click.echo(json.dumps([m.as_json() for m in mentions], ensure_ascii=False))
 
 
+# --- changes (issue 12: publishing) ---
+
+
+@main.command()
+@cards_option
+@click.option(
+    "--since",
+    default=None,
+    metavar="REF",
+    help="Git ref to compare with [default: the newest version tag v*; on that tagged "
+    "commit with unedited cards, the one before it; without tags, everything is new].",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+    help="Markdown for release notes, or JSON.",
+)
+def changes(cards_dir: Path, since: str | None, output_format: str) -> None:
+    """Print what the cards change for learners since a git ref: new, changed (which
+    fields), retired and restored terms.
+
+    The past is the deck ledger <cards>/anki.lock committed at REF; the present is
+    the cards in the working tree.
+
+    \b
+    Examples:
+      konspekt changes                    release notes since the last tag v*
+      konspekt changes --since v1.0.0 --format json
+    """
+    from .changes import changes_json, changes_since, release_notes
+
+    glossary = load_or_fail(cards_dir)
+    try:
+        result = changes_since(cards_dir, glossary, since)
+    except KonspektError as error:
+        fail(error)
+        return
+    click.echo(changes_json(result) if output_format == "json" else release_notes(result), nl=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -17,12 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import BuildError
+from ..changes import History, release_history
+from ..errors import BuildError, KonspektError
 from ..load import load_glossary
 from ..model import Glossary
 from ..output import die_with_parent, staged_dir, write_file
 from .config import read_mkdocs_yml
 from .pages import (
+    CHANGES_PAGE,
     DECK_FILE,
     DOWNLOADS_DIR,
     GENERATED_DIR,
@@ -37,7 +39,7 @@ log = logging.getLogger(__name__)
 
 # What generation owns inside docs/: these folders wholly, and these single files.
 OWNED_DIRS = (GLOSSARY_DIR, TOPICS_DIR, GENERATED_DIR, DOWNLOADS_DIR, MEDIA_DIR)
-OWNED_FILES = (INDEX_PAGE,)
+OWNED_FILES = (INDEX_PAGE, CHANGES_PAGE)
 DEFAULT_DECK = Path("dist") / DECK_FILE
 HOOKS_FILE = Path(__file__).with_name("hooks.py")
 
@@ -121,6 +123,7 @@ def generate(
     docs_dir: Path,
     deck: Path | None = None,
     cache_dir: Path | None = None,
+    history: History | None = None,
 ) -> WriteReport:
     """Write every generated page for `glossary` into `docs_dir`, and copy the deck.
 
@@ -134,6 +137,7 @@ def generate(
         has_deck=deck_bytes is not None,
         deck_size=len(deck_bytes or b""),
         cache_dir=cache_dir,
+        history=history,
     )
     files = {path: text.encode("utf-8") for path, text in pages.items()}
     if deck_bytes is not None:
@@ -143,6 +147,15 @@ def generate(
     report = sync_tree(docs_dir, files)
     log.info("generated site pages in %s: %s", docs_dir, report.summary())
     return report
+
+
+def history_of(cards_dir: Path, glossary: Glossary) -> History | None:
+    """The releases for «Что нового»; None outside a git checkout: the page says so."""
+    try:
+        return release_history(cards_dir, glossary)
+    except KonspektError as error:
+        log.info("no release history for the site: %s", error)
+        return None
 
 
 def cache_dir_for(config_file: Path) -> Path:
@@ -219,7 +232,8 @@ def build_site(
     if glossary is None:
         glossary = load_glossary(cards_dir)
     settings = read_settings(config_file)
-    written = generate(glossary, settings.docs_dir, deck, cache_dir_for(config_file))
+    history = history_of(cards_dir, glossary)
+    written = generate(glossary, settings.docs_dir, deck, cache_dir_for(config_file), history)
     target = site_dir or settings.site_dir
     log_ = None
     if build:
@@ -249,7 +263,8 @@ def regenerate_for_serve() -> WriteReport | None:
     if _serving is None:
         return None
     glossary = load_glossary(_serving.cards_dir)
-    return generate(glossary, _serving.docs_dir, _serving.deck, _serving.cache_dir)
+    history = history_of(_serving.cards_dir, glossary)
+    return generate(glossary, _serving.docs_dir, _serving.deck, _serving.cache_dir, history)
 
 
 def serve(
@@ -268,7 +283,8 @@ def serve(
 
     settings = read_settings(config_file)
     cache_dir = cache_dir_for(config_file)
-    generate(load_glossary(cards_dir), settings.docs_dir, deck, cache_dir)
+    glossary = load_glossary(cards_dir)
+    generate(glossary, settings.docs_dir, deck, cache_dir, history_of(cards_dir, glossary))
     _serving = _Serving(
         cards_dir.resolve(), settings.docs_dir, deck.resolve() if deck else None, cache_dir
     )
