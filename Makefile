@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 KONSPEKT := $(PY) build.py
 
-.PHONY: all build check deck site serve test lint bench preview chromium schema clean
+.PHONY: all build check deck site serve test lint bench preview chromium schema release-notes clean
 
 all: build
 
@@ -54,6 +54,12 @@ preview: $(VENV)/.installed-test chromium
 
 schema: $(VENV)/.installed
 	$(KONSPEKT) schema
+
+# What the cards change for learners since the last version tag, as Markdown: the notes of
+# a release (CI attaches them with the deck).
+release-notes: $(VENV)/.installed
+	mkdir -p dist
+	$(KONSPEKT) changes > dist/release-notes.md
 
 # The browser tests drive Debian's chromium; as root (CI) install it, otherwise say how.
 chromium:
