@@ -19,9 +19,7 @@ GITLAB = ROOT / ".gitlab-ci.yml"
 def check(schema: str, files: list[Path]) -> subprocess.CompletedProcess[str]:
     # The schemas ship inside check-jsonschema (--builtin-schema): no network is needed.
     command = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema]
-    return subprocess.run(
-        [*command, *map(str, files)], capture_output=True, text=True, check=False
-    )
+    return subprocess.run([*command, *map(str, files)], capture_output=True, text=True, check=False)
 
 
 def test_github_workflows_match_their_schema() -> None:
@@ -46,7 +44,7 @@ def commands() -> list[str]:
     for path in WORKFLOWS:
         for job in yaml.safe_load(path.read_text(encoding="utf-8"))["jobs"].values():
             lines += [step["run"] for step in job.get("steps", []) if "run" in step]
-    for name, job in yaml.safe_load(GITLAB.read_text(encoding="utf-8")).items():
+    for job in yaml.safe_load(GITLAB.read_text(encoding="utf-8")).values():
         if isinstance(job, dict) and "script" in job:
             lines += job["script"]
     return lines
