@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 KONSPEKT := $(PY) build.py
+MERMAID := docs/assets/vendor/mermaid.min.js
 
 .PHONY: all build check deck site serve test lint bench preview chromium schema release-notes clean
 
@@ -36,11 +37,16 @@ deck: $(VENV)/.installed
 
 # The reference site: docs/ generated from the cards, then mkdocs build --strict into site/.
 # After deck, so the home page offers dist/devops.apkg for download.
-site: $(VENV)/.installed deck
+site: $(VENV)/.installed deck $(MERMAID)
 	$(KONSPEKT) site
 
+# Mermaid, served by the site itself (no CDN): the pinned npm tarball, checked against its
+# integrity hash (src/konspekt/site/vendor.py); fetched once, git-ignored.
+$(MERMAID): src/konspekt/site/vendor.py | $(VENV)/.installed
+	$(PY) -m konspekt.site.vendor docs/assets/vendor
+
 # Live preview at http://127.0.0.1:8000/konspekt/ ; editing a card file regenerates the pages.
-serve: $(VENV)/.installed
+serve: $(VENV)/.installed $(MERMAID)
 	$(KONSPEKT) serve
 
 # Times and peak memory of every stage for 100…10,000 synthetic entries → benchmarks/results.md.
@@ -72,7 +78,7 @@ chromium:
 		exit 1; \
 	fi
 
-test: $(VENV)/.installed-test chromium
+test: $(VENV)/.installed-test chromium $(MERMAID)
 	$(PY) -m ruff check src tests benchmarks build.py
 	$(PY) -m pytest
 

@@ -20,6 +20,7 @@ Paths are relative to docs/:
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -188,10 +189,18 @@ class Site:
         def href(target: str) -> str:
             return f"{target}.md"
 
+        # Every word form of the term's names, as search-only tags: Material's Russian search
+        # matches prefixes of indexed words, so «подах» finds nothing unless «подах» is
+        # indexed, and its tags field outweighs any body text, so the term's own page comes
+        # first. Tags are hidden on the page (and in results, by konspekt.css), and, unlike
+        # body text, never become the result's snippet. JSON is YAML: any word is quoted safely.
+        forms = json.dumps(self.search_words(entry), ensure_ascii=False)
         out = [
             "---",
             "search:",
             "  boost: 2",
+            f"tags: {forms}",
+            "hide: [tags]",
             "---",
             "",
             f"# {md_text(entry.term)} {{#term}}",
@@ -207,11 +216,6 @@ class Site:
         if others:
             out += ["Другие названия: " + ", ".join(f"*{md_text(n)}*" for n in others) + ".", ""]
         out += [texts.definition.markdown(href, self.title).strip(), ""]
-        # Every word form, for search: Material's Russian search matches prefixes of the
-        # words it indexed, so «подах» finds nothing unless «подах» is on the page. Hidden,
-        # and after the definition, which search results show as the page's preview.
-        words = html.escape(" ".join(self.search_words(entry)))
-        out += [f'<p class="konspekt-forms" hidden>Словоформы: {words}</p>', ""]
         if texts.details is not None:
             details = texts.details.markdown(href, self.title, "details", heading_level=3)
             out += ["## Подробнее {#details}", "", details.strip(), ""]
@@ -280,27 +284,45 @@ class Site:
         return "\n".join(out).rstrip() + "\n"
 
     def diagram(self, topic: Topic) -> str:
-        """A Mermaid tree of how the topic's terms build on each other, nodes linking to pages.
+        """Small Mermaid diagrams of how the topic's terms are defined through each other.
 
-        Each term hangs under the nearest earlier term of the topic that it is related
-        to (`related`, or a mention in its definition). A full graph of every relation
-        is unreadable past a dozen terms; the tree follows the reading order instead.
+        An arrow A → B means: the definition of A uses the term B (a link the linker
+        found in the card). One diagram per cluster of the topic, the entries that share
+        their first tag (`tags` in the cards: «architecture», «control-plane»), with only
+        the arrows inside it: a dozen nodes at most, laid out left to right, stay legible
+        on a phone, where one graph of every relation in a topic does not.
         """
-        position = {entry.id: index for index, entry in enumerate(topic.entries)}
-        edges: list[tuple[str, str]] = []
-        for index, entry in enumerate(topic.entries):
-            relations = {*entry.related, *self.texts[entry.id].definition.ids}
-            earlier = [position[r] for r in relations if position.get(r, index) < index]
-            if earlier:
-                edges.append((topic.entries[max(earlier)].id, entry.id))
-        if not edges:
+        clusters: dict[str, list[Entry]] = {}
+        for entry in topic.entries:
+            clusters.setdefault(entry.tags[0] if entry.tags else "", []).append(entry)
+        blocks = []
+        for members in clusters.values():
+            ids = {entry.id for entry in members}
+            edges = [
+                (entry.id, target)
+                for entry in members
+                for target in self.texts[entry.id].definition.ids
+                if target in ids and target != entry.id
+            ]
+            if edges:
+                blocks.append(self._cluster_diagram(members, edges))
+        if not blocks:
             return ""
-        node = {entry.id: f"n{index}" for index, entry in enumerate(topic.entries)}
-        lines = ["```mermaid", "graph TD"]
-        for entry in topic.entries:
+        legend = (
+            "Стрелка «А → Б» значит: в определении термина А используется термин Б. "
+            "Схемы разбиты на группы близких терминов; нажмите на термин, чтобы открыть его."
+        )
+        return "\n\n".join([legend, *blocks])
+
+    def _cluster_diagram(self, members: list[Entry], edges: list[tuple[str, str]]) -> str:
+        linked = {i for edge in edges for i in edge}
+        shown = [entry for entry in members if entry.id in linked]
+        node = {entry.id: f"n{index}" for index, entry in enumerate(shown)}
+        lines = ["```mermaid", "graph LR"]
+        for entry in shown:
             lines.append(f'  {node[entry.id]}["{mermaid_label(entry.term)}"]')
-        lines += [f"  {node[parent]} --> {node[child]}" for parent, child in edges]
-        for entry in topic.entries:
+        lines += [f"  {node[source]} --> {node[target]}" for source, target in edges]
+        for entry in shown:
             # Relative to the topic's URL, /topics/<topic>/ (use_directory_urls).
             url = f"../../{GLOSSARY_DIR}/{entry.id}/"
             tooltip = mermaid_label(self.short[entry.id])
