@@ -186,12 +186,26 @@ def snapshot_at(cards_dir: Path, ref: str) -> Snapshot:
         text = _git(cards_dir, "show", f"{ref}:./{LEDGER_NAME}")
     except GitError:
         return Snapshot({}, frozenset())
+    return _snapshot(text, f"{ref}:{LEDGER_NAME}")
+
+
+def snapshot_of_ledger(cards_dir: Path) -> Snapshot:
+    """The ledger in the working tree, as the last deck build wrote it; empty if none."""
+    path = cards_dir / LEDGER_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Snapshot({}, frozenset())
+    except OSError as error:
+        raise LedgerAtRefError(f"{path}: cannot read: {error.strerror}") from None
+    return _snapshot(text, str(path))
+
+
+def _snapshot(text: str, where: str) -> Snapshot:
     try:
         ledger = loads_ledger(text)
     except (ValueError, KeyError, TypeError) as error:
-        raise LedgerAtRefError(
-            f"{ref}:{LEDGER_NAME}: the deck ledger is damaged ({error})"
-        ) from None
+        raise LedgerAtRefError(f"{where}: the deck ledger is damaged ({error})") from None
     active = {i: record.entry for i, record in ledger.notes.items() if record.retired is None}
     return Snapshot(active, frozenset(ledger.notes))
 
@@ -251,8 +265,12 @@ def changes_since(cards_dir: Path, glossary: Glossary, since: str | None = None)
     return compare(before, snapshot_now(glossary), ref, None)
 
 
-def release_history(cards_dir: Path, glossary: Glossary) -> History:
-    """Each release against the one before it, newest first; GitError outside a checkout."""
+def release_history(cards_dir: Path) -> History:
+    """Each release against the one before it, newest first; GitError outside a checkout.
+
+    What is not released yet comes from the working tree's ledger, not the cards: the site
+    is built after the deck, so the ledger is current, and reading it costs no rendering.
+    """
     require_checkout(cards_dir)
     tags = version_tags(cards_dir)
     snapshots = [snapshot_at(cards_dir, tag) for tag in tags]
@@ -264,7 +282,7 @@ def release_history(cards_dir: Path, glossary: Glossary) -> History:
         date = _git(cards_dir, "log", "-1", "--format=%cs", f"{tag}^{{commit}}").strip()
         releases.append(Release(tag, date, changes))
     latest = snapshots[0] if snapshots else Snapshot({}, frozenset())
-    unreleased = compare(latest, snapshot_now(glossary), tags[0] if tags else None, None)
+    unreleased = compare(latest, snapshot_of_ledger(cards_dir), tags[0] if tags else None, None)
     return History(tuple(releases), unreleased)
 
 

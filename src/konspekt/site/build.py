@@ -149,10 +149,10 @@ def generate(
     return report
 
 
-def history_of(cards_dir: Path, glossary: Glossary) -> History | None:
+def history_of(cards_dir: Path) -> History | None:
     """The releases for «Что нового»; None outside a git checkout: the page says so."""
     try:
-        return release_history(cards_dir, glossary)
+        return release_history(cards_dir)
     except KonspektError as error:
         log.info("no release history for the site: %s", error)
         return None
@@ -232,7 +232,7 @@ def build_site(
     if glossary is None:
         glossary = load_glossary(cards_dir)
     settings = read_settings(config_file)
-    history = history_of(cards_dir, glossary)
+    history = history_of(cards_dir)
     written = generate(glossary, settings.docs_dir, deck, cache_dir_for(config_file), history)
     target = site_dir or settings.site_dir
     log_ = None
@@ -263,7 +263,7 @@ def regenerate_for_serve() -> WriteReport | None:
     if _serving is None:
         return None
     glossary = load_glossary(_serving.cards_dir)
-    history = history_of(_serving.cards_dir, glossary)
+    history = history_of(_serving.cards_dir)
     return generate(glossary, _serving.docs_dir, _serving.deck, _serving.cache_dir, history)
 
 
@@ -284,7 +284,7 @@ def serve(
     settings = read_settings(config_file)
     cache_dir = cache_dir_for(config_file)
     glossary = load_glossary(cards_dir)
-    generate(glossary, settings.docs_dir, deck, cache_dir, history_of(cards_dir, glossary))
+    generate(glossary, settings.docs_dir, deck, cache_dir, history_of(cards_dir))
     _serving = _Serving(
         cards_dir.resolve(), settings.docs_dir, deck.resolve() if deck else None, cache_dir
     )
