@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 KONSPEKT := $(PY) build.py
+MERMAID := docs/assets/vendor/mermaid.min.js
 
-.PHONY: all build check deck site serve test lint bench preview chromium schema clean distclean
+.PHONY: all build check deck site serve test lint bench preview chromium schema release-notes clean distclean
 
 all: build
 
@@ -36,11 +37,25 @@ deck: $(VENV)/.installed
 
 # The reference site: docs/ generated from the cards, then mkdocs build --strict into site/.
 # After deck, so the home page offers dist/devops.apkg for download.
-site: $(VENV)/.installed deck
+site: $(VENV)/.installed deck $(MERMAID)
 	$(KONSPEKT) site
 
+# Mermaid, served by the site itself (no CDN): the pinned npm package, checked against its
+# integrity hash (src/konspekt/site/vendor.py); fetched once, git-ignored. As root (CI
+# images) npm is installed from Debian when missing; otherwise say how.
+$(MERMAID): src/konspekt/site/vendor.py | $(VENV)/.installed
+	@if command -v npm >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's npm to fetch Mermaid for the site"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm; \
+	else \
+		echo "error: the site needs npm to fetch Mermaid: run 'sudo apt-get install npm'" >&2; \
+		exit 1; \
+	fi
+	$(PY) -m konspekt.site.vendor docs/assets/vendor
+
 # Live preview at http://127.0.0.1:8000/konspekt/ ; editing a card file regenerates the pages.
-serve: $(VENV)/.installed
+serve: $(VENV)/.installed $(MERMAID)
 	$(KONSPEKT) serve
 
 # Times and peak memory of every stage for 100…10,000 synthetic entries → benchmarks/results.md.
@@ -55,6 +70,12 @@ preview: $(VENV)/.installed-test chromium
 schema: $(VENV)/.installed
 	$(KONSPEKT) schema
 
+# What the cards change for learners since the last version tag, as Markdown: the notes of
+# a release (CI attaches them with the deck).
+release-notes: $(VENV)/.installed
+	mkdir -p dist
+	$(KONSPEKT) changes > dist/release-notes.md
+
 # The browser tests drive Debian's chromium; as root (CI) install it, otherwise say how.
 chromium:
 	@if command -v chromium >/dev/null 2>&1; then :; \
@@ -66,7 +87,7 @@ chromium:
 		exit 1; \
 	fi
 
-test: $(VENV)/.installed-test chromium
+test: $(VENV)/.installed-test chromium $(MERMAID)
 	$(PY) -m ruff check src tests benchmarks build.py
 	$(PY) -m mypy
 	$(PY) -m pytest
@@ -78,7 +99,7 @@ lint: $(VENV)/.installed-test
 
 # Every generated path (tests/test_project.py checks this list against the code's).
 clean:
-	rm -rf dist site .cache docs/glossary docs/topics docs/assets/generated docs/downloads docs/cards-media docs/index-az.md
+	rm -rf dist site .cache docs/glossary docs/topics docs/assets/generated docs/downloads docs/cards-media docs/index-az.md docs/changes.md
 
 # clean, and the virtual environment too.
 distclean: clean

@@ -15,7 +15,9 @@ from konspekt.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_LINE = "# yaml-language-server: $schema=../schema/cards.schema.json\n"
 # The hand-written parts of the site a build needs besides the generated pages.
-HAND_WRITTEN = ("mkdocs.yml", "docs/index.md", "docs/assets/konspekt.css")
+HAND_WRITTEN = ("mkdocs.yml", "docs/index.md", "docs/assets/konspekt.css", "overrides/404.html")
+# Fetched by `make` (pinned npm package), git-ignored: copied when present.
+VENDOR = "docs/assets/vendor"
 
 
 def make_project(where: Path, cards: Path) -> Path:
@@ -23,6 +25,8 @@ def make_project(where: Path, cards: Path) -> Path:
     for name in HAND_WRITTEN:
         (where / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, where / name)
+    if (ROOT / VENDOR).is_dir():
+        shutil.copytree(ROOT / VENDOR, where / VENDOR)
     shutil.copytree(cards, where / "cards")
     return where
 

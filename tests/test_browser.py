@@ -101,7 +101,7 @@ def test_topic_link_term_page_backlinks_and_search(page: Any, site_url: str) -> 
     expect(page.locator("h1")).to_contain_text("Контейнер")
     backlinks = page.locator("#backlinks + p a")
     expect(backlinks).to_contain_text(["Образ", "Под"])
-    expect(page.locator(".konspekt-forms")).to_be_hidden()
+    expect(page.locator("article .md-tags")).to_be_hidden()  # word forms: search only
     shot(page, "term", full_page=True)
 
     # Material's tooltip for a term link shows its short definition.

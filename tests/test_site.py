@@ -99,7 +99,7 @@ def test_generation_handles_thousands_of_entries() -> None:
         Topic(topic=f"topic{k}", title=f"Тема {k}", entries=entries[k::4]) for k in range(4)
     )
     pages = generated_pages(Glossary(topics))
-    assert len(pages) == 2000 + 4 + 5  # terms, topics, index, nav, 2 snippets, css
+    assert len(pages) == 2000 + 4 + 6  # terms, topics, index, changes, nav, 2 snippets, css
     last = pages["glossary/t1999.md"]
     assert "](t0.md " in last and "## Упоминается в" in last  # mentions and backlinks
 
@@ -202,7 +202,11 @@ def test_built_site_structure(fixture_site: Path) -> None:
     pod = (fixture_site / "glossary" / "pod" / "index.html").read_text(encoding="utf-8")
     assert '<h1 id="term">Под' in pod
     assert 'id="backlinks"' in pod and 'href="../container/"' in pod
-    assert "Из конспекта" in pod and "Словоформы" in pod
+    assert "Из конспекта" in pod and "подах" not in pod
+    # The word forms are search-only: in the index as the page's tags, not on the page.
+    index_json = json.loads((fixture_site / "search" / "search_index.json").read_text("utf-8"))
+    pod_doc = next(d for d in index_json["docs"] if d["location"] == "glossary/pod/")
+    assert "подах" in pod_doc["tags"] and "подах" not in pod_doc["text"]
     assert 'id="_1"' not in pod and 'id="details-1"' in pod  # the card's own heading
     home = (fixture_site / "index.html").read_text(encoding="utf-8")
     assert 'href="downloads/devops.apkg"' in home and "md-button" in home

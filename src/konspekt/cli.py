@@ -260,12 +260,17 @@ def site(cards_path: Path, config_path: Path, deck_path: Path, no_build: bool) -
       konspekt site                   docs/ from cards/, then site/
       konspekt site --no-build        only the Markdown, e.g. for `zensical build`
     """
-    from .site.build import build_site
+    from .site.build import build_site, history_of
 
     project = project_of(cards_path, config_path)
     glossary = load_cards(cards_path)
     result = build_site(
-        glossary, config_path, deck_path, cache_dir=project.cache_dir, build=not no_build
+        glossary,
+        config_path,
+        deck_path,
+        cache_dir=project.cache_dir,
+        history=history_of(cards_path),
+        build=not no_build,
     )
     entries, topics = len(glossary.entries), len(glossary.topics)
     click.echo(f"generated {entries} term pages, {topics} topic pages: {result.written.summary()}")
@@ -379,6 +384,42 @@ def preview(
         options=resolve_deck_options(title, site_url, config_path),
     )
     click.echo(f"wrote {len(shots)} card previews; look at {out_path}/index.html")
+
+
+@main.command()
+@cards_option
+@click.option(
+    "--since",
+    default=None,
+    metavar="REF",
+    help="Git ref to compare with [default: the newest version tag v*; on that tagged "
+    "commit with unedited cards, the one before it; without tags, everything is new].",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+    help="Markdown for release notes, or JSON.",
+)
+def changes(cards_path: Path, since: str | None, output_format: str) -> None:
+    """Print what the cards change for learners since a git ref: new, changed (which
+    fields), retired and restored terms.
+
+    The past is the deck ledger <cards>/anki.lock committed at REF; the present is
+    the cards in the working tree.
+
+    \b
+    Examples:
+      konspekt changes                    release notes since the last tag v*
+      konspekt changes --since v1.0.0 --format json
+    """
+    from .changes import changes_json, changes_since, release_notes
+
+    glossary = load_cards(cards_path)
+    result = changes_since(cards_path, glossary, since)
+    click.echo(changes_json(result) if output_format == "json" else release_notes(result), nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

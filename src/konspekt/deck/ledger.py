@@ -75,6 +75,12 @@ def read_ledger(path: Path) -> tuple[Ledger, str | None]:
         ) from error
 
 
+def loads_ledger(text: str) -> Ledger:
+    """The ledger in `text`, as read from a file or from git; ValueError, KeyError or
+    TypeError if it is damaged."""
+    return _from_json(json.loads(text))
+
+
 def dumps_ledger(ledger: Ledger) -> str:
     """The ledger as text: the same ledger always gives the same bytes."""
     data: dict[str, Any] = {

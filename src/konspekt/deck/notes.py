@@ -18,9 +18,10 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import DamagedLedgerError
+from ..link import Linker
 from ..mask import MASK, Masker
 from ..media import anki_name, image_paths, rewrite_images
-from ..model import Entry, Topic
+from ..model import Entry, Glossary, Topic
 from ..render import highlight, inline_html, markdown_html
 from ..ru import same_name, shown_aliases
 from .notetype import FIELD_NAMES
@@ -165,6 +166,22 @@ class NoteSource:
             raise DamagedLedgerError(
                 f"the ledger's record of entry '{entry_id}' is incomplete ({error!r})"
             ) from error
+
+
+def note_sources(
+    glossary: Glossary, media_hashes: Mapping[str, str], linker: Linker
+) -> dict[str, NoteSource]:
+    """Every entry's note content, in reading order, names masked by `linker`."""
+    return {
+        entry.id: NoteSource.from_entry(entry, topic, media_hashes, Masker.of(linker, entry.id))
+        for topic in glossary.topics
+        for entry in topic.entries
+    }
+
+
+def media_hashes(media: Mapping[str, bytes]) -> dict[str, str]:
+    """sha256 of each image, by its path in the cards: a new picture updates its notes."""
+    return {path: hashlib.sha256(data).hexdigest() for path, data in media.items()}
 
 
 def _to_anki(text: str) -> str:

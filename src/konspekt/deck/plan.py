@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ..link import Linker
-from ..mask import Masker
 from ..media import anki_name
 from ..model import Glossary, Topic
 from .cache import FieldCache
 from .history import Peak
 from .ledger import Ledger, NoteRecord, StampRecord
-from .notes import NoteContext, NoteSource, digest_json, note_fields, note_hash, note_tags
+from .notes import (
+    NoteContext,
+    NoteSource,
+    digest_json,
+    media_hashes,
+    note_fields,
+    note_hash,
+    note_sources,
+    note_tags,
+)
 from .notetype import TEMPLATES, notetype_identity
 from .options import DeckOptions, note_guid
 
@@ -80,18 +87,10 @@ def plan_deck(
     linker = linker or Linker.for_glossary(glossary)
     previous_render = field_cache or {}
     media = {path: file.read_bytes() for path, file in sorted(glossary.media.items())}
-    hashes = {path: hashlib.sha256(data).hexdigest() for path, data in media.items()}
     # Every note in reading order (topics, then entries as written), then the retired
     # ones: entries the ledger knows that left the cards.
-    sources = [
-        _Source(
-            entry.id,
-            NoteSource.from_entry(entry, topic, hashes, Masker.of(linker, entry.id)),
-            topic.topic,
-        )
-        for topic in glossary.topics
-        for entry in topic.entries
-    ]
+    current = note_sources(glossary, media_hashes(media), linker)
+    sources = [_Source(entry.id, current[entry.id], entry.topic) for entry in glossary.entries]
     sources += [
         _Source(entry_id, record.entry, None)
         for entry_id, record in ledger.notes.items()

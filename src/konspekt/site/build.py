@@ -18,13 +18,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ConfigError, MkDocsError
+from ..changes import History, release_history
+from ..errors import ConfigError, KonspektError, MkDocsError
 from ..link import Linker
 from ..load import load_glossary
 from ..model import Glossary
 from ..output import die_with_parent, staged_dir, write_file
 from .config import read_mkdocs_yml
 from .pages import (
+    CHANGES_PAGE,
     DECK_FILE,
     DOWNLOADS_DIR,
     GENERATED_DIR,
@@ -39,7 +41,7 @@ log = logging.getLogger(__name__)
 
 # What generation owns inside docs/: these folders wholly, and these single files.
 OWNED_DIRS = (GLOSSARY_DIR, TOPICS_DIR, GENERATED_DIR, DOWNLOADS_DIR, MEDIA_DIR)
-OWNED_FILES = (INDEX_PAGE,)
+OWNED_FILES = (INDEX_PAGE, CHANGES_PAGE)
 HOOKS_FILE = Path(__file__).with_name("hooks.py")
 
 
@@ -122,6 +124,7 @@ def generate(
     docs_dir: Path,
     deck: Path | None = None,
     cache_dir: Path | None = None,
+    history: History | None = None,
 ) -> WriteReport:
     """Write every generated page for `glossary` into `docs_dir`, and copy the deck.
 
@@ -135,6 +138,7 @@ def generate(
         has_deck=deck_bytes is not None,
         deck_size=len(deck_bytes or b""),
         linker=Linker.for_glossary(glossary, cache_dir),
+        history=history,
     )
     files = {path: text.encode("utf-8") for path, text in pages.items()}
     if deck_bytes is not None:
@@ -144,6 +148,15 @@ def generate(
     report = sync_tree(docs_dir, files)
     log.info("generated site pages in %s: %s", docs_dir, report.summary())
     return report
+
+
+def history_of(cards_dir: Path) -> History | None:
+    """The releases for «Что нового»; None outside a git checkout: the page says so."""
+    try:
+        return release_history(cards_dir)
+    except KonspektError as error:
+        log.info("no release history for the site: %s", error)
+        return None
 
 
 def read_settings(config_file: Path) -> SiteSettings:
@@ -203,6 +216,7 @@ def build_site(
     deck: Path | None,
     *,
     cache_dir: Path | None = None,
+    history: History | None = None,
     build: bool = True,
     site_dir: Path | None = None,
 ) -> SiteReport:
@@ -211,7 +225,7 @@ def build_site(
     Raises MkDocsError when MkDocs fails or warns; site/ is then left as it was.
     """
     settings = read_settings(config_file)
-    written = generate(glossary, settings.docs_dir, deck, cache_dir)
+    written = generate(glossary, settings.docs_dir, deck, cache_dir, history)
     target = site_dir or settings.site_dir
     mkdocs_log = None
     if build:
@@ -257,7 +271,8 @@ def regenerate_for_serve() -> None:
         return
     settings = ServeSettings.from_env(text)
     glossary = load_glossary(settings.cards_dir)
-    generate(glossary, settings.docs_dir, settings.deck, settings.cache_dir)
+    history = history_of(settings.cards_dir)
+    generate(glossary, settings.docs_dir, settings.deck, settings.cache_dir, history)
 
 
 def serve(
@@ -282,7 +297,8 @@ def serve(
         cache_dir.resolve() if cache_dir else None,
     )
     regenerate = settings.to_env()
-    generate(load_glossary(cards_dir), settings.docs_dir, settings.deck, settings.cache_dir)
+    glossary = load_glossary(cards_dir)
+    generate(glossary, settings.docs_dir, settings.deck, settings.cache_dir, history_of(cards_dir))
     previous = os.environ.get(SERVE_ENV)
     os.environ[SERVE_ENV] = regenerate
     try:

@@ -11,6 +11,7 @@ Paths are relative to docs/:
     glossary/<id>.md              one page per term (not in the nav)
     topics/<topic>.md             one page per topic, in reading order
     index-az.md                   the alphabetical index
+    changes.md                    «Что нового»: the terms each release changed
     assets/generated/nav.yml      the nav, inherited by mkdocs.yml
     assets/generated/home-*.md    snippets the hand-written docs/index.md includes
     assets/generated/pygments.css the code colours shared with the deck
@@ -19,10 +20,12 @@ Paths are relative to docs/:
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import nh3
 import yaml
@@ -34,9 +37,13 @@ from ..model import Entry, Glossary, Topic
 from ..render import highlight_css, inline_html
 from ..ru import YO_POLICY, index_letter, same_name, shown_aliases, sort_key
 
+if TYPE_CHECKING:
+    from ..changes import History
+
 GLOSSARY_DIR = "glossary"
 TOPICS_DIR = "topics"
 INDEX_PAGE = "index-az.md"
+CHANGES_PAGE = "changes.md"
 GENERATED_DIR = "assets/generated"
 DOWNLOADS_DIR = "downloads"
 MEDIA_DIR = "cards-media"  # images from the cards folder, at their paths there
@@ -45,6 +52,7 @@ NAV_FILE = f"{GENERATED_DIR}/nav.yml"
 
 HOME_TITLE = "Главная"
 INDEX_TITLE = "Алфавитный указатель"
+CHANGES_TITLE = "Что нового"
 TOPICS_TITLE = "Темы"
 SHORT_DEFINITION = 200  # characters of a definition shown as a tooltip
 
@@ -109,8 +117,10 @@ class Site:
         has_deck: bool = False,
         deck_size: int = 0,
         linker: Linker | None = None,
+        history: History | None = None,
     ) -> None:
         self.glossary = glossary
+        self.history = history  # None: not built from a git checkout
         self.has_deck = has_deck
         self.deck_size = deck_size
         self.linker = linker if linker is not None else Linker(glossary.entries)
@@ -165,6 +175,7 @@ class Site:
         for topic in self.glossary.topics:
             files[f"{TOPICS_DIR}/{topic.topic}.md"] = self.topic_page(topic)
         files[INDEX_PAGE] = self.index_page()
+        files[CHANGES_PAGE] = self.changes_page()
         files[NAV_FILE] = self.nav()
         files[f"{GENERATED_DIR}/home-topics.md"] = self.home_topics()
         files[f"{GENERATED_DIR}/home-deck.md"] = self.home_deck()
@@ -178,10 +189,18 @@ class Site:
         def href(target: str) -> str:
             return f"{target}.md"
 
+        # Every word form of the term's names, as search-only tags: Material's Russian search
+        # matches prefixes of indexed words, so «подах» finds nothing unless «подах» is
+        # indexed, and its tags field outweighs any body text, so the term's own page comes
+        # first. Tags are hidden on the page (and in results, by konspekt.css), and, unlike
+        # body text, never become the result's snippet. JSON is YAML: any word is quoted safely.
+        forms = json.dumps(self.search_words(entry), ensure_ascii=False)
         out = [
             "---",
             "search:",
             "  boost: 2",
+            f"tags: {forms}",
+            "hide: [tags]",
             "---",
             "",
             f"# {md_text(entry.term)} {{#term}}",
@@ -197,11 +216,6 @@ class Site:
         if others:
             out += ["Другие названия: " + ", ".join(f"*{md_text(n)}*" for n in others) + ".", ""]
         out += [texts.definition.markdown(href, self.title).strip(), ""]
-        # Every word form, for search: Material's Russian search matches prefixes of the
-        # words it indexed, so «подах» finds nothing unless «подах» is on the page. Hidden,
-        # and after the definition, which search results show as the page's preview.
-        words = html.escape(" ".join(self.search_words(entry)))
-        out += [f'<p class="konspekt-forms" hidden>Словоформы: {words}</p>', ""]
         if texts.details is not None:
             details = texts.details.markdown(href, self.title, "details", heading_level=3)
             out += ["## Подробнее {#details}", "", details.strip(), ""]
@@ -268,27 +282,45 @@ class Site:
         return "\n".join(out).rstrip() + "\n"
 
     def diagram(self, topic: Topic) -> str:
-        """A Mermaid tree of how the topic's terms build on each other, nodes linking to pages.
+        """Small Mermaid diagrams of how the topic's terms are defined through each other.
 
-        Each term hangs under the nearest earlier term of the topic that it is related
-        to (`related`, or a mention in its definition). A full graph of every relation
-        is unreadable past a dozen terms; the tree follows the reading order instead.
+        An arrow A → B means: the definition of A uses the term B (a link the linker
+        found in the card). One diagram per cluster of the topic, the entries that share
+        their first tag (`tags` in the cards: «architecture», «control-plane»), with only
+        the arrows inside it: a dozen nodes at most, laid out left to right, stay legible
+        on a phone, where one graph of every relation in a topic does not.
         """
-        position = {entry.id: index for index, entry in enumerate(topic.entries)}
-        edges: list[tuple[str, str]] = []
-        for index, entry in enumerate(topic.entries):
-            relations = {*entry.related, *self.texts[entry.id].definition.ids}
-            earlier = [position[r] for r in relations if position.get(r, index) < index]
-            if earlier:
-                edges.append((topic.entries[max(earlier)].id, entry.id))
-        if not edges:
+        clusters: dict[str, list[Entry]] = {}
+        for entry in topic.entries:
+            clusters.setdefault(entry.tags[0] if entry.tags else "", []).append(entry)
+        blocks = []
+        for members in clusters.values():
+            ids = {entry.id for entry in members}
+            edges = [
+                (entry.id, target)
+                for entry in members
+                for target in self.texts[entry.id].definition.ids
+                if target in ids and target != entry.id
+            ]
+            if edges:
+                blocks.append(self._cluster_diagram(members, edges))
+        if not blocks:
             return ""
-        node = {entry.id: f"n{index}" for index, entry in enumerate(topic.entries)}
-        lines = ["```mermaid", "graph TD"]
-        for entry in topic.entries:
+        legend = (
+            "Стрелка «А → Б» значит: в определении термина А используется термин Б. "
+            "Схемы разбиты на группы близких терминов; нажмите на термин, чтобы открыть его."
+        )
+        return "\n\n".join([legend, *blocks])
+
+    def _cluster_diagram(self, members: list[Entry], edges: list[tuple[str, str]]) -> str:
+        linked = {i for edge in edges for i in edge}
+        shown = [entry for entry in members if entry.id in linked]
+        node = {entry.id: f"n{index}" for index, entry in enumerate(shown)}
+        lines = ["```mermaid", "graph LR"]
+        for entry in shown:
             lines.append(f'  {node[entry.id]}["{mermaid_label(entry.term)}"]')
-        lines += [f"  {node[parent]} --> {node[child]}" for parent, child in edges]
-        for entry in topic.entries:
+        lines += [f"  {node[source]} --> {node[target]}" for source, target in edges]
+        for entry in shown:
             # Relative to the topic's URL, /topics/<topic>/ (use_directory_urls).
             url = f"../../{GLOSSARY_DIR}/{entry.id}/"
             tooltip = mermaid_label(self.short[entry.id])
@@ -329,10 +361,44 @@ class Site:
             out += [""]
         return "\n".join(out).rstrip() + "\n"
 
+    def changes_page(self) -> str:
+        """Each release's new, changed, retired and restored terms, newest first."""
+        from ..changes import changes_markdown  # changes renders with this module's md_text
+
+        def link(entry_id: str, label: str) -> str:
+            if entry_id not in self.glossary.by_id:
+                return label  # retired since: no page to link to
+            return f'[{label}]({GLOSSARY_DIR}/{entry_id}.md "{link_title(self.short[entry_id])}")'
+
+        out = [f"# {CHANGES_TITLE} {{#changes}}", ""]
+        if self.history is None:
+            out += ["История изменений недоступна: сайт собран не из git-репозитория.", ""]
+            return "\n".join(out).rstrip() + "\n"
+        out += [
+            "Какие термины появились, изменились, вернулись или убраны в каждом выпуске "
+            "колоды и сайта, начиная с последнего.",
+            "",
+        ]
+        if not self.history.releases:
+            out += ["Выпусков пока не было (выпуск — это git-тег вида `v1.2.0`).", ""]
+        unreleased = self.history.unreleased
+        if not unreleased.empty:
+            since = f" (после {md_text(unreleased.since)})" if unreleased.since else ""
+            out += [f"## Ещё не в выпуске{since}", "", changes_markdown(unreleased, link=link)]
+        for release in self.history.releases:
+            out += [f"## {md_text(release.tag)} — {release.date}", ""]
+            out += [changes_markdown(release.changes, link=link)]
+        return "\n".join(out).rstrip() + "\n"
+
     def nav(self) -> str:
         """The nav for mkdocs.yml (which inherits this file): home, topics, index."""
         topics = [{t.title: f"{TOPICS_DIR}/{t.topic}.md"} for t in self.glossary.topics]
-        nav = [{HOME_TITLE: "index.md"}, {TOPICS_TITLE: topics}, {INDEX_TITLE: INDEX_PAGE}]
+        nav = [
+            {HOME_TITLE: "index.md"},
+            {TOPICS_TITLE: topics},
+            {INDEX_TITLE: INDEX_PAGE},
+            {CHANGES_TITLE: CHANGES_PAGE},
+        ]
         data = {"nav": nav}
         header = "# Generated by `konspekt site` from the cards: do not edit.\n"
         return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
@@ -438,11 +504,13 @@ def generated_pages(
     has_deck: bool = False,
     deck_size: int = 0,
     linker: Linker | None = None,
+    history: History | None = None,
 ) -> dict[str, str]:
     """Every generated text file for `glossary`, by path relative to docs/.
 
     `linker` is the glossary's (built here if not given; `site.build` passes one whose
-    index it keeps between builds, so this module does no I/O).
+    index it keeps between builds, so this module does no I/O). `history` fills
+    «Что нового» (None: the page says the history is unavailable).
     """
-    site = Site(glossary, has_deck=has_deck, deck_size=deck_size, linker=linker)
+    site = Site(glossary, has_deck=has_deck, deck_size=deck_size, linker=linker, history=history)
     return site.pages()
