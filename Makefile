@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 KONSPEKT := $(PY) build.py
 MERMAID := docs/assets/vendor/mermaid.min.js
 
-.PHONY: all build check deck site serve test lint bench preview chromium schema release-notes clean distclean
+.PHONY: all build check lint-cards lint deck site serve test bench preview chromium schema release-notes clean distclean
 
 all: build
 
@@ -26,10 +26,15 @@ $(VENV)/.installed-bench: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[bench]'
 	touch $@
 
-build: check deck site
+build: check lint-cards deck site
 
 check: $(VENV)/.installed
 	$(KONSPEKT) check
+
+# Editorial and learning checks of the cards (konspekt lint); shown here, enforced
+# (--strict) by `make test`.
+lint-cards: $(VENV)/.installed
+	$(KONSPEKT) lint
 
 # The Anki deck; also brings cards/anki.lock up to date: commit it with the cards.
 deck: $(VENV)/.installed
@@ -90,8 +95,10 @@ chromium:
 test: $(VENV)/.installed-test chromium $(MERMAID)
 	$(PY) -m ruff check src tests benchmarks build.py
 	$(PY) -m mypy
+	$(KONSPEKT) lint --strict
 	$(PY) -m pytest
 
+# The code: ruff (lint and format) and mypy.
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check src tests benchmarks build.py
 	$(PY) -m ruff format --check src tests benchmarks build.py

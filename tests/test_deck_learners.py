@@ -205,3 +205,50 @@ def test_without_git_history_the_ledger_alone_decides(tmp_path: Path) -> None:
         load_glossary(cards), tmp_path / "d.apkg", ledger_path=cards / "anki.lock", now=T1
     )
     assert report.new == report.notes
+
+
+# --- what a learner's own edits become (the README says this) -----------------------------------
+
+
+def test_an_update_replaces_the_learners_edits_but_not_their_own_notes_or_flags(
+    tmp_path: Path,
+) -> None:
+    import time
+
+    cards = Path(shutil.copytree(FIXTURE, tmp_path / "cards"))
+    col = open_collection(tmp_path / "learner")
+    try:
+
+        def build(now: int) -> Path:
+            out = tmp_path / f"deck-{now}.apkg"
+            build_deck(load_glossary(cards), out, ledger_path=cards / "anki.lock", now=now)
+            return out
+
+        import_deck(col, build(T1))
+        pod = note_of(col, "pod")
+        pod.tags.append("мои::важное")
+        pod["Details"] = "моя заметка"
+        col.update_note(pod)
+        card_id = pod.cards()[0].id
+        col.set_user_flag_for_cards(1, [card_id])
+        basic = col.models.by_name("Basic")
+        assert basic is not None
+        own = col.new_note(basic)
+        own["Front"], own["Back"] = "Под", "моя заметка о поде"
+        col.add_note(own, col.decks.id("Мои заметки") or 1)
+
+        kube = cards / "kubernetes.yaml"
+        kube.write_text(
+            kube.read_text(encoding="utf-8").replace("с общей сетью", "с общей сетью и томами"),
+            encoding="utf-8",
+        )
+        # A release after the learner's edit: newer than it, so it updates the note.
+        log = import_deck(col, build(int(time.time()) + 60))
+
+        assert updated_ids(log) == ["pod"]
+        pod = note_of(col, "pod")
+        assert pod["Details"] == "" and "мои::важное" not in pod.tags  # replaced
+        assert col.get_card(card_id).user_flag() == 1  # card flags stay
+        assert col.get_note(own.id)["Back"] == "моя заметка о поде"  # their own notes stay
+    finally:
+        col.close()

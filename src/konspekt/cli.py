@@ -163,6 +163,35 @@ def check(cards_path: Path) -> None:
 
 
 @main.command()
+@cards_option
+@click.option("--strict", is_flag=True, help="Exit 1 if there is any warning (for CI).")
+def lint(cards_path: Path, strict: bool) -> None:
+    """Editorial and learning checks: what makes the cards teach.
+
+    Warns where a question still shows a name of its answer, an answer is over 30
+    words, two definitions are near-duplicates, card text refers to the notes, an
+    entry lacks `en` or `related`, or the typography slips. One
+    `file:line:col: warning: …` line each; `--strict` makes any warning a failure.
+
+    \b
+    Examples:
+      konspekt lint
+      konspekt lint --strict          in CI
+    """
+    from .lint import lint_glossary
+
+    glossary = load_cards(cards_path)
+    warnings = lint_glossary(glossary)
+    for warning in warnings:
+        click.echo(str(warning), err=True)
+    click.echo(
+        f"{count(len(warnings), 'warning')} in {count(len(glossary.entries), 'entry', 'entries')}"
+    )
+    if strict and warnings:
+        sys.exit(1)
+
+
+@main.command()
 @path_option("out", "schema/cards.schema.json", "Where to write the schema.")
 def schema(out_path: Path) -> None:
     """Write the JSON Schema of card files, generated from the model.

@@ -482,3 +482,11 @@ def index_letter(text: str) -> str:
     if "а" <= first <= "я" or "a" <= first <= "z":
         return first.upper()
     return "#"
+
+
+def lemma(word: str) -> str:
+    """A word's dictionary form as pymorphy3 reads it best; other scripts lowered as they are."""
+    folded = normalize(word)
+    if not is_cyrillic(folded):
+        return folded
+    return normalize(str(russian()._parse(folded)[0].normal_form))
