@@ -26,7 +26,7 @@ $(VENV)/.installed-bench: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[bench]'
 	touch $@
 
-build: check lint-cards deck site
+build: check lint-cards site
 
 check: $(VENV)/.installed
 	$(KONSPEKT) check
@@ -40,9 +40,10 @@ lint-cards: $(VENV)/.installed
 deck: $(VENV)/.installed
 	$(KONSPEKT) deck
 
-# The reference site: docs/ generated from the cards, then mkdocs build --strict into site/.
-# After deck, so the home page offers dist/devops.apkg for download.
-site: $(VENV)/.installed deck $(MERMAID)
+# The reference site and the deck from the same cards in one run (the site offers exactly
+# that deck): dist/devops.apkg and cards/anki.lock, docs/ generated from the cards, then
+# mkdocs build --strict into site/.
+site: $(VENV)/.installed $(MERMAID)
 	$(KONSPEKT) site
 
 # Mermaid, served by the site itself (no CDN): the pinned npm package, checked against its

@@ -231,6 +231,39 @@ def test_site_builds_without_a_deck(tmp_path: Path) -> None:
     assert "make deck" in home and "downloads/devops.apkg" not in home
 
 
+def test_the_site_command_builds_the_deck_it_offers(tmp_path: Path) -> None:
+    """`site` in a fresh checkout (no dist/, a stale deck elsewhere): one run, one deck."""
+    project = make_project(tmp_path, FIXTURE)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "site"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    deck = (project / "dist" / "devops.apkg").read_bytes()
+    assert (project / "site" / "downloads" / "devops.apkg").read_bytes() == deck
+    assert result.stdout.startswith("wrote dist/devops.apkg: 11 notes, 22 cards")
+
+    # An edit: the next `site` ships the new deck, never the previous one.
+    card = project / "cards" / "docker.yaml"
+    card.write_text(
+        card.read_text(encoding="utf-8").replace("Неизменяемый шаблон", "Шаблон"),
+        encoding="utf-8",
+    )
+    again = subprocess.run(
+        [sys.executable, str(ROOT / "build.py"), "site"],
+        cwd=project,
+        check=True,
+        capture_output=True,
+    )
+    assert again.returncode == 0
+    new_deck = (project / "dist" / "devops.apkg").read_bytes()
+    assert new_deck != deck
+    assert (project / "site" / "downloads" / "devops.apkg").read_bytes() == new_deck
+
+
 # --- the real cards, with both site generators ---
 
 

@@ -238,15 +238,26 @@ def deck(
       konspekt deck --out /tmp/test.apkg --cards tests/fixtures/deck
       SOURCE_DATE_EPOCH=1700000000 konspekt deck  reproducible times for new notes
     """
+    glossary = load_cards(cards_path)
+    write_deck(glossary, project_of(cards_path, config_path), out_path, title, site_url, locked)
+
+
+def write_deck(
+    glossary: Glossary,
+    project: Project,
+    out: Path,
+    title: str,
+    site_url: str | None,
+    locked: bool = False,
+) -> None:
+    """Build the deck and print its one-line summary (for `deck` and `site`)."""
     from .deck import build_deck
 
-    project = project_of(cards_path, config_path)
-    glossary = load_cards(cards_path)
     report = build_deck(
         glossary,
-        out_path,
+        out,
         ledger_path=project.ledger_path,
-        options=resolve_deck_options(title, site_url, config_path),
+        options=resolve_deck_options(title, site_url, project.config_file),
         locked=locked,
         cache_dir=project.cache_dir,
     )
@@ -263,7 +274,7 @@ def deck(
 deck_file_option = path_option(
     "deck",
     f"{DIST_DIR}/{DECK_FILE}",
-    "Anki deck offered for download on the home page, if it exists.",
+    "The Anki deck the home page offers for download.",
 )
 
 
@@ -271,18 +282,28 @@ deck_file_option = path_option(
 @cards_option
 @config_option
 @deck_file_option
+@deck_options
 @click.option(
     "--no-build",
     is_flag=True,
     help="Only generate the pages in docs/; do not run MkDocs.",
 )
-def site(cards_path: Path, config_path: Path, deck_path: Path, no_build: bool) -> None:
-    """Generate the glossary pages into docs/ and build the site with mkdocs --strict.
+def site(
+    cards_path: Path,
+    config_path: Path,
+    deck_path: Path,
+    title: str,
+    site_url: str | None,
+    no_build: bool,
+) -> None:
+    """Build the deck, generate the glossary pages into docs/, build the site with mkdocs.
 
-    Generated pages go to docs/glossary/, docs/topics/, docs/index-az.md and
-    docs/assets/generated/ (git-ignored); only files whose text changed are
-    written. The deck is copied to docs/downloads/ when it exists (run
-    `konspekt deck` first to offer it). Any MkDocs warning fails the build.
+    The deck is built from the same cards in the same run (as `konspekt deck`
+    does, reusing what an earlier build rendered) and the home page offers exactly
+    that file, so the site and the deck never disagree. Generated pages go to
+    docs/glossary/, docs/topics/, docs/index-az.md and docs/assets/generated/
+    (git-ignored); only files whose text changed are written. Any MkDocs warning
+    fails the build.
 
     \b
     Examples:
@@ -293,6 +314,7 @@ def site(cards_path: Path, config_path: Path, deck_path: Path, no_build: bool) -
 
     project = project_of(cards_path, config_path)
     glossary = load_cards(cards_path)
+    write_deck(glossary, project, deck_path, title, site_url)
     result = build_site(
         glossary,
         config_path,
