@@ -67,6 +67,22 @@ def test_a_clue_is_what_the_question_shows(project: Path) -> None:
     assert lint(project)[1] == []
 
 
+def test_a_question_that_is_mostly_masked(project: Path) -> None:
+    write_card(
+        project,
+        "k8s.yaml",
+        CARDS.replace(
+            "definition: Наименьшая единица развёртывания — один или несколько контейнеров.",
+            "definition: Под — это под, в поде контейнеры.",
+        ),
+    )
+    assert lint(project)[1] == [
+        "cards/k8s.yaml:7:5: warning: the question of 'pod' hides its names 3 times in 3 "
+        "words: it no longer reads (reword the definition without them, or give a `clue` "
+        "for the question) [masked]"
+    ]
+
+
 def test_a_long_answer(project: Path) -> None:
     long = " ".join(["слово"] * 31)
     write_card(

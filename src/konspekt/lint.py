@@ -6,6 +6,7 @@ Each finding is a warning in the compiler's form, `file:line:col: warning: … (
 
 - name-visible: a name of the entry is still on the question side after masking
   (a form the masker does not know: add it to `aliases` or `forms`, or give a `clue`);
+- masked: so much of the question is masked that it no longer reads (give a `clue`);
 - long-answer: the definition a card asks to recall is over 30 words;
 - confusable: two definitions say nearly the same (a learner will mix them up);
 - meta: card text refers to «конспект» or «заметки», context a card does not carry;
@@ -28,6 +29,9 @@ from .model import Entry, Glossary
 from .ru import WORD_RE, is_cyrillic, lemma, normalize
 
 MAX_ANSWER_WORDS = 30
+# A question with more masks than this, or masks for more than a fifth of its words,
+# reads as a puzzle rather than a definition.
+MAX_MASKS = 2
 # Two definitions sharing this share of their content words read as the same answer.
 CONFUSABLE = 0.5
 _META = re.compile(r"\b(конспект|заметк)", re.IGNORECASE)
@@ -60,7 +64,9 @@ def lint_glossary(glossary: Glossary, linker: Linker | None = None) -> list[Lint
     linker = linker or Linker.for_glossary(glossary)
     found: list[LintWarning] = []
     for entry in glossary.entries:
-        found += _name_visible(entry, Masker.of(linker, entry.id))
+        masker = Masker.of(linker, entry.id)
+        found += _name_visible(entry, masker)
+        found += _masked(entry, masker)
         found += _long_answer(entry)
         found += _meta(entry)
         found += _missing(entry)
@@ -109,6 +115,21 @@ def _name_visible(entry: Entry, masker: Masker) -> Iterator[LintWarning]:
                 f"«{name}»",
                 "reword it, add the form to `forms` or `aliases`, or give a `clue`",
             )
+
+
+def _masked(entry: Entry, masker: Masker) -> Iterator[LintWarning]:
+    question = masker.mask(entry.clue or entry.definition)
+    masks = question.count(MASK)
+    words = len(WORD_RE.findall(question.replace(MASK, " ")))
+    if masks > MAX_MASKS or (masks and masks * 5 > words):
+        field = "clue" if entry.clue else "definition"
+        yield LintWarning(
+            entry.pos_of(field),
+            "masked",
+            f"the question of '{entry.id}' hides its names {masks} times in {words} words: "
+            "it no longer reads",
+            "reword the definition without them, or give a `clue` for the question",
+        )
 
 
 # --- answers one can recall ------------------------------------------------------------
