@@ -685,3 +685,24 @@ def test_deck_bytes_are_the_same_warm_cold_and_in_a_fresh_process(tmp_path: Path
     uncached = run("4", use_cache=False)
     assert cold[0] > 0 and warm[0] == 0 and deleted[0] == cold[0]
     assert cold[1] == warm[1] == deleted[1] == uncached[1]
+
+
+def test_a_bug_while_rendering_is_a_traceback_not_a_ledger_error(
+    cards: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(code: str, lang: str) -> str:
+        raise KeyError(lang)  # as a programming error in the renderer would
+
+    monkeypatch.setattr(konspekt.deck.notes, "highlight", broken)
+    with pytest.raises(KeyError):
+        build(cards)
+
+
+def test_a_damaged_retired_record_is_reported_when_the_ledger_is_read(cards: Path) -> None:
+    build(cards, now=T1)
+    ledger = cards / "anki.lock"
+    data = json.loads(ledger.read_text(encoding="utf-8"))
+    del data["notes"]["pod"]["entry"]["term"]
+    ledger.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(BuildError, match=r"the ledger's record of entry 'pod' is incomplete"):
+        build(cards, now=T2)

@@ -195,19 +195,8 @@ def _told_apart(entry: Entry, other: Entry, linker: Linker) -> bool:
 # --- text a card carries on its own ------------------------------------------------------
 
 
-def _card_texts(entry: Entry) -> Iterator[tuple[str, str]]:
-    yield "definition", entry.definition
-    if entry.clue:
-        yield "clue", entry.clue
-    if entry.details:
-        yield "details", entry.details
-    for index, example in enumerate(entry.examples):
-        if example.text:
-            yield f"examples[{index}]", example.text
-
-
 def _meta(entry: Entry) -> Iterator[LintWarning]:
-    for field, text in _card_texts(entry):
+    for field, text in entry.card_texts():
         match = _META.search(_prose(text))
         if match:
             yield LintWarning(
@@ -240,7 +229,7 @@ _YO = re.compile(r"развертыв|развернут|\bеще\b|\bвсе е�
 
 
 def _typography(entry: Entry) -> Iterator[LintWarning]:
-    for field, text in _card_texts(entry):
+    for field, text in entry.card_texts():
         prose = _prose(text)
         if " - " in prose:
             yield LintWarning(

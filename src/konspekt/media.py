@@ -10,7 +10,7 @@ file the builder can read, and an SVG can carry script.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from .errors import Pos, Problem
@@ -18,8 +18,6 @@ from .markdown_safe import URL_SCHEME
 from .model import Entry
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
-# Fields whose Markdown may show images (the others are names, or text shown verbatim).
-IMAGE_FIELDS = ("definition", "details", "examples")
 
 _INLINE_IMAGE = re.compile(r"!\[(?:[^\]\\\n]|\\.)*\]\(\s*(<[^>\n]*>|[^\s)]+)")
 _REFERENCE_IMAGE = re.compile(r"!\[(?:[^\]\\\n]|\\.)*\]\[")
@@ -47,22 +45,13 @@ def anki_name(path: str) -> str:
     return "konspekt-" + path.replace("/", "-")
 
 
-def _texts(entry: Entry) -> Iterator[tuple[str, str]]:
-    yield "definition", entry.definition
-    if entry.details:
-        yield "details", entry.details
-    for example in entry.examples:
-        if example.text:
-            yield "examples", example.text
-
-
 def check_media(entries: list[Entry], cards_dir: Path) -> tuple[dict[str, Path], list[Problem]]:
     """Every image the entries show, as {path relative to the cards folder: file}."""
     root = cards_dir.resolve()
     found: dict[str, Path] = {}
     problems: list[Problem] = []
     for entry in entries:
-        for name, text in _texts(entry):
+        for name, text in entry.card_texts():
             pos = entry.pos_of(name)
             if _REFERENCE_IMAGE.search(text):
                 problems.append(

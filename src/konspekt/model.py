@@ -8,7 +8,7 @@ filled in by the loader and never come from YAML.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -143,6 +143,18 @@ class Entry:
 
     def pos_of(self, name: str) -> Pos:
         return self.field_pos.get(name, self.pos)
+
+    def card_texts(self) -> Iterator[tuple[str, str]]:
+        """The Markdown texts a card and a page show, by field: the only ones that may
+        hold images, and the ones editorial checks read (names and `source` are not)."""
+        yield "definition", self.definition
+        if self.clue:
+            yield "clue", self.clue
+        if self.details:
+            yield "details", self.details
+        for index, example in enumerate(self.examples):
+            if example.text:
+                yield f"examples[{index}]", example.text
 
     @property
     def names(self) -> tuple[str, ...]:

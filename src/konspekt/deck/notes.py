@@ -84,7 +84,6 @@ class NoteSource:
         masker: Masker | None = None,
     ) -> NoteSource:
         hashes = media_hashes or {}
-        texts = (entry.definition, entry.details or "", *(e.text for e in entry.examples))
         question = _to_anki(entry.clue or entry.definition)
         question_topic: str | None = topic.title
         if masker is not None:
@@ -107,7 +106,11 @@ class NoteSource:
             source=entry.source,
             tags=entry.tags,
             media=MappingProxyType(
-                {anki_name(p): hashes.get(p, "") for text in texts for p in image_paths(text)}
+                {
+                    anki_name(path): hashes.get(path, "")
+                    for _, text in entry.card_texts()
+                    for path in image_paths(text)
+                }
             ),
             question=question,
             question_topic=question_topic,
