@@ -66,7 +66,8 @@ def read_notes(path: Path, shown: str | None = None) -> list[Block]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        col = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        col = len(data[line_start : error.start].decode("utf-8")) + 1  # characters, not bytes
         raise NotesError(
             f"{where}:{line}:{col}: the notes are not UTF-8 text (save the file as UTF-8)"
         ) from None
@@ -366,6 +367,8 @@ class _CandidateFinder:
             phrases.insert(0, (*definition.span("subject"), "definition"))
         for start, end, kind in phrases:
             start, end = _trim(text, start, end)
+            if (start, end) in taken:
+                continue  # the bold subject of a definition: seen once
             phrase = text[start:end]
             words = WORD_RE.findall(phrase)
             if not words or len(words) > 4 or all(is_latin(w) for w in words):
@@ -430,6 +433,7 @@ class _CandidateFinder:
                 not is_cyrillic(word)
                 or len(word) < 4
                 or self._morph.word_is_known(lower)
+                or ("-" in lower and self._morph.word_is_known(lower.rsplit("-", 1)[1]))
                 or self._pos(lower) != "NOUN"
                 or self._typo(lower)
             ):
@@ -710,8 +714,12 @@ def summary_line(report: NotesReport) -> str:
     return (
         f"{n['paragraphs']} paragraphs: {n['covered']} covered, "
         f"{n['partly_covered']} partly covered, {n['not_covered']} not covered; "
-        f"{n['candidates']} candidates; {n['drifted_sources']} drifted sources"
+        f"{_count(n['candidates'], 'candidate')}; {_count(n['drifted_sources'], 'drifted source')}"
     )
+
+
+def _count(number: int, one: str) -> str:
+    return f"{number} {one}{'' if number == 1 else 's'}"
 
 
 def report_json(report: NotesReport) -> str:
