@@ -213,10 +213,12 @@ def test_no_candidates_no_draft(workdir: Path) -> None:
 
 
 def test_notes_that_are_not_utf8_are_an_error_with_the_place(workdir: Path) -> None:
-    (workdir / "bad.md").write_bytes("Под\nстрока \xff".encode("utf-8")[:-2] + b"\xff\n")
+    (workdir / "bad.md").write_bytes("Под\nстрока ".encode() + b"\xff\n")
     run = run_cli("notes", "bad.md")
     assert run.exit_code == 1
-    assert run.stderr == "error: bad.md:2:8: the notes are not UTF-8 text (save the file as UTF-8)\n"
+    assert run.stderr == (
+        "error: bad.md:2:8: the notes are not UTF-8 text (save the file as UTF-8)\n"
+    )
 
 
 def test_todo_is_rejected_in_card_text_but_not_in_code(workdir: Path) -> None:
