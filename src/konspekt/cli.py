@@ -473,5 +473,71 @@ def changes(cards_path: Path, since: str | None, output_format: str) -> None:
     click.echo(changes_json(result) if output_format == "json" else release_notes(result), nl=False)
 
 
+@main.command()
+@cards_option
+@click.argument(
+    "notes_files",
+    metavar="FILE.md...",
+    nargs=-1,
+    required=True,
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+)
+@click.option(
+    "--draft",
+    "draft_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="OUT.yaml",
+    help="Write a draft topic file for the candidates here (never over an existing file).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="A line per paragraph, or JSON.",
+)
+def notes(
+    cards_path: Path, notes_files: tuple[Path, ...], draft_path: Path | None, output_format: str
+) -> None:
+    """Show what of your Markdown notes the cards cover, and the terms that are new.
+
+    For each paragraph and list item: the entries that cover it (their `source`
+    quotes it, or their terms occur in it, in any form) and the candidate terms no
+    entry names (bold phrases, «X – это …» lines, Latin names, jargon), each once
+    by its lemma. Entries whose `source` is no longer in the notes are reported
+    with the closest passage. With --draft, the candidates become a topic file
+    whose definitions are TODOs that `check` rejects until you write them.
+
+    \b
+    Examples:
+      konspekt notes lecture-05.md
+      konspekt notes lecture-05.md --draft cards/lecture-05.yaml
+      konspekt notes *.md --format json
+    """
+    from .link import Linker
+    from .study_notes import analyze, draft_yaml, read_notes, report_json, report_lines, write_draft
+
+    glossary = load_cards(cards_path)
+    project = project_of(cards_path, Path(CONFIG_FILE))
+    linker = Linker.for_glossary(glossary, project.cache_dir)
+    report = analyze(glossary, linker, [read_notes(path) for path in notes_files])
+    if output_format == "json":
+        click.echo(report_json(report), nl=False)
+    else:
+        for line in report_lines(report):
+            click.echo(line)
+    if draft_path is not None:
+        if not report.candidates:
+            click.echo(f"no candidates: {draft_path} not written", err=True)
+            return
+        names = ", ".join(path.name for path in notes_files)
+        text = draft_yaml(glossary, report.candidates, draft_path.stem, names)
+        write_draft(draft_path, text)
+        drafted = count(len(report.candidates), "draft entry", "draft entries")
+        click.echo(f"wrote {draft_path}: {drafted}", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

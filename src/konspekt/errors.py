@@ -82,3 +82,7 @@ class MkDocsError(BuildError):
 
 class OutputError(BuildError):
     """An output file or folder could not be written; the previous one is intact."""
+
+
+class NotesError(KonspektError):
+    """Study notes cannot be read, or a draft would overwrite a file."""

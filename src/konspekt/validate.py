@@ -516,7 +516,19 @@ def _check_scalar(
                 )
             )
             return _BAD
+        if TODO in value and name != "code":  # code may say TODO; card text may not
+            problems.append(
+                Problem(
+                    node.pos,
+                    f"'{name}' is unfinished: it contains the marker {TODO}",
+                    f"write the text in place of {TODO} (drafts from `konspekt notes` carry one)",
+                )
+            )
     return value
+
+
+# What a draft leaves for its author; `check` rejects it, so a draft is never published.
+TODO = "TODO"
 
 
 def _empty_hint(name: str, optional: bool) -> str:
