@@ -177,6 +177,34 @@ def main(verbose: bool, project_dir: Path | None) -> None:
 
 
 @main.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--title",
+    default=None,
+    help="The subject: root deck, note type, tags and site name [default: the folder's name].",
+)
+def init(folder: Path, title: str | None) -> None:
+    """Make a new project in FOLDER: konspekt.yml, cards/ with an example topic, the site's
+    files, a Makefile, a README and CI workflows.
+
+    konspekt.yml gets a namespace no other project has: the notes' identity in learners'
+    collections. Never change it once the deck is published.
+
+    \b
+    Example:
+      konspekt init networks --title "Компьютерные сети"
+      cd networks && konspekt check && konspekt deck && konspekt site
+    """
+    from .scaffold import init_project
+
+    written = init_project(folder, title or folder.resolve().name)
+    click.echo(
+        f"created {display_path(folder)} with {count(len(written), 'file')}; next: "
+        f"cd {display_path(folder)} && konspekt check && konspekt deck && konspekt site"
+    )
+
+
+@main.command()
 @cards_option
 def check(cards_path: Path | None) -> None:
     """Validate every card file and report every problem at once.
