@@ -21,13 +21,14 @@ from konspekt.deck import DeckOptions, DeckReport, build_deck
 from konspekt.deck.notetype import FIELD_NAMES
 from konspekt.link import Linker
 from konspekt.mask import Masker
+from konspekt.project import Project
 
 PUBLISHED = ROOT / "tests" / "fixtures" / "published" / "devops-117f575.apkg"
 REAL_CARDS = ROOT / "cards"
 
 
 def real_options() -> DeckOptions:
-    return resolve_deck_options("DevOps", None, ROOT / "mkdocs.yml")
+    return resolve_deck_options(Project.at(ROOT))
 
 
 @pytest.fixture(scope="module")
