@@ -15,7 +15,13 @@ from konspekt.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_LINE = "# yaml-language-server: $schema=../schema/cards.schema.json\n"
 # The hand-written parts of the site a build needs besides the generated pages.
-HAND_WRITTEN = ("konspekt.yml", "mkdocs.yml", "docs/index.md", "docs/assets/konspekt.css", "overrides/404.html")
+HAND_WRITTEN = (
+    "konspekt.yml",
+    "mkdocs.yml",
+    "docs/index.md",
+    "docs/assets/konspekt.css",
+    "overrides/404.html",
+)
 # Fetched by `make` (pinned npm package), git-ignored: copied when present.
 VENDOR = "docs/assets/vendor"
 

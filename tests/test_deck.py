@@ -18,13 +18,13 @@ import konspekt.deck.cache
 import konspekt.deck.notes
 import konspekt.deck.notetype
 import konspekt.output
-from conftest import ROOT, run_cli
+from conftest import DEVOPS_PROJECT, ROOT, run_cli
 from konspekt import BuildError, load_glossary
-from konspekt.errors import CardsError
 from konspekt.cli import resolve_deck_options
 from konspekt.deck import DeckOptions, DeckReport, build_deck, ledger_is_current, stale_message
 from konspekt.deck.notetype import FIELD_NAMES, FIELDS, TEMPLATES
 from konspekt.deck.options import note_guid
+from konspekt.errors import CardsError
 from konspekt.project import Project
 
 FIXTURE = Path(__file__).parent / "fixtures" / "deck"
@@ -403,6 +403,7 @@ def test_ledger_staleness_is_detected_and_locked_builds_refuse(
     cards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "konspekt.yml").write_text(DEVOPS_PROJECT, encoding="utf-8")
     options = DeckOptions(title="DevOps", site_url=SITE)
     build(cards, now=T1)
     assert ledger_is_current(load_glossary(cards), cards / "anki.lock", options)
@@ -537,7 +538,9 @@ def test_site_url_comes_from_konspekt_yml(tmp_path: Path) -> None:
 
 def test_without_a_site_url_cards_have_no_link(cards: Path, col: Collection) -> None:
     glossary = load_glossary(cards)
-    report = build_deck(glossary, cards.parent / "d.apkg", ledger_path=cards / "anki.lock", options=DEVOPS)
+    report = build_deck(
+        glossary, cards.parent / "d.apkg", ledger_path=cards / "anki.lock", options=DEVOPS
+    )
     import_deck(col, report.out)
     assert note_of(col, "pod")["Link"] == ""
     assert "Страница термина" not in note_of(col, "pod").cards()[0].answer()
@@ -619,7 +622,12 @@ def test_a_stale_field_cache_is_not_used_after_the_rendering_changes(
     glossary = load_glossary(cards)
     ledger = cards / "anki.lock"
     build_deck(
-        glossary, tmp_path / "warm.apkg", ledger_path=ledger, options=DEVOPS, now=T1, cache_dir=cache
+        glossary,
+        tmp_path / "warm.apkg",
+        ledger_path=ledger,
+        options=DEVOPS,
+        now=T1,
+        cache_dir=cache,
     )
     # The renderer changes (as an edit to render.py would), and with it the code's hash.
     monkeypatch.setattr(konspekt.deck.notes, "highlight", lambda code, lang: f"<pre>{code}</pre>")

@@ -131,7 +131,11 @@ def git(repo: Path, *args: str) -> str:
 def build_and_commit(repo: Path, now: int, message: str) -> Path:
     out = repo / "dist" / f"deck-{now}.apkg"
     build_deck(
-        load_glossary(repo / "cards"), out, ledger_path=repo / "cards" / "anki.lock", now=now
+        load_glossary(repo / "cards"),
+        out,
+        ledger_path=repo / "cards" / "anki.lock",
+        options=DeckOptions(title="DevOps"),
+        now=now,
     )
     git(repo, "add", "cards")
     git(repo, "commit", "-qm", message)
@@ -203,6 +207,10 @@ def test_without_git_history_the_ledger_alone_decides(tmp_path: Path) -> None:
     # consult, so the build cannot know (documented); it must not fail either.
     cards = Path(shutil.copytree(FIXTURE, tmp_path / "cards"))
     report = build_deck(
-        load_glossary(cards), tmp_path / "d.apkg", ledger_path=cards / "anki.lock", now=T1
+        load_glossary(cards),
+        tmp_path / "d.apkg",
+        ledger_path=cards / "anki.lock",
+        options=DeckOptions(title="DevOps"),
+        now=T1,
     )
     assert report.new == report.notes

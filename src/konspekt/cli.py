@@ -1,9 +1,9 @@
 """The command line: the only place that prints, reads the terminal, or exits.
 
 Commands resolve the project (its konspekt.yml, found from the working directory
-upward or given by --project; paths; deck options) and call the library. The library raises KonspektError subclasses; `KonspektGroup` turns
-them into `file:line:col: error: …` lines and exit code 1 in one place. Anything else
-is a bug and keeps its traceback.
+upward or given by --project; paths; deck options) and call the library. The library
+raises KonspektError subclasses; `KonspektGroup` turns them into `file:line:col: error: …`
+lines and exit code 1 in one place. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -123,7 +123,9 @@ def project_of(cards_dir: Path | None = None, config_file: Path | None = None) -
     """The project of this command: --project, or the one the working directory is in."""
     root = click.get_current_context().find_root().params.get("project_dir")
     project = Project.at(root) if root is not None else Project.find(Path.cwd())
-    return Project.at(project.root, cards_dir or project.cards_dir, config_file)
+    # Paths as the user sees them, relative to here: messages name files that way.
+    here = Path(display_path(project.root))
+    return Project.at(here, cards_dir or here / CARDS_DIR, config_file)
 
 
 def cards_of(cards_dir: Path | None) -> Path:
@@ -150,9 +152,7 @@ def cards_of(cards_dir: Path | None) -> Path:
     help=f"The project's folder [default: the nearest folder with a {PROJECT_FILE}, "
     "from here upward].",
 )
-@click.version_option(
-    package_name="konspekt", prog_name="konspekt", message="%(prog)s %(version)s"
-)
+@click.version_option(package_name="konspekt", prog_name="konspekt", message="%(prog)s %(version)s")
 def main(verbose: bool, project_dir: Path | None) -> None:
     """konspekt: study notes as YAML cards in; an Anki deck and a reference site out.
 

@@ -1,4 +1,5 @@
-"""The JSON Schemas of card files and of the project file, generated from the model so it cannot drift from it.
+"""The JSON Schemas of card files and of the project file, generated from the models so
+they cannot drift from them.
 
 Editors with the YAML language server read it (`# yaml-language-server: $schema=…`
 at the top of every card file) to validate and complete fields as people type.

@@ -20,11 +20,45 @@ from ..output import write_file
 from ..projectfile import new_namespace
 from ..schema import SCHEMAS
 
+# «ь» and «ъ» are dropped; the rest as in passports, ASCII only.
 _TRANSLIT = dict(
     zip(
         "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        [*"a b v g d e e zh z i j k l m n o p r s t u f kh ts ch sh shch".split(), "", "y"]
-        + ["", "e", "yu", "ya"],
+        [
+            "a",
+            "b",
+            "v",
+            "g",
+            "d",
+            "e",
+            "e",
+            "zh",
+            "z",
+            "i",
+            "j",
+            "k",
+            "l",
+            "m",
+            "n",
+            "o",
+            "p",
+            "r",
+            "s",
+            "t",
+            "u",
+            "f",
+            "kh",
+            "ts",
+            "ch",
+            "sh",
+            "shch",
+            "_",
+            "y",
+            "_",
+            "e",
+            "yu",
+            "ya",
+        ],
         strict=True,
     )
 )
@@ -32,7 +66,7 @@ _TRANSLIT = dict(
 
 def deck_file_name(title: str) -> str:
     """An ASCII file name for the deck: «Компьютерные сети» → kompyuternye-seti.apkg."""
-    latin = "".join(_TRANSLIT.get(c, c) for c in slug(title))
+    latin = "".join(_TRANSLIT.get(c, c) for c in slug(title)).replace("_", "")
     words = "".join(c if c.isascii() and c.isalnum() else "-" for c in latin).split("-")
     name = "-".join(w for w in words if w)
     return f"{name or 'deck'}.apkg"

@@ -35,8 +35,8 @@ from ..link import Linker
 from ..markdown_safe import Document, link_title, safe_markdown
 from ..media import rewrite_images
 from ..model import Entry, Glossary, Topic
-from ..render import highlight_css, inline_html
 from ..projectfile import DEFAULT_DECK_FILE, ProjectFile
+from ..render import highlight_css, inline_html
 from ..ru import YO_POLICY, index_letter, russian, same_name, shown_aliases, sort_key, words
 
 if TYPE_CHECKING:
@@ -450,7 +450,6 @@ class Site:
             "{ .md-button .md-button--primary }\n"
         )
 
-
     def home_search(self) -> str:
         """How search works, shown with the project's own terms in other cases."""
         examples = []
@@ -465,7 +464,7 @@ class Site:
             if len(examples) == 2:
                 break
         found = (
-            f"Поиск понимает падежи: {' и '.join(examples)} "
+            f"Поиск понимает формы слов: {' и '.join(examples)} "
             f"{'найдёт свой термин' if len(examples) == 1 else 'найдут свои термины'}. "
             if examples
             else ""
