@@ -1,18 +1,40 @@
 # Two commands on a fresh machine: `make` (set up + full build) and `make test`.
 # Everything else here is a convenience for people working on konspekt itself.
 
+# Any Python 3.11+ creates the virtual environment: `make PYTHON=python3.12` picks one.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+PY_OK := import sys; sys.exit(sys.version_info < (3, 11))
+PY_ID := import sys; print(sys.base_prefix, *sys.version_info[:2])
+
+# A .venv made by an unsupported Python (or half made) is recreated, and so is one made
+# by another Python than a PYTHON given explicitly: never reuse a broken environment.
+VENV_STALE := $(shell [ -e $(VENV) ] && ! $(PY) -c '$(PY_OK)' 2>/dev/null && echo unsupported)
+ifneq ($(filter command line environment,$(origin PYTHON)),)
+ifeq ($(VENV_STALE),)
+VENV_STALE := $(shell [ -x $(PY) ] && [ "$$($(PY) -c '$(PY_ID)')" != "$$($(PYTHON) -c '$(PY_ID)' 2>/dev/null)" ] && echo other)
+endif
+endif
 KONSPEKT := $(PY) build.py
 MERMAID := docs/assets/vendor/mermaid.min.js
 
-.PHONY: all build check lint-cards lint deck site serve test bench preview chromium schema release-notes clean distclean
+.PHONY: FORCE all build check lint-cards lint deck site serve test bench preview chromium schema release-notes clean distclean
 
 all: build
 
-# Re-install only when the project's dependencies change.
+# Re-install only when the project's dependencies change (or the environment is stale).
+ifneq ($(VENV_STALE),)
+$(VENV)/.installed: FORCE
+endif
 $(VENV)/.installed: pyproject.toml
+	$(if $(VENV_STALE),rm -rf $(VENV))
+	@test -x $(PY) || $(PYTHON) -c '$(PY_OK)' 2>/dev/null || { \
+		echo "error: konspekt needs Python 3.11 or newer; $(PYTHON) is" \
+			"$$($(PYTHON) --version 2>&1 || echo missing)." >&2; \
+		echo "Install one (e.g. sudo apt-get install python3.12, or pyenv) and pick it:" \
+			"make PYTHON=python3.12" >&2; \
+		exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .

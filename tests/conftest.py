@@ -15,7 +15,13 @@ from konspekt.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_LINE = "# yaml-language-server: $schema=../schema/cards.schema.json\n"
 # The hand-written parts of the site a build needs besides the generated pages.
-HAND_WRITTEN = ("mkdocs.yml", "docs/index.md", "docs/assets/konspekt.css", "overrides/404.html")
+HAND_WRITTEN = (
+    "konspekt.yml",
+    "mkdocs.yml",
+    "docs/index.md",
+    "docs/assets/konspekt.css",
+    "overrides/404.html",
+)
 # Fetched by `make` (pinned npm package), git-ignored: copied when present.
 VENDOR = "docs/assets/vendor"
 
@@ -38,10 +44,15 @@ class Run:
     stderr: str
 
 
+# The project file of the DevOps notes, minus the site: what most tests build with.
+DEVOPS_PROJECT = "title: DevOps\nnamespace: DevOps\ndeck_file: devops.apkg\n"
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty project folder as the working directory, with a cards/ folder."""
+    """A project folder (konspekt.yml, empty cards/) as the working directory."""
     (tmp_path / "cards").mkdir()
+    (tmp_path / "konspekt.yml").write_text(DEVOPS_PROJECT, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -25,8 +25,9 @@ def copy_case(case: Path, project: Path) -> None:
 
 
 def outputs(project: Path) -> set[Path]:
-    """Everything a build could have written: anything outside cards/."""
-    return {p for p in project.rglob("*") if "cards" not in p.relative_to(project).parts}
+    """Everything a build could have written: anything outside cards/ and konspekt.yml."""
+    inputs = ("cards", "konspekt.yml")
+    return {p for p in project.rglob("*") if p.relative_to(project).parts[0] not in inputs}
 
 
 def test_there_are_enough_cases() -> None:

@@ -18,15 +18,18 @@ import konspekt.deck.cache
 import konspekt.deck.notes
 import konspekt.deck.notetype
 import konspekt.output
-from conftest import ROOT, run_cli
+from conftest import DEVOPS_PROJECT, ROOT, run_cli
 from konspekt import BuildError, load_glossary
 from konspekt.cli import resolve_deck_options
 from konspekt.deck import DeckOptions, DeckReport, build_deck, ledger_is_current, stale_message
 from konspekt.deck.notetype import FIELD_NAMES, FIELDS, TEMPLATES
 from konspekt.deck.options import note_guid
+from konspekt.errors import CardsError
+from konspekt.project import Project
 
 FIXTURE = Path(__file__).parent / "fixtures" / "deck"
 SITE = "https://example.org/devops/"
+DEVOPS = DeckOptions(title="DevOps")
 T1 = 1_700_000_000  # 2023-11-14T22:13:20Z: the first build
 T2 = T1 + 86_400  # a day later: the next build
 
@@ -56,7 +59,7 @@ def build(cards: Path, now: int = T1, out: Path | None = None) -> DeckReport:
         load_glossary(cards),
         out or cards.parent / "devops.apkg",
         ledger_path=cards / "anki.lock",
-        options=DeckOptions(site_url=SITE),
+        options=DeckOptions(title="DevOps", site_url=SITE),
         now=now,
     )
 
@@ -367,7 +370,7 @@ def test_a_new_highlighter_release_does_not_make_the_ledger_stale(
 ) -> None:
     build(cards)
     monkeypatch.setattr(konspekt.deck.notes, "highlight", lambda code, lang: f"<pre>{code}</pre>")
-    options = DeckOptions(site_url=SITE)
+    options = DeckOptions(title="DevOps", site_url=SITE)
     assert ledger_is_current(load_glossary(cards), cards / "anki.lock", options)
 
 
@@ -386,7 +389,10 @@ def test_source_date_epoch_makes_first_builds_reproducible(
     for name in ("one", "two"):
         cards = Path(shutil.copytree(FIXTURE, tmp_path / name / "cards"))
         report = build_deck(
-            load_glossary(cards), tmp_path / name / "devops.apkg", ledger_path=cards / "anki.lock"
+            load_glossary(cards),
+            tmp_path / name / "devops.apkg",
+            ledger_path=cards / "anki.lock",
+            options=DEVOPS,
         )
         builds.append((report.out.read_bytes(), (cards / "anki.lock").read_text()))
     assert builds[0] == builds[1]
@@ -397,7 +403,8 @@ def test_ledger_staleness_is_detected_and_locked_builds_refuse(
     cards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    options = DeckOptions(site_url=SITE)
+    (tmp_path / "konspekt.yml").write_text(DEVOPS_PROJECT, encoding="utf-8")
+    options = DeckOptions(title="DevOps", site_url=SITE)
     build(cards, now=T1)
     assert ledger_is_current(load_glossary(cards), cards / "anki.lock", options)
 
@@ -508,32 +515,32 @@ def test_deck_command_reports_bad_options_and_a_damaged_ledger(project: Path) ->
     assert not (project / "dist").exists()
 
 
-def site_url_from_mkdocs(mkdocs: Path) -> str | None:
-    return resolve_deck_options("DevOps", None, mkdocs).site_url
+def site_url_of(root: Path) -> str | None:
+    return resolve_deck_options(Project.at(root)).site_url
 
 
-def test_site_url_comes_from_mkdocs_yml(tmp_path: Path) -> None:
-    mkdocs = tmp_path / "mkdocs.yml"
-    assert site_url_from_mkdocs(mkdocs) is None
-    mkdocs.write_text(
-        "site_name: DevOps\n"
-        "site_url: 'https://example.org/devops'  # published here\n"
-        "markdown_extensions:\n"
-        "  - pymdownx.emoji:\n"
-        "      emoji_index: !!python/name:material.extensions.emoji.twemoji\n",
+def test_site_url_comes_from_konspekt_yml(tmp_path: Path) -> None:
+    project_file = tmp_path / "konspekt.yml"
+    project_file.write_text("title: DevOps\nnamespace: DevOps\n", encoding="utf-8")
+    assert site_url_of(tmp_path) is None
+    project_file.write_text(
+        "title: DevOps\nnamespace: DevOps\n"
+        "site_url: 'https://example.org/devops'  # published here\n",
         encoding="utf-8",
     )
-    assert site_url_from_mkdocs(mkdocs) == "https://example.org/devops/"
-    mkdocs.write_text("site_name: DevOps\nsite_url:\n", encoding="utf-8")
-    assert site_url_from_mkdocs(mkdocs) is None
-    mkdocs.write_text('site_url: "javascript:alert(1)"\n', encoding="utf-8")
-    with pytest.raises(BuildError, match="must be an http"):
-        site_url_from_mkdocs(mkdocs)
+    assert site_url_of(tmp_path) == "https://example.org/devops/"
+    project_file.write_text(
+        'title: DevOps\nnamespace: DevOps\nsite_url: "javascript:alert(1)"\n', encoding="utf-8"
+    )
+    with pytest.raises(CardsError, match="not a valid URL"):
+        site_url_of(tmp_path)
 
 
 def test_without_a_site_url_cards_have_no_link(cards: Path, col: Collection) -> None:
     glossary = load_glossary(cards)
-    report = build_deck(glossary, cards.parent / "d.apkg", ledger_path=cards / "anki.lock")
+    report = build_deck(
+        glossary, cards.parent / "d.apkg", ledger_path=cards / "anki.lock", options=DEVOPS
+    )
     import_deck(col, report.out)
     assert note_of(col, "pod")["Link"] == ""
     assert "Страница термина" not in note_of(col, "pod").cards()[0].answer()
@@ -564,7 +571,7 @@ REAL_CARDS = ROOT / "cards"
 
 
 def real_options() -> DeckOptions:
-    return DeckOptions(site_url=site_url_from_mkdocs(ROOT / "mkdocs.yml"))
+    return resolve_deck_options(Project.at(ROOT))
 
 
 def test_committed_ledger_is_current() -> None:
@@ -596,7 +603,9 @@ def test_a_rebuild_renders_only_the_notes_that_changed(tmp_path: Path) -> None:
 
     def build_cached(now: int) -> DeckReport:
         glossary = load_glossary(cards)
-        return build_deck(glossary, out, ledger_path=cards / "anki.lock", now=now, cache_dir=cache)
+        return build_deck(
+            glossary, out, ledger_path=cards / "anki.lock", options=DEVOPS, now=now, cache_dir=cache
+        )
 
     first = build_cached(1000)
     assert first.fresh == first.notes
@@ -612,12 +621,21 @@ def test_a_stale_field_cache_is_not_used_after_the_rendering_changes(
     cache = tmp_path / ".cache"
     glossary = load_glossary(cards)
     ledger = cards / "anki.lock"
-    build_deck(glossary, tmp_path / "warm.apkg", ledger_path=ledger, now=T1, cache_dir=cache)
+    build_deck(
+        glossary,
+        tmp_path / "warm.apkg",
+        ledger_path=ledger,
+        options=DEVOPS,
+        now=T1,
+        cache_dir=cache,
+    )
     # The renderer changes (as an edit to render.py would), and with it the code's hash.
     monkeypatch.setattr(konspekt.deck.notes, "highlight", lambda code, lang: f"<pre>{code}</pre>")
     monkeypatch.setattr(konspekt.deck.cache, "renderer_key", lambda: "edited")
-    warm = build_deck(glossary, tmp_path / "a.apkg", ledger_path=ledger, now=T1, cache_dir=cache)
-    cold = build_deck(glossary, tmp_path / "b.apkg", ledger_path=ledger, now=T1)
+    warm = build_deck(
+        glossary, tmp_path / "a.apkg", ledger_path=ledger, options=DEVOPS, now=T1, cache_dir=cache
+    )
+    cold = build_deck(glossary, tmp_path / "b.apkg", ledger_path=ledger, options=DEVOPS, now=T1)
     assert warm.fresh == cold.fresh == warm.notes
     assert (tmp_path / "a.apkg").read_bytes() == (tmp_path / "b.apkg").read_bytes()
 
@@ -645,7 +663,7 @@ from konspekt import load_glossary
 from konspekt.deck import DeckOptions, build_deck
 cards, out, cache = (Path(arg) for arg in sys.argv[1:4])
 report = build_deck(load_glossary(cards), out, ledger_path=cards / "anki.lock",
-    options=DeckOptions(site_url="https://example.org/"), now=1_700_000_000,
+    options=DeckOptions(title="DevOps", site_url="https://example.org/"), now=1_700_000_000,
     cache_dir=None if str(cache) == "-" else cache)
 print(report.fresh, hashlib.sha256(out.read_bytes()).hexdigest())
 """

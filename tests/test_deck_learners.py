@@ -21,13 +21,14 @@ from konspekt.deck import DeckOptions, DeckReport, build_deck
 from konspekt.deck.notetype import FIELD_NAMES
 from konspekt.link import Linker
 from konspekt.mask import Masker
+from konspekt.project import Project
 
 PUBLISHED = ROOT / "tests" / "fixtures" / "published" / "devops-117f575.apkg"
 REAL_CARDS = ROOT / "cards"
 
 
 def real_options() -> DeckOptions:
-    return resolve_deck_options("DevOps", None, ROOT / "mkdocs.yml")
+    return resolve_deck_options(Project.at(ROOT))
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +131,11 @@ def git(repo: Path, *args: str) -> str:
 def build_and_commit(repo: Path, now: int, message: str) -> Path:
     out = repo / "dist" / f"deck-{now}.apkg"
     build_deck(
-        load_glossary(repo / "cards"), out, ledger_path=repo / "cards" / "anki.lock", now=now
+        load_glossary(repo / "cards"),
+        out,
+        ledger_path=repo / "cards" / "anki.lock",
+        options=DeckOptions(title="DevOps"),
+        now=now,
     )
     git(repo, "add", "cards")
     git(repo, "commit", "-qm", message)
@@ -202,7 +207,11 @@ def test_without_git_history_the_ledger_alone_decides(tmp_path: Path) -> None:
     # consult, so the build cannot know (documented); it must not fail either.
     cards = Path(shutil.copytree(FIXTURE, tmp_path / "cards"))
     report = build_deck(
-        load_glossary(cards), tmp_path / "d.apkg", ledger_path=cards / "anki.lock", now=T1
+        load_glossary(cards),
+        tmp_path / "d.apkg",
+        ledger_path=cards / "anki.lock",
+        options=DeckOptions(title="DevOps"),
+        now=T1,
     )
     assert report.new == report.notes
 
@@ -221,7 +230,13 @@ def test_an_update_replaces_the_learners_edits_but_not_their_own_notes_or_flags(
 
         def build(now: int) -> Path:
             out = tmp_path / f"deck-{now}.apkg"
-            build_deck(load_glossary(cards), out, ledger_path=cards / "anki.lock", now=now)
+            build_deck(
+                load_glossary(cards),
+                out,
+                ledger_path=cards / "anki.lock",
+                options=DeckOptions(title="DevOps"),
+                now=now,
+            )
             return out
 
         import_deck(col, build(T1))

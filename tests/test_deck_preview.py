@@ -31,7 +31,7 @@ def test_preview_renders_front_and_back_light_and_night(tmp_path: Path) -> None:
         read_ledger(FIXTURE / "anki.lock")[0],
         out,
         entry_ids=["pod"],
-        options=DeckOptions(site_url="https://example.org/"),
+        options=DeckOptions(title="DevOps", site_url="https://example.org/"),
     )
 
     assert sorted(shot.name for shot in shots) == sorted(

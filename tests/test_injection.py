@@ -63,7 +63,7 @@ def test_hostile_entries_make_safe_site_pages(glossary: Glossary) -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hostile_glossary())
 def test_hostile_entries_make_safe_anki_fields(glossary: Glossary) -> None:
-    options = DeckOptions(site_url="https://example.org/")
+    options = DeckOptions(title="DevOps", site_url="https://example.org/")
     topic = glossary.topics[0]
     terms = {entry.id: entry.term for entry in glossary.entries}
     for entry in glossary.entries:

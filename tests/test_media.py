@@ -113,7 +113,9 @@ def test_images_ship_with_the_deck(illustrated: Path, tmp_path: Path) -> None:
     glossary = load_glossary(illustrated / "cards")
     assert dict(glossary.media) == {"media/pod.png": illustrated / "cards" / "media" / "pod.png"}
     deck = tmp_path / "deck.apkg"
-    build_deck(glossary, deck, ledger_path=tmp_path / "anki.lock", options=DeckOptions())
+    build_deck(
+        glossary, deck, ledger_path=tmp_path / "anki.lock", options=DeckOptions(title="DevOps")
+    )
     col = Collection(str(tmp_path / "collection.anki2"))
     try:
         col.import_anki_package(ImportAnkiPackageRequest(package_path=str(deck)))

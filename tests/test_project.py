@@ -99,4 +99,4 @@ def test_preview_without_the_test_extras_says_what_to_install(tmp_path: Path) ->
 @pytest.mark.parametrize("flag", ["--version"])
 def test_version_names_konspekt(flag: str) -> None:
     run = run_cli(flag)
-    assert re.fullmatch(r"konspekt, version \d+\.\d+\.\d+\n", run.stdout)
+    assert re.fullmatch(r"konspekt \d+\.\d+\.\d+\n", run.stdout)

@@ -99,7 +99,7 @@ def test_generation_handles_thousands_of_entries() -> None:
         Topic(topic=f"topic{k}", title=f"Тема {k}", entries=entries[k::4]) for k in range(4)
     )
     pages = generated_pages(Glossary(topics))
-    assert len(pages) == 2000 + 4 + 6  # terms, topics, index, changes, nav, 2 snippets, css
+    assert len(pages) == 2000 + 4 + 7  # terms, topics, index, changes, site.yml, 3 snippets, css
     last = pages["glossary/t1999.md"]
     assert "](t0.md " in last and "## Упоминается в" in last  # mentions and backlinks
 

@@ -1,9 +1,9 @@
 """The command line: the only place that prints, reads the terminal, or exits.
 
-Commands resolve the project (paths, deck options, the site URL from mkdocs.yml) and
-call the library. The library raises KonspektError subclasses; `KonspektGroup` turns
-them into `file:line:col: error: …` lines and exit code 1 in one place. Anything else
-is a bug and keeps its traceback.
+Commands resolve the project (its konspekt.yml, found from the working directory
+upward or given by --project; paths; deck options) and call the library. The library
+raises KonspektError subclasses; `KonspektGroup` turns them into `file:line:col: error: …`
+lines and exit code 1 in one place. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from .errors import CardsError, ConfigError, KonspektError
-from .load import load_glossary
+from .load import display_path, load_glossary
 from .model import Glossary
 from .output import interruptible, write_file
-from .project import CARDS_DIR, CONFIG_FILE, DECK_FILE, DEFAULT_TITLE, DIST_DIR, Project
+from .project import CARDS_DIR, DIST_DIR, PROJECT_FILE, Project, find_project_root
 
 if TYPE_CHECKING:
     from .deck import DeckOptions
@@ -59,19 +59,26 @@ def report(error: KonspektError) -> NoReturn:
 # --- shared options ----------------------------------------------------------------------
 
 
-def path_option(name: str, default: str, help: str, *, is_dir: bool = False) -> Callable[[F], F]:
+def path_option(
+    name: str, default: str | None, help: str, *, is_dir: bool = False
+) -> Callable[[F], F]:
+    """A path option; `default` None means the project's own path, named in `help`."""
     return click.option(
         f"--{name}",
         f"{name.replace('-', '_')}_path",
         type=click.Path(path_type=Path, file_okay=not is_dir, dir_okay=is_dir),
-        default=Path(default),
-        show_default=True,
+        default=Path(default) if default is not None else None,
+        show_default=default is not None,
         help=help,
     )
 
 
-cards_option = path_option("cards", CARDS_DIR, "Folder of card files (*.yaml).", is_dir=True)
-config_option = path_option("config", CONFIG_FILE, "MkDocs configuration of the site.")
+cards_option = path_option(
+    "cards", None, "Folder of card files (*.yaml) [default: the project's cards/].", is_dir=True
+)
+config_option = path_option(
+    "config", None, "MkDocs configuration of the site [default: the project's mkdocs.yml]."
+)
 
 
 def deck_options(command: F) -> F:
@@ -80,14 +87,13 @@ def deck_options(command: F) -> F:
         "--site-url",
         default=None,
         help="Base URL of the published site for each card's link "
-        "[default: site_url from the MkDocs configuration; no link without one].",
+        f"[default: site_url of {PROJECT_FILE}; no link without one].",
     )(command)
     return click.option(
         "--title",
-        default=DEFAULT_TITLE,
-        show_default=True,
-        help="Root deck title; subdecks are named after topics. Also the notes' identity: "
-        "changing it makes every note new to Anki.",
+        default=None,
+        help=f"Root deck title; subdecks are named after topics [default: title of "
+        f"{PROJECT_FILE}]. The notes' identity is the namespace there, not the title.",
     )(command)
 
 
@@ -99,22 +105,37 @@ def load_cards(cards_dir: Path) -> Glossary:
     return glossary
 
 
-def resolve_deck_options(title: str, site_url: str | None, config_file: Path) -> DeckOptions:
-    """DeckOptions from the command line, the site URL defaulting to mkdocs.yml's."""
+def resolve_deck_options(
+    project: Project, title: str | None = None, site_url: str | None = None
+) -> DeckOptions:
+    """DeckOptions from konspekt.yml, with the command line's title and site URL if given."""
     from .deck import DeckOptions
-    from .site.config import read_mkdocs_yml
 
-    if site_url is None:
-        try:
-            value = read_mkdocs_yml(config_file).get("site_url")
-        except FileNotFoundError:
-            value = None
-        site_url = str(value) if value else None
-    return DeckOptions(title=title, site_url=site_url)
+    settings = project.settings
+    return DeckOptions(
+        title=title or settings.title,
+        site_url=site_url or settings.site_url,
+        namespace=settings.namespace,
+    )
 
 
-def project_of(cards_dir: Path, config_file: Path) -> Project:
-    return Project.at(Path.cwd(), cards_dir, config_file)
+def project_of(cards_dir: Path | None = None, config_file: Path | None = None) -> Project:
+    """The project of this command: --project, or the one the working directory is in."""
+    root = click.get_current_context().find_root().params.get("project_dir")
+    project = Project.at(root) if root is not None else Project.find(Path.cwd())
+    # Paths as the user sees them, relative to here: messages name files that way.
+    here = Path(display_path(project.root))
+    return Project.at(here, cards_dir or here / CARDS_DIR, config_file)
+
+
+def cards_of(cards_dir: Path | None) -> Path:
+    """The cards folder: --cards, the project's, or ./cards outside any project."""
+    if cards_dir is not None:
+        return cards_dir
+    root = click.get_current_context().find_root().params.get("project_dir")
+    if root is None:
+        root = find_project_root(Path.cwd())
+    return Path(display_path(root / CARDS_DIR)) if root is not None else Path(CARDS_DIR)
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -122,14 +143,27 @@ def project_of(cards_dir: Path, config_file: Path) -> Project:
 
 @click.group(cls=KonspektGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log what each stage does.")
-@click.version_option(package_name="konspekt", prog_name="konspekt")
-def main(verbose: bool) -> None:
+@click.option(
+    "-p",
+    "--project",
+    "project_dir",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help=f"The project's folder [default: the nearest folder with a {PROJECT_FILE}, "
+    "from here upward].",
+)
+@click.version_option(package_name="konspekt", prog_name="konspekt", message="%(prog)s %(version)s")
+def main(verbose: bool, project_dir: Path | None) -> None:
     """konspekt: study notes as YAML cards in; an Anki deck and a reference site out.
+
+    Run inside a project (a folder with konspekt.yml; `konspekt init DIR` makes one),
+    or pass --project DIR.
 
     \b
     Examples:
+      konspekt init notes --title "Компьютерные сети"
       konspekt check                 validate cards/
-      konspekt deck                  build dist/devops.apkg
+      konspekt deck                  build the deck into dist/
       konspekt site                  build the site into site/
       echo 'Поды и контейнеры' | konspekt link
     """
@@ -143,8 +177,36 @@ def main(verbose: bool) -> None:
 
 
 @main.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--title",
+    default=None,
+    help="The subject: root deck, note type, tags and site name [default: the folder's name].",
+)
+def init(folder: Path, title: str | None) -> None:
+    """Make a new project in FOLDER: konspekt.yml, cards/ with an example topic, the site's
+    files, a Makefile, a README and CI workflows.
+
+    konspekt.yml gets a namespace no other project has: the notes' identity in learners'
+    collections. Never change it once the deck is published.
+
+    \b
+    Example:
+      konspekt init networks --title "Компьютерные сети"
+      cd networks && konspekt check && konspekt deck && konspekt site
+    """
+    from .scaffold import init_project
+
+    written = init_project(folder, title or folder.resolve().name)
+    click.echo(
+        f"created {display_path(folder)} with {count(len(written), 'file')}; next: "
+        f"cd {display_path(folder)} && konspekt check && konspekt deck && konspekt site"
+    )
+
+
+@main.command()
 @cards_option
-def check(cards_path: Path) -> None:
+def check(cards_path: Path | None) -> None:
     """Validate every card file and report every problem at once.
 
     Prints one `file:line:col: error: …` line per problem and exits 1 if there
@@ -153,8 +215,9 @@ def check(cards_path: Path) -> None:
     \b
     Examples:
       konspekt check
-      konspekt check --cards tests/fixtures/deck
+      konspekt check --cards drafts/     another folder of card files
     """
+    cards_path = cards_of(cards_path)
     glossary = load_cards(cards_path)
     click.echo(
         f"ok: {count(len(glossary.entries), 'entry', 'entries')} in "
@@ -165,13 +228,14 @@ def check(cards_path: Path) -> None:
 @main.command()
 @cards_option
 @click.option("--strict", is_flag=True, help="Exit 1 if there is any warning (for CI).")
-def lint(cards_path: Path, strict: bool) -> None:
+def lint(cards_path: Path | None, strict: bool) -> None:
     """Editorial and learning checks: what makes the cards teach.
 
-    Warns where a question still shows a name of its answer, an answer is over 30
-    words, two definitions are near-duplicates, card text refers to the notes, an
-    entry lacks `en` or `related`, or the typography slips. One
-    `file:line:col: warning: …` line each; `--strict` makes any warning a failure.
+    Warns where a question still shows a name of its answer or is too masked to
+    read, an answer is over 30 words, two definitions are near-duplicates, card
+    text refers to the notes, an entry lacks `en` or `related`, or the typography
+    slips. One `file:line:col: warning: …` line each; `--strict` makes any warning
+    a failure.
 
     \b
     Examples:
@@ -180,7 +244,7 @@ def lint(cards_path: Path, strict: bool) -> None:
     """
     from .lint import lint_glossary
 
-    glossary = load_cards(cards_path)
+    glossary = load_cards(cards_of(cards_path))
     warnings = lint_glossary(glossary)
     for warning in warnings:
         click.echo(str(warning), err=True)
@@ -192,25 +256,26 @@ def lint(cards_path: Path, strict: bool) -> None:
 
 
 @main.command()
-@path_option("out", "schema/cards.schema.json", "Where to write the schema.")
+@path_option("out", "schema", "Folder to write the schemas into.", is_dir=True)
 def schema(out_path: Path) -> None:
-    """Write the JSON Schema of card files, generated from the model.
+    """Write the JSON Schemas of card files and of konspekt.yml, generated from the model.
 
     \b
     Example:
-      konspekt schema    # after changing src/konspekt/model.py
+      konspekt schema    # after changing src/konspekt/model.py or projectfile.py
     """
-    from .schema import schema_json
+    from .schema import SCHEMAS
 
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    write_file(out_path, schema_json().encode("utf-8"))
-    click.echo(f"wrote {out_path}")
+    out_path.mkdir(parents=True, exist_ok=True)
+    for name, text in SCHEMAS.items():
+        write_file(out_path / name, text().encode("utf-8"))
+        click.echo(f"wrote {out_path / name}")
 
 
 @main.command()
 @cards_option
 @config_option
-@path_option("out", f"{DIST_DIR}/{DECK_FILE}", "Where to write the deck.")
+@path_option("out", None, f"Where to write the deck [default: {DIST_DIR}/<deck_file>].")
 @deck_options
 @click.option(
     "--locked",
@@ -218,10 +283,10 @@ def schema(out_path: Path) -> None:
     help="Fail instead of updating a stale ledger (<cards>/anki.lock); for CI.",
 )
 def deck(
-    cards_path: Path,
-    config_path: Path,
-    out_path: Path,
-    title: str,
+    cards_path: Path | None,
+    config_path: Path | None,
+    out_path: Path | None,
+    title: str | None,
     site_url: str | None,
     locked: bool,
 ) -> None:
@@ -234,47 +299,58 @@ def deck(
 
     \b
     Examples:
-      konspekt deck                              dist/devops.apkg from cards/
+      konspekt deck                              dist/<deck_file> from cards/
       konspekt deck --out /tmp/test.apkg --cards tests/fixtures/deck
       SOURCE_DATE_EPOCH=1700000000 konspekt deck  reproducible times for new notes
     """
-    glossary = load_cards(cards_path)
-    write_deck(glossary, project_of(cards_path, config_path), out_path, title, site_url, locked)
+    project = project_of(cards_path, config_path)
+    glossary = load_cards(project.cards_dir)
+    write_deck(glossary, project, out_path, title, site_url, locked)
 
 
 def write_deck(
     glossary: Glossary,
     project: Project,
-    out: Path,
-    title: str,
+    out: Path | None,
+    title: str | None,
     site_url: str | None,
     locked: bool = False,
-) -> None:
-    """Build the deck and print its one-line summary (for `deck` and `site`)."""
+) -> Path:
+    """Build the deck, print its one-line summary; for `deck` and `site`. Returns its path."""
     from .deck import build_deck
 
+    options = resolve_deck_options(project, title, site_url)
     report = build_deck(
         glossary,
-        out,
+        out or project.deck_file,
         ledger_path=project.ledger_path,
-        options=resolve_deck_options(title, site_url, project.config_file),
+        options=options,
         locked=locked,
         cache_dir=project.cache_dir,
     )
+    if report.namespace_changed_from is not None:
+        click.echo(
+            f"warning: the namespace changed from {report.namespace_changed_from!r} to "
+            f"{options.ns!r}: every learner who imports this deck gets every note a second "
+            f"time, without its review history; put the old namespace back in {PROJECT_FILE} "
+            "unless this is meant to be a new deck",
+            err=True,
+        )
     kept = report.retired_total - report.retired
     click.echo(
-        f"wrote {report.out}: {report.notes} notes, {report.cards} cards, "
-        f"{report.subdecks} subdecks; since {report.ledger}: {report.new} new, "
+        f"wrote {display_path(report.out)}: {report.notes} notes, {report.cards} cards, "
+        f"{report.subdecks} subdecks; since {display_path(report.ledger)}: {report.new} new, "
         f"{report.changed} changed, {report.unchanged} unchanged, {report.retired} retired"
         + (f" ({kept} retired earlier, kept)" if kept else "")
         + ("" if report.ledger_changed else "; ledger unchanged")
     )
+    return report.out
 
 
 deck_file_option = path_option(
     "deck",
-    f"{DIST_DIR}/{DECK_FILE}",
-    "The Anki deck the home page offers for download.",
+    None,
+    f"The Anki deck the home page offers for download [default: {DIST_DIR}/<deck_file>].",
 )
 
 
@@ -289,10 +365,10 @@ deck_file_option = path_option(
     help="Only generate the pages in docs/; do not run MkDocs.",
 )
 def site(
-    cards_path: Path,
-    config_path: Path,
-    deck_path: Path,
-    title: str,
+    cards_path: Path | None,
+    config_path: Path | None,
+    deck_path: Path | None,
+    title: str | None,
     site_url: str | None,
     no_build: bool,
 ) -> None:
@@ -307,21 +383,22 @@ def site(
 
     \b
     Examples:
-      konspekt site                   docs/ from cards/, then site/
+      konspekt site                   the deck, docs/ from cards/, then site/
       konspekt site --no-build        only the Markdown, e.g. for `zensical build`
     """
     from .site.build import build_site, history_of
 
     project = project_of(cards_path, config_path)
-    glossary = load_cards(cards_path)
-    write_deck(glossary, project, deck_path, title, site_url)
+    glossary = load_cards(project.cards_dir)
+    deck_path = write_deck(glossary, project, deck_path, title, site_url)
     result = build_site(
         glossary,
-        config_path,
+        project.config_file,
         deck_path,
         cache_dir=project.cache_dir,
-        history=history_of(cards_path),
+        history=history_of(project.cards_dir),
         build=not no_build,
+        project=project.settings,
     )
     entries, topics = len(glossary.entries), len(glossary.topics)
     click.echo(f"generated {entries} term pages, {topics} topic pages: {result.written.summary()}")
@@ -330,7 +407,7 @@ def site(
             click.echo(warning, err=True)
         logging.getLogger(__name__).info("mkdocs output:\n%s", result.build.output.rstrip())
         click.echo(
-            f"built {result.site_dir} with mkdocs build --strict: "
+            f"built {display_path(result.site_dir)} with mkdocs build --strict: "
             f"{count(len(result.build.warnings), 'warning')}"
         )
 
@@ -346,7 +423,9 @@ def site(
     metavar="IP:PORT",
     help="Address to serve on [default: dev_addr of mkdocs.yml, 127.0.0.1:8000].",
 )
-def serve(cards_path: Path, config_path: Path, deck_path: Path, dev_addr: str | None) -> None:
+def serve(
+    cards_path: Path | None, config_path: Path | None, deck_path: Path | None, dev_addr: str | None
+) -> None:
     """Preview the site with live reload; editing a card file regenerates the pages.
 
     \b
@@ -358,7 +437,13 @@ def serve(cards_path: Path, config_path: Path, deck_path: Path, dev_addr: str | 
 
     project = project_of(cards_path, config_path)
     logging.getLogger("mkdocs").setLevel(logging.INFO)
-    serve_site(cards_path, config_path, deck_path, cache_dir=project.cache_dir, dev_addr=dev_addr)
+    serve_site(
+        project.cards_dir,
+        project.config_file,
+        deck_path or project.deck_file,
+        cache_dir=project.cache_dir,
+        dev_addr=dev_addr,
+    )
 
 
 @main.command()
@@ -369,7 +454,7 @@ def serve(cards_path: Path, config_path: Path, deck_path: Path, dev_addr: str | 
     metavar="ID",
     help="Treat the text as the page of this entry: mentions of it are not links.",
 )
-def link(cards_path: Path, page: str | None) -> None:
+def link(cards_path: Path | None, page: str | None) -> None:
     """Find term mentions in Markdown on stdin; print them as a JSON array.
 
     Each mention is {"start", "end", "text", "id"}, with character offsets into
@@ -383,7 +468,7 @@ def link(cards_path: Path, page: str | None) -> None:
     """
     from .link import Linker
 
-    glossary = load_cards(cards_path)
+    glossary = load_cards(cards_of(cards_path))
     text = sys.stdin.buffer.read().decode("utf-8")
     mentions = Linker.for_glossary(glossary).find(text, page=page)
     click.echo(json.dumps([m.as_json() for m in mentions], ensure_ascii=False))
@@ -392,17 +477,19 @@ def link(cards_path: Path, page: str | None) -> None:
 @main.command()
 @cards_option
 @config_option
-@path_option("out", f"{DIST_DIR}/preview", "Folder for the PNGs and index.html.", is_dir=True)
+@path_option(
+    "out", None, f"Folder for the PNGs and index.html [default: {DIST_DIR}/preview].", is_dir=True
+)
 @click.option(
     "--id", "entry_ids", multiple=True, help="Entry to show (repeatable); default: a few."
 )
 @deck_options
 def preview(
-    cards_path: Path,
-    config_path: Path,
-    out_path: Path,
+    cards_path: Path | None,
+    config_path: Path | None,
+    out_path: Path | None,
     entry_ids: tuple[str, ...],
-    title: str,
+    title: str | None,
     site_url: str | None,
 ) -> None:
     """Render a few cards to PNG, front and back, light and night, desktop and phone.
@@ -425,16 +512,17 @@ def preview(
     from .deck.ledger import read_ledger
 
     project = project_of(cards_path, config_path)
-    glossary = load_cards(cards_path)
+    out_path = out_path or project.root / DIST_DIR / "preview"
+    glossary = load_cards(project.cards_dir)
     ledger, _ = read_ledger(project.ledger_path)
     shots = render_previews(
         glossary,
         ledger,
         out_path,
         entry_ids=entry_ids,
-        options=resolve_deck_options(title, site_url, config_path),
+        options=resolve_deck_options(project, title, site_url),
     )
-    click.echo(f"wrote {len(shots)} card previews; look at {out_path}/index.html")
+    click.echo(f"wrote {len(shots)} card previews; look at {display_path(out_path)}/index.html")
 
 
 @main.command()
@@ -454,7 +542,7 @@ def preview(
     show_default=True,
     help="Markdown for release notes, or JSON.",
 )
-def changes(cards_path: Path, since: str | None, output_format: str) -> None:
+def changes(cards_path: Path | None, since: str | None, output_format: str) -> None:
     """Print what the cards change for learners since a git ref: new, changed (which
     fields), retired and restored terms.
 
@@ -468,6 +556,7 @@ def changes(cards_path: Path, since: str | None, output_format: str) -> None:
     """
     from .changes import changes_json, changes_since, release_notes
 
+    cards_path = cards_of(cards_path)
     glossary = load_cards(cards_path)
     result = changes_since(cards_path, glossary, since)
     click.echo(changes_json(result) if output_format == "json" else release_notes(result), nl=False)
@@ -499,7 +588,10 @@ def changes(cards_path: Path, since: str | None, output_format: str) -> None:
     help="A line per paragraph, or JSON.",
 )
 def notes(
-    cards_path: Path, notes_files: tuple[Path, ...], draft_path: Path | None, output_format: str
+    cards_path: Path | None,
+    notes_files: tuple[Path, ...],
+    draft_path: Path | None,
+    output_format: str,
 ) -> None:
     """Show what of your Markdown notes the cards cover, and the terms that are new.
 
@@ -519,9 +611,8 @@ def notes(
     from .link import Linker
     from .study_notes import analyze, draft_yaml, read_notes, report_json, report_lines, write_draft
 
-    glossary = load_cards(cards_path)
-    project = project_of(cards_path, Path(CONFIG_FILE))
-    linker = Linker.for_glossary(glossary, project.cache_dir)
+    glossary = load_cards(cards_of(cards_path))
+    linker = Linker.for_glossary(glossary)
     report = analyze(glossary, linker, [read_notes(path) for path in notes_files])
     if output_format == "json":
         click.echo(report_json(report), nl=False)

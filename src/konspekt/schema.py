@@ -1,4 +1,5 @@
-"""The JSON Schema of card files, generated from the model so it cannot drift from it.
+"""The JSON Schemas of card files and of the project file, generated from the models so
+they cannot drift from them.
 
 Editors with the YAML language server read it (`# yaml-language-server: $schema=…`
 at the top of every card file) to validate and complete fields as people type.
@@ -13,6 +14,7 @@ from dataclasses import MISSING, fields, is_dataclass
 from typing import Any, get_args, get_origin
 
 from .model import Entry, Example, Topic
+from .projectfile import ProjectFile
 
 
 def card_schema() -> dict[str, Any]:
@@ -30,6 +32,23 @@ def card_schema() -> dict[str, Any]:
 def schema_json() -> str:
     """The schema as the committed file holds it: stable key order, trailing newline."""
     return json.dumps(card_schema(), ensure_ascii=False, indent=2) + "\n"
+
+
+def project_schema() -> dict[str, Any]:
+    """The schema of a project file (konspekt.yml)."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "konspekt project file",
+        **_object_schema(ProjectFile),
+    }
+
+
+def project_schema_json() -> str:
+    return json.dumps(project_schema(), ensure_ascii=False, indent=2) + "\n"
+
+
+# Every schema konspekt writes, by file name in schema/.
+SCHEMAS = {"cards.schema.json": schema_json, "konspekt.schema.json": project_schema_json}
 
 
 def _object_schema(cls: type) -> dict[str, Any]:

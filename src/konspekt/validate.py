@@ -268,6 +268,19 @@ def _unique_names(entries: list[Entry], duplicated: set[str]) -> list[Problem]:
     return problems
 
 
+def object_from_yaml(cls: type[T], node: YNode, what: str) -> tuple[T | None, list[Problem]]:
+    """A model object of `cls` from a YAML mapping, by the same rules as the card files
+    (unknown keys with did-you-mean, patterns, required fields); every problem found."""
+    problems: list[Problem] = []
+    if not isinstance(node, YMap):
+        if not isinstance(node, YInvalid):
+            problems.append(
+                Problem(node.pos, f"{what} must be a mapping, not {_describe(node)}", "")
+            )
+        return None, problems
+    return _build(cls, node, what, problems, {}), problems
+
+
 # --- the declarative part: fields of a dataclass, checked from their type hints ---
 
 

@@ -31,7 +31,7 @@ from .cache import read_field_cache, write_field_cache
 from .history import published_peaks
 from .ledger import dumps_ledger, read_ledger
 from .notetype import TEMPLATES
-from .options import DeckOptions
+from .options import DeckOptions, slug
 from .package import package_bytes
 from .plan import plan_deck
 
@@ -57,6 +57,9 @@ class DeckReport:
     retired_ids: tuple[str, ...]
     ledger_changed: bool
     fresh: int = 0  # notes rendered anew; the rest came from the field cache
+    # The ledger's namespace when this build used another one: every note is new to
+    # learners' collections, the old ones stay beside them.
+    namespace_changed_from: str | None = None
 
 
 def build_deck(
@@ -64,7 +67,7 @@ def build_deck(
     out: Path,
     *,
     ledger_path: Path,
-    options: DeckOptions | None = None,
+    options: DeckOptions,
     now: int | None = None,
     locked: bool = False,
     cache_dir: Path | None = None,
@@ -74,7 +77,6 @@ def build_deck(
     With `locked`, a ledger that would change is an error and nothing is written.
     `cache_dir` (the project's cache folder) keeps rendered fields between builds.
     """
-    options = options or DeckOptions()
     ledger, old_text = read_ledger(ledger_path)
     plan = plan_deck(
         glossary,
@@ -86,6 +88,9 @@ def build_deck(
         published_peaks(ledger_path),
     )
     new_text = dumps_ledger(plan.ledger)
+    renamed = None
+    if ledger.notes and ledger.namespace and slug(ledger.namespace) != options.id_root:
+        renamed = ledger.namespace
     ledger_changed = new_text != old_text
     if locked and ledger_changed:
         raise StaleLedgerError(stale_message(ledger_path))
@@ -114,6 +119,7 @@ def build_deck(
         retired_ids=plan.retired,
         ledger_changed=ledger_changed,
         fresh=plan.fresh,
+        namespace_changed_from=renamed,
     )
 
 

@@ -55,6 +55,9 @@ class StampRecord:
 class Ledger:
     notes: Mapping[str, NoteRecord] = field(default_factory=lambda: MappingProxyType({}))
     notetype: StampRecord | None = None
+    # The namespace the notes were built in: a build in another one warns that every
+    # learner would get every note twice (None: a ledger from before it was recorded).
+    namespace: str | None = None
 
 
 def read_ledger(path: Path) -> tuple[Ledger, str | None]:
@@ -88,6 +91,8 @@ def dumps_ledger(ledger: Ledger) -> str:
         "format": FORMAT,
         "notes": {note_id: _record_json(record) for note_id, record in ledger.notes.items()},
     }
+    if ledger.namespace is not None:
+        data["namespace"] = ledger.namespace
     if ledger.notetype is not None:
         data["notetype"] = {
             "changed": _iso(ledger.notetype.changed),
@@ -127,7 +132,8 @@ def _from_json(data: Any) -> Ledger:
     if "notetype" in data:
         raw = data["notetype"]
         notetype = StampRecord(hash=str(raw["hash"]), changed=seconds(raw["changed"]))
-    return Ledger(MappingProxyType(dict(sorted(notes.items()))), notetype)
+    namespace = str(data["namespace"]) if "namespace" in data else None
+    return Ledger(MappingProxyType(dict(sorted(notes.items()))), notetype, namespace)
 
 
 # Times are written as UTC ISO 8601 so a reader of a diff sees dates, not numbers.

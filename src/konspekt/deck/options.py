@@ -11,15 +11,14 @@ import genanki
 
 from ..errors import ConfigError
 
-DEFAULT_TITLE = "DevOps"
-
 
 @dataclass(frozen=True)
 class DeckOptions:
-    """How to build the deck. `namespace` is the notes' identity: it defaults to the
-    title; keep it when retitling a published deck, or every note is new to Anki."""
+    """How to build the deck. `namespace` is the notes' identity (note GUIDs, note type
+    and deck ids); it defaults to the title, so a project sets it once (konspekt.yml)
+    and may then retitle its deck: never change it, or every note is new to Anki."""
 
-    title: str = DEFAULT_TITLE
+    title: str
     site_url: str | None = None
     namespace: str | None = None
 
@@ -36,8 +35,14 @@ class DeckOptions:
         return self.namespace if self.namespace is not None else self.title
 
     @property
-    def tag_root(self) -> str:
+    def id_root(self) -> str:
+        """What every id derives from: the namespace, never the title."""
         return slug(self.ns)
+
+    @property
+    def tag_root(self) -> str:
+        """Tags follow the title (a tag is content, not identity: renaming updates notes)."""
+        return slug(self.title) or self.id_root
 
     @property
     def retired_tag(self) -> str:
@@ -70,9 +75,9 @@ def note_guid(namespace: str, entry_id: str) -> str:
 
 
 def notetype_id(options: DeckOptions) -> int:
-    return stable_id(options.tag_root, "notetype", "term")
+    return stable_id(options.id_root, "notetype", "term")
 
 
 def deck_id(options: DeckOptions, key: str | None = None) -> int:
     """Root deck for key None; a topic's subdeck for its topic id; "@retired" for retired."""
-    return stable_id(options.tag_root, "deck", *(() if key is None else (key,)))
+    return stable_id(options.id_root, "deck", *(() if key is None else (key,)))

@@ -155,7 +155,7 @@ def plan_deck(
         topics=glossary.topics,
         notes=notes,
         notetype_mtime=stamp.changed,
-        ledger=Ledger(MappingProxyType(dict(sorted(records.items()))), stamp),
+        ledger=Ledger(MappingProxyType(dict(sorted(records.items()))), stamp, options.ns),
         new=tuple(kinds["new"]),
         changed=tuple(kinds["changed"]),
         unchanged=tuple(kinds["unchanged"]),

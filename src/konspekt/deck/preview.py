@@ -117,8 +117,8 @@ def render_previews(
     ledger: Ledger,
     out_dir: Path,
     *,
+    options: DeckOptions,
     entry_ids: Sequence[str] = (),
-    options: DeckOptions | None = None,
     widths: dict[str, int] | None = None,
     chromium: str = CHROMIUM,
 ) -> list[Path]:
@@ -127,9 +127,7 @@ def render_previews(
     Returns the PNGs written (and writes an index.html showing them side by side).
     """
     # The ledger is only read: previews change nothing.
-    views = anki_views(
-        glossary, ledger, entry_ids or pick_entries(glossary), options or DeckOptions()
-    )
+    views = anki_views(glossary, ledger, entry_ids or pick_entries(glossary), options)
     widths = widths or WIDTHS
     out_dir.mkdir(parents=True, exist_ok=True)
     shots: list[Path] = []

@@ -24,10 +24,10 @@ from ..link import Linker
 from ..load import load_glossary
 from ..model import Glossary
 from ..output import die_with_parent, staged_dir, write_file
+from ..projectfile import PROJECT_FILE, ProjectFile, read_project_file
 from .config import read_mkdocs_yml
 from .pages import (
     CHANGES_PAGE,
-    DECK_FILE,
     DOWNLOADS_DIR,
     GENERATED_DIR,
     GLOSSARY_DIR,
@@ -125,6 +125,7 @@ def generate(
     deck: Path | None = None,
     cache_dir: Path | None = None,
     history: History | None = None,
+    settings: ProjectFile | None = None,
 ) -> WriteReport:
     """Write every generated page for `glossary` into `docs_dir`, and copy the deck.
 
@@ -139,10 +140,12 @@ def generate(
         deck_size=len(deck_bytes or b""),
         linker=Linker.for_glossary(glossary, cache_dir),
         history=history,
+        settings=settings,
     )
     files = {path: text.encode("utf-8") for path, text in pages.items()}
     if deck_bytes is not None:
-        files[f"{DOWNLOADS_DIR}/{DECK_FILE}"] = deck_bytes
+        name = settings.deck_file if settings else deck.name if deck else "deck.apkg"
+        files[f"{DOWNLOADS_DIR}/{name}"] = deck_bytes
     for path, file in glossary.media.items():
         files[f"{MEDIA_DIR}/{path}"] = file.read_bytes()
     report = sync_tree(docs_dir, files)
@@ -157,6 +160,12 @@ def history_of(cards_dir: Path) -> History | None:
     except KonspektError as error:
         log.info("no release history for the site: %s", error)
         return None
+
+
+def project_settings(config_file: Path) -> ProjectFile | None:
+    """The konspekt.yml beside an mkdocs.yml, if there is one."""
+    path = config_file.parent / PROJECT_FILE
+    return read_project_file(path, str(path)) if path.is_file() else None
 
 
 def read_settings(config_file: Path) -> SiteSettings:
@@ -219,13 +228,16 @@ def build_site(
     history: History | None = None,
     build: bool = True,
     site_dir: Path | None = None,
+    project: ProjectFile | None = None,
 ) -> SiteReport:
     """Generate docs/ from the glossary, then run MkDocs into site/ (or `site_dir`).
 
+    `project` is the project's konspekt.yml (default: the one beside `config_file`).
     Raises MkDocsError when MkDocs fails or warns; site/ is then left as it was.
     """
     settings = read_settings(config_file)
-    written = generate(glossary, settings.docs_dir, deck, cache_dir, history)
+    project = project or project_settings(config_file)
+    written = generate(glossary, settings.docs_dir, deck, cache_dir, history, project)
     target = site_dir or settings.site_dir
     mkdocs_log = None
     if build:
@@ -249,6 +261,7 @@ class ServeSettings:
     docs_dir: Path
     deck: Path | None
     cache_dir: Path | None
+    config_file: Path
 
     def to_env(self) -> str:
         return json.dumps({key: str(value) if value else None for key, value in vars(self).items()})
@@ -261,6 +274,7 @@ class ServeSettings:
             docs_dir=Path(data["docs_dir"]),
             deck=Path(data["deck"]) if data["deck"] else None,
             cache_dir=Path(data["cache_dir"]) if data["cache_dir"] else None,
+            config_file=Path(data["config_file"]),
         )
 
 
@@ -272,7 +286,8 @@ def regenerate_for_serve() -> None:
     settings = ServeSettings.from_env(text)
     glossary = load_glossary(settings.cards_dir)
     history = history_of(settings.cards_dir)
-    generate(glossary, settings.docs_dir, settings.deck, settings.cache_dir, history)
+    project = project_settings(settings.config_file)
+    generate(glossary, settings.docs_dir, settings.deck, settings.cache_dir, history, project)
 
 
 def serve(
@@ -295,10 +310,13 @@ def serve(
         read_settings(config_file).docs_dir,
         deck.resolve() if deck else None,
         cache_dir.resolve() if cache_dir else None,
+        config_file.resolve(),
     )
     regenerate = settings.to_env()
     glossary = load_glossary(cards_dir)
-    generate(glossary, settings.docs_dir, settings.deck, settings.cache_dir, history_of(cards_dir))
+    project = project_settings(config_file)
+    history = history_of(cards_dir)
+    generate(glossary, settings.docs_dir, settings.deck, settings.cache_dir, history, project)
     previous = os.environ.get(SERVE_ENV)
     os.environ[SERVE_ENV] = regenerate
     try:
