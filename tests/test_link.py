@@ -344,10 +344,12 @@ def test_the_index_is_kept_between_builds_until_a_name_changes(
     [
         "not json",
         "[]",
-        '{"format": 1, "targets": [[["под"], [["no-such-entry", 0, 0, null]]]]}',
-        '{"format": 1, "targets": [[["под"], [["pod", "0", 0, null]]]]}',
-        '{"format": 1, "targets": [[["под", 1], [["pod", 0, 0, null]]]]}',
-        '{"format": 2, "targets": []}',
+        '{"format": 2, "targets": [[["под"], [["no-such-entry", 0, 0, null, false]]]]}',
+        '{"format": 2, "targets": [[["под"], [["pod", "0", 0, null, false]]]]}',
+        '{"format": 2, "targets": [[["под"], [["pod", 0, 0, null, 0]]]]}',
+        '{"format": 2, "targets": [[["под", 1], [["pod", 0, 0, null, false]]]]}',
+        '{"format": 2, "targets": [[["под"], [["pod", 0, 0, null]]]]}',
+        '{"format": 1, "targets": []}',
     ],
 )
 def test_a_damaged_index_is_built_again_never_trusted(tmp_path: Path, damage: str) -> None:
