@@ -1,4 +1,4 @@
-"""The linker scored on published prose (tests/fixtures/prose): shared by the test and the benchmark.
+"""The linker scored on published prose (tests/fixtures/prose), for the test and the bench.
 
 Each sentence is linked as a paragraph of its own with the real cards. A link found that the
 annotation expects is a hit; one it lists as optional is neither hit nor miss; any other is

@@ -444,6 +444,9 @@ class Linker:
             start, end = spans[i][0], spans[i + n - 1][1]
             if _glued(text, start, end):
                 continue
+            if n > 1 and any(mark in text[start:end] for mark in EMPHASIS):
+                # «**слои** образов»: a link around it would cut the emphasis in two.
+                continue
             for target in targets:
                 if target.cased is None or self._case_fits(text, spans, gaps, i, n, target):
                     return n, target
