@@ -524,6 +524,4 @@ def test_masking_matches_as_the_linker_does() -> None:
 
     layer = Entry(id="layer", term="Слой образа", definition="О.", topic="x")
     masker = Masker.of(small_linker(layer), "layer")
-    assert masker.mask("Уже есть **слои** образов, _слой образа_.") == (
-        "Уже есть **[…]**, _[…]_."
-    )
+    assert masker.mask("Уже есть **слои** образов, _слой образа_.") == ("Уже есть **[…]**, _[…]_.")
