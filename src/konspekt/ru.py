@@ -209,21 +209,17 @@ class Russian:
             break
         if head < 0:
             forms = {tuple(lowered)}
-            if is_latin(lowered[-1]):  # «Docker'а», «GitLab Runner'ах», «Stages»
+            # «Docker'а», «Stages»; of several words only a proper name: «GitLab Runner'ах».
+            if is_latin(lowered[-1]) and (len(tokens) == 1 or tokens[-1][:1].isupper()):
                 forms.update((*lowered[:-1], form) for form in _latin_forms(lowered[-1]))
             return frozenset(tuple(normalize(w) for w in f) for f in forms)
 
         noun = self.noun(lowered[head])
-        # A noun in the genitive after the head says the same in either number: «среда
-        # выполнения контейнеров» and «…контейнера», «слой образа» and «слои образов».
-        complements = [
-            (index, self.genitive_numbers(word))
-            for index, word in enumerate(lowered)
-            if index > head and is_cyrillic(word)
-        ]
+        # A last noun in the genitive after the head says the same in either number:
+        # «среда выполнения контейнеров» and «…контейнера», «слой образа» and «слои образов».
         tails = [list(lowered)]
-        for index, variants in complements:
-            tails = [[*t[:index], v, *t[index + 1 :]] for t in tails for v in variants]
+        if head < len(lowered) - 1 and is_cyrillic(lowered[-1]):
+            tails = [[*lowered[:-1], last] for last in self.genitive_numbers(lowered[-1])]
         result: set[tuple[str, ...]] = set()
         for form, tail in ((f, t) for f in noun.forms for t in tails):
             phrase = list(tail)
