@@ -815,6 +815,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if n == inc_n and not args.no_incremental and {"pages", "deck"} <= set(stages):
             inc = incremental(project, n)
         clean_deck(project)
+    info["linker quality"] = prose_quality()
+    print(f"  {info['linker quality']}", flush=True)
     info["load average after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     info["benchmark wall time"] = f"{(time.perf_counter() - started) / 60:.1f} min"
     saved = {
@@ -830,6 +832,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         json.dumps(saved, ensure_ascii=False, indent=1), encoding="utf-8"
     )
     return report(saved, args.out)
+
+
+def prose_quality() -> str:
+    """The linker's precision, recall, F1 and linked negatives on the published prose of
+    tests/fixtures/prose with the real cards (scored in a child: this process stays small)."""
+    code = (
+        "import sys; sys.path[:0] = ['src', 'tests']\n"
+        "from konspekt import load_glossary\nfrom konspekt.link import Linker\n"
+        "from prose_score import score, sentences\n"
+        "print(score(Linker.for_glossary(load_glossary('cards')), sentences()).summary())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() or f"linker quality not measured: {done.stderr.strip()[-200:]}"
 
 
 def report(saved: dict[str, Any], out: Path) -> int:

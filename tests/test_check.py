@@ -67,8 +67,8 @@ def test_unknown_field_without_a_close_match_lists_the_known_ones(project: Path)
     write_card(project, "docker.yaml", GOOD.replace("en: Container", "rank: 1"))
     assert errors_of(project) == [
         "cards/docker.yaml:7:5: error: unknown field 'rank' in entry 'container' (known fields: "
-        "id, term, en, aliases, forms, match_case, definition, clue, details, examples, related, "
-        "source, source_note, tags)"
+        "id, term, en, aliases, forms, match_case, collocations, not_in, ambiguous, context, "
+        "definition, clue, details, examples, related, source, source_note, tags)"
     ]
 
 

@@ -23,6 +23,7 @@ from conftest import ROOT, run_cli, write_card
 from konspekt import load_glossary
 from konspekt.cli import resolve_deck_options
 from konspekt.deck import build_deck
+from konspekt.deck.notetype import FIELD_NAMES
 from konspekt.project import Project
 from konspekt.scaffold import deck_file_name, project_files
 from konspekt.schema import project_schema_json
@@ -126,12 +127,39 @@ def test_the_devops_deck_built_now_updates_nothing_the_previous_one_imported(
         decks = sorted((d.id, d.name) for d in col.decks.all_names_and_ids())
         log = import_deck(col, new)
         assert len(first.new) == len(before) > 0
-        assert (log.new, log.updated, log.conflicting) == ([], [], [])
-        assert len(log.duplicate) == len(before)  # Anki's word for "already there, unchanged"
-        assert snapshot(col) == before
+        assert (log.new, log.conflicting) == ([], [])
+        # Updated are exactly the notes whose content changed since (later content work,
+        # here the linker's senses): the ledgers of both builds say which.
+        updated = sorted(n.fields[FIELD_NAMES.index("Id")] for n in log.updated)
+        assert updated == content_changed_since("fa22f0a")
+        assert len(log.duplicate) + len(log.updated) == len(before)
+
+        def unchanged(notes: dict[str, tuple[str, int, tuple[str, ...], int]]) -> dict:
+            entry_id = FIELD_NAMES.index("Id")
+            return {k: v for k, v in notes.items() if v[0].split("\x1f")[entry_id] not in updated}
+
+        assert unchanged(snapshot(col)) == unchanged(before)
         assert sorted((d.id, d.name) for d in col.decks.all_names_and_ids()) == decks
     finally:
         col.close()
+
+
+def content_changed_since(commit: str) -> list[str]:
+    """Ids whose note hash differs between the ledger at `commit` and the one now."""
+    import json
+    import subprocess
+
+    then = json.loads(
+        subprocess.run(
+            ["git", "show", f"{commit}:cards/anki.lock"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )["notes"]
+    now = json.loads((ROOT / "cards" / "anki.lock").read_text(encoding="utf-8"))["notes"]
+    return sorted(i for i in now if i in then and now[i]["hash"] != then[i]["hash"])
 
 
 def test_ids_are_the_published_ones(tmp_path: Path) -> None:

@@ -344,10 +344,12 @@ def test_the_index_is_kept_between_builds_until_a_name_changes(
     [
         "not json",
         "[]",
-        '{"format": 1, "targets": [[["под"], [["no-such-entry", 0, 0, null]]]]}',
-        '{"format": 1, "targets": [[["под"], [["pod", "0", 0, null]]]]}',
-        '{"format": 1, "targets": [[["под", 1], [["pod", 0, 0, null]]]]}',
-        '{"format": 2, "targets": []}',
+        '{"format": 2, "targets": [[["под"], [["no-such-entry", 0, 0, null, false]]]]}',
+        '{"format": 2, "targets": [[["под"], [["pod", "0", 0, null, false]]]]}',
+        '{"format": 2, "targets": [[["под"], [["pod", 0, 0, null, 0]]]]}',
+        '{"format": 2, "targets": [[["под", 1], [["pod", 0, 0, null, false]]]]}',
+        '{"format": 2, "targets": [[["под"], [["pod", 0, 0, null]]]]}',
+        '{"format": 1, "targets": []}',
     ],
 )
 def test_a_damaged_index_is_built_again_never_trusted(tmp_path: Path, damage: str) -> None:
@@ -358,3 +360,168 @@ def test_a_damaged_index_is_built_again_never_trusted(tmp_path: Path, damage: st
     rebuilt = Linker.for_glossary(glossary, tmp_path)
     assert rebuilt.index == Linker(glossary.entries).index
     assert kept.read_text(encoding="utf-8") == rebuilt.index.to_json()  # and saved again
+
+
+# --- emphasis, number and spelling (issue 16) ---
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("_Мастер-нода_ — главная.", [("Мастер-нода", "control-plane-node")]),
+        ("Собираем *поды* и **контейнеры**.", [("поды", "pod"), ("контейнеры", "container")]),
+        ("Поверх _базового образа_ и т. д.", [("базового образа", "base-image")]),
+        ("Сервис под _очень высокой нагрузкой_ живёт.", []),  # the preposition sees through
+        ("Переменная my_под и под_x.", []),  # underscores between letters: an identifier
+        ("Вот **базового** образа нет.", [("образа", "image")]),  # a link would cut the emphasis
+    ],
+)
+def test_emphasis_is_transparent(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(m.text, m.id) for m in linker().find(text)] == expected
+
+
+def test_a_link_inside_emphasis_keeps_the_markdown_valid_and_safe() -> None:
+    from safety import active_content, site_markdown
+
+    doc = linker().document("_Мастер-нода_ и **поды**.")
+    markdown = doc.markdown(lambda i: f"{i}.md")
+    assert markdown == "_[Мастер-нода](control-plane-node.md)_ и **[поды](pod.md)**."
+    html = site_markdown().convert(markdown)
+    assert '<em><a href="control-plane-node.md">Мастер-нода</a></em>' in html
+    assert active_content(html) == []
+
+
+def test_multiword_names_inflect_in_number_and_spelling() -> None:
+    runtime = Entry(id="rt", term="Среда выполнения контейнеров", definition="О.", topic="x")
+    layer = Entry(id="layer", term="Слой образа", definition="О.", topic="x")
+    api = Entry(id="api", term="API-сервер", definition="О.", topic="x")
+    runner = Entry(id="runner", term="GitLab Runner", definition="О.", topic="x")
+    small = small_linker(runtime, layer, api, runner)
+    text = (
+        "Среда выполнения контейнера; слои образов; API сервера и API-сервер; "
+        "на GitLab Runner'ах; GitLab Runners."
+    )
+    assert [m.text for m in small.find(text)] == [
+        "Среда выполнения контейнера",
+        "слои образов",
+        "API сервера",
+        "GitLab Runner'ах",
+    ]
+    assert ("gitlab", " ", "runners") in small.keys_of("runner")  # the English plural
+    # Only an abbreviation is written both ways: «Docker-контейнер» is not split.
+    docker = Entry(id="dc", term="Docker-контейнер", definition="О.", topic="x")
+    assert small_linker(docker).find("Docker контейнер") == []
+
+
+# --- senses: collocations, not_in, ambiguous names ---
+
+
+def sense_linker() -> Linker:
+    return small_linker(
+        Entry(id="k8s", term="Kubernetes", definition="О.", topic="kubernetes"),
+        Entry(
+            id="node", term="Узел", aliases=("нода",), ambiguous=("Узел",),
+            definition="О.", topic="kubernetes",
+        ),
+        Entry(
+            id="job", term="Job", match_case=True, collocations=("контроллер заданий",),
+            definition="О.", topic="kubernetes",
+        ),
+        Entry(
+            id="container", term="Контейнер", ambiguous=("Контейнер",),
+            not_in=("контейнер внедрения зависимостей",), context=("kubernetes",),
+            definition="О.", topic="docker",
+        ),
+        Entry(id="image", term="Образ", definition="О.", topic="docker"),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Узел сети и узел дерева.", []),  # ambiguous, and nothing else is about Kubernetes
+        ("Узел кластера Kubernetes.", ["node", "k8s"]),  # another term of the topic
+        ("Узел, нода — одно и то же.", ["node"]),  # an unambiguous name of the entry itself
+        ("Контейнер внедрения зависимостей создаёт контейнер.", []),  # not_in, then ambiguous
+        ("Контейнер из образа.", ["container", "image"]),  # its own topic
+        ("Контейнер в Kubernetes.", ["container", "k8s"]),  # its context
+        ("[Образ](https://x.org) даёт контейнер.", ["container"]),  # a link's text counts
+        ("Контроллер заданий следит за подами.", ["job"]),  # a collocation pins the sense
+        ("Узел сети.\n\nKubernetes.", ["k8s"]),  # the evidence is per paragraph
+    ],
+)
+def test_senses(text: str, expected: list[str]) -> None:
+    assert [m.id for m in sense_linker().find(text)] == expected
+
+
+def test_the_page_is_evidence_of_its_topic() -> None:
+    assert [m.id for m in sense_linker().find("Узел сети.", page="k8s")] == ["node"]
+
+
+def test_explain_says_why() -> None:
+    text = "Узел сети. Контейнер внедрения зависимостей. Образ и образ. Под нагрузкой."
+    explained = [(c.text, c.linked, c.reason) for c in sense_linker().explain(text)]
+    assert explained == [
+        ("Узел", False, "an ambiguous name, and nothing else in the paragraph is about kubernetes"),
+        (
+            "Контейнер внедрения зависимостей",
+            False,
+            "a phrase in which the name does not mean container (not_in)",
+        ),
+        ("Образ", True, "a name of the entry"),
+        ("образ", False, "mentioned before in this paragraph (one link per entry)"),
+    ]
+    assert [(c.text, c.reason) for c in linker().explain("Под нагрузкой, а под — нет.")] == [
+        ("Под", "the function word «под», not the term"),
+        ("под", "a name of the entry"),
+    ]
+
+
+def test_link_cli_explains(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(FIXTURE.parent.parent.parent)
+    from click.testing import CliRunner
+
+    from konspekt.cli import main
+
+    result = CliRunner().invoke(
+        main, ["link", "--cards", str(FIXTURE), "--explain"], input="Под нагрузкой поды.\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "0-3 «Под» → pod: not linked (the function word «под», not the term)",
+        "14-18 «поды» → pod: linked (a form of a name)",
+    ]
+
+
+def test_senses_are_checked(project: Path) -> None:
+    write_card(
+        project,
+        "k.yaml",
+        """
+        topic: k
+        title: K
+        entries:
+          - id: node
+            term: Узел
+            ambiguous: [нода]
+            context: [kubernetes]
+            definition: Машина.
+        """,
+    )
+    run = run_cli("check")
+    assert run.exit_code == 1
+    assert run.stderr.splitlines()[:2] == [
+        "cards/k.yaml:6:17: error: 'ambiguous' of 'node' lists 'нода', which is not its term, "
+        "an alias or its English name (list only names of this entry; add it to 'aliases' first)",
+        "cards/k.yaml:7:15: error: 'context' of 'node' names 'kubernetes', which is neither a "
+        "topic nor an entry id (remove it)",
+    ]
+
+
+def test_masking_matches_as_the_linker_does() -> None:
+    """Card fronts hide the answer's names through emphasis and in every number."""
+    from konspekt.mask import Masker
+
+    layer = Entry(id="layer", term="Слой образа", definition="О.", topic="x")
+    masker = Masker.of(small_linker(layer), "layer")
+    assert masker.mask("Уже есть **слои** образов, _слой образа_.") == ("Уже есть **[…]**, _[…]_.")

@@ -454,23 +454,37 @@ def serve(
     metavar="ID",
     help="Treat the text as the page of this entry: mentions of it are not links.",
 )
-def link(cards_path: Path | None, page: str | None) -> None:
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Print every candidate mention, linked or not, and why, one per line.",
+)
+def link(cards_path: Path | None, page: str | None, explain: bool) -> None:
     """Find term mentions in Markdown on stdin; print them as a JSON array.
 
     Each mention is {"start", "end", "text", "id"}, with character offsets into
     the input: every inflected form of a term counts («подах», «базового образа»),
     the first mention per paragraph only, never in code, headings or links.
+    With --explain, every candidate instead: linked or not, and the reason.
 
     \b
-    Example:
+    Examples:
       echo 'Контейнеры запускаются в подах.' | konspekt link
       [{"start": 0, "end": 10, "text": "Контейнеры", "id": "container"}, …]
+      echo 'Контроллер заданий создаёт поды.' | konspekt link --explain
+      0-18 «Контроллер заданий» → k8s-job: linked (a collocation of the entry)
     """
     from .link import Linker
 
     glossary = load_cards(cards_of(cards_path))
     text = sys.stdin.buffer.read().decode("utf-8")
-    mentions = Linker.for_glossary(glossary).find(text, page=page)
+    linker = Linker.for_glossary(glossary)
+    if explain:
+        for c in linker.explain(text, page=page):
+            verdict = "linked" if c.linked else "not linked"
+            click.echo(f"{c.start}-{c.end} «{c.text}» → {c.id}: {verdict} ({c.reason})")
+        return
+    mentions = linker.find(text, page=page)
     click.echo(json.dumps([m.as_json() for m in mentions], ensure_ascii=False))
 
 

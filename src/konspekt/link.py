@@ -14,7 +14,7 @@ import json
 import logging
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import version
 from pathlib import Path
 from types import MappingProxyType
@@ -25,6 +25,7 @@ from .markdown_safe import LIST_ITEM, Document, Kind, Segment, scan
 from .model import Entry, Glossary
 from .output import write_file
 from .ru import (
+    EMPHASIS,
     WORD_RE,
     Russian,
     fold_yo,
@@ -36,6 +37,7 @@ from .ru import (
     name_parts,
     normalize,
     russian,
+    spelling_variants,
 )
 
 log = logging.getLogger(__name__)
@@ -54,11 +56,73 @@ class Mention:
         return {"start": self.start, "end": self.end, "text": self.text, "id": self.id}
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """Words that name an entry, and whether they became a link and why: `link --explain`."""
+
+    start: int
+    end: int
+    text: str
+    id: str
+    linked: bool
+    reason: str
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "id": self.id,
+            "linked": self.linked,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A key of the index found in the text, before the paragraph decides on it."""
+
+    start: int
+    end: int
+    text: str
+    para: int
+    target: _Target
+    problem: str | None  # why these words are not the entry, if they are not
+    linkable: bool  # prose; False for a link's text
+
+    @property
+    def why(self) -> str:
+        return _RANK_REASONS[self.target.rank] + (
+            " (ambiguous: the paragraph is about its subject)" if self.target.ambiguous else ""
+        )
+
+
+def words_of(
+    text: str, start: int = 0, end: int | None = None
+) -> tuple[list[tuple[int, int]], list[str], list[str]]:
+    """The words of `text[start:end]` as the linker and the masking compare them: their
+    spans, normalized words, and the normalized gaps between them (see `ru.gap`)."""
+    stop = len(text) if end is None else end
+    spans = [m.span() for m in WORD_RE.finditer(text, start, stop)]
+    norms = [normalize(text[s:e]) for s, e in spans]
+    gaps = [gap(text[spans[k][1] : spans[k + 1][0]]) for k in range(len(spans) - 1)]
+    return spans, norms, gaps
+
+
 # --- the linker ---
 
-# Ranks of the ways a key can name an entry: a name as written beats a form the entry
-# lists, which beats a generated form, which beats the English name.
-RANK_NAME, RANK_FORM, RANK_GENERATED, RANK_ENGLISH = range(4)
+# Ranks of the ways a key can name an entry: a phrase the entry says is not it comes
+# first (it only stops the words from linking), then a collocation, a name as written, a
+# form the entry lists, a generated form, and the English name.
+RANK_NOT_IN, RANK_COLLOCATION, RANK_NAME, RANK_FORM, RANK_GENERATED, RANK_ENGLISH = range(6)
+_RANK_REASONS = (
+    "not_in",
+    "a collocation of the entry",
+    "a name of the entry",
+    "a form the entry lists",
+    "a form of a name",
+    "the English name",
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +131,7 @@ class _Target:
     rank: int
     order: int
     cased: tuple[str, ...] | None  # match_case entries: the key with its letters' case
+    ambiguous: bool = False  # a form of a name the entry lists as `ambiguous` only
 
 
 # Stands for a word we cannot see past (code, a link) when a rule looks ahead.
@@ -76,7 +141,7 @@ _MARKUP = " \t\r\n*_~\"'«„“(>[-+|"
 
 
 Key = tuple[str, ...]  # normalized words with the normalized separators between them
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -102,7 +167,8 @@ class LinkIndex:
             longest = max(longest, (len(key) + 1) // 2)
             prefixes.update(key[:n] for n in range(1, len(key), 2))
             for target in targets:
-                keys.setdefault(target.id, set()).add(key)
+                if target.rank != RANK_NOT_IN:
+                    keys.setdefault(target.id, set()).add(key)
         sorted_keys = {entry_id: tuple(sorted(found)) for entry_id, found in keys.items()}
         object.__setattr__(self, "keys", MappingProxyType(sorted_keys))
         object.__setattr__(self, "longest", longest)
@@ -110,8 +176,8 @@ class LinkIndex:
 
     def to_json(self) -> str:
         rows = [
-            [list(key), [[t.id, t.rank, t.order, None if t.cased is None else list(t.cased)]
-                         for t in targets]]
+            [list(key), [[t.id, t.rank, t.order, None if t.cased is None else list(t.cased),
+                          t.ambiguous] for t in targets]]
             for key, targets in sorted(self.targets.items())
         ]  # fmt: skip
         return json.dumps({"format": _CACHE_FORMAT, "targets": rows}, ensure_ascii=False)
@@ -126,12 +192,16 @@ class LinkIndex:
             targets: dict[Key, tuple[_Target, ...]] = {}
             for key, row in data["targets"]:
                 found = []
-                for entry_id, rank, order, cased in row:
-                    if entry_id not in ids or type(rank) is not int or type(order) is not int:
+                for entry_id, rank, order, cased, ambiguous in row:
+                    if (
+                        entry_id not in ids
+                        or type(rank) is not int
+                        or type(order) is not int
+                        or type(ambiguous) is not bool
+                    ):
                         raise ValueError("not a target of these entries")
-                    found.append(
-                        _Target(entry_id, rank, order, None if cased is None else _words(cased))
-                    )
+                    cased_key = None if cased is None else _words(cased)
+                    found.append(_Target(entry_id, rank, order, cased_key, ambiguous))
                 targets[_words(key)] = tuple(found)
         except (KeyError, TypeError) as error:
             raise ValueError(f"not a linker index: {error}") from None
@@ -152,32 +222,36 @@ def build_index(entries: Sequence[Entry], ru: Russian) -> LinkIndex:
         targets = index.setdefault(key, [])
         for i, other in enumerate(targets):
             if other.id == target.id and other.cased == target.cased:
-                if (target.rank, target.order) < (other.rank, other.order):
-                    targets[i] = target
+                best = min(target, other, key=lambda t: (t.rank, t.order))
+                # A key that some plain name of the entry also yields is not ambiguous.
+                targets[i] = replace(best, ambiguous=target.ambiguous and other.ambiguous)
                 return
         targets.append(target)
 
     for order, entry in enumerate(entries):
+        ambiguous = {name_key(name) for name in entry.ambiguous}
         for name, rank in _names(entry):
-            words, gaps = name_parts(name)
-            if not words:
+            parts = name_parts(name)
+            if not parts[0]:
                 continue
-            if rank == RANK_FORM:
-                forms = {tuple(normalize(w) for w in words)}
-            else:
-                forms = set(ru.phrase_forms(words))
             exact = name_key(name)
-            for form in forms:
-                key = join_key(list(form), gaps)
-                # A generated form ranks below every name as written: «поды» as a form of
-                # «Под» yields to an entry whose name is «Поды».
-                form_rank = rank if key == exact or rank != RANK_NAME else RANK_GENERATED
-                cased = None
-                if entry.match_case:
-                    cased = join_key(
-                        [_apply_case(w, f) for w, f in zip(words, form, strict=True)], gaps
-                    )
-                add(key, _Target(entry.id, form_rank, order, cased))
+            is_ambiguous = exact in ambiguous
+            for words, gaps in spelling_variants(*parts):
+                if rank == RANK_FORM:
+                    forms = {tuple(normalize(w) for w in words)}
+                else:
+                    forms = set(ru.phrase_forms(words))
+                for form in forms:
+                    key = join_key(list(form), gaps)
+                    # A generated form ranks below every name as written: «поды» as a form
+                    # of «Под» yields to an entry whose name is «Поды».
+                    form_rank = rank if key == exact or rank != RANK_NAME else RANK_GENERATED
+                    cased = None
+                    if entry.match_case and rank not in (RANK_NOT_IN, RANK_COLLOCATION):
+                        cased = join_key(
+                            [_apply_case(w, f) for w, f in zip(words, form, strict=True)], gaps
+                        )
+                    add(key, _Target(entry.id, form_rank, order, cased, is_ambiguous))
     for key, targets in index.items():
         targets.sort(key=lambda t: (t.rank, t.order))
         if len({t.id for t in targets if t.rank == targets[0].rank and not t.cased}) > 1:
@@ -194,6 +268,7 @@ class Linker:
         self.entries = entries
         self.ru = ru if ru is not None else russian()
         self.index = index if index is not None else build_index(entries, self.ru)
+        self._entries: dict[str, Entry] = {entry.id: entry for entry in entries}
 
     @classmethod
     def for_glossary(cls, glossary: Glossary, cache_dir: Path | None = None) -> Linker:
@@ -236,28 +311,93 @@ class Linker:
     def document(self, text: str, *, page: str | None = None) -> Document:
         """Scan `text` once; the result renders Markdown with links and lists the mentions."""
         segments = scan(text)
-        mentions: list[Mention] = []
-        seen: set[str] = set()
-        para = -1
+        mentions = [
+            Mention(c.start, c.end, c.text, c.id)
+            for c in self._decide(text, segments, page)
+            if c.linked
+        ]
+        return Document(text, tuple(segments), tuple(mentions))
+
+    def explain(self, text: str, *, page: str | None = None) -> list[Candidate]:
+        """Every candidate mention in `text`, linked or not, with the reason."""
+        return list(self._decide(text, scan(text), page))
+
+    def _decide(
+        self, text: str, segments: Sequence[Segment], page: str | None
+    ) -> Iterator[Candidate]:
+        """The candidates of each paragraph, decided once the whole paragraph is read: an
+        ambiguous name needs another term of its subject anywhere in the paragraph."""
+        page_entry = self._entries.get(page) if page else None
+        found: list[_Found] = []
         for index, seg in enumerate(segments):
-            if seg.para != para:
-                para, seen = seg.para, set()
+            if found and seg.para != found[-1].para:
+                yield from self._resolve(found, page, page_entry)
+                found = []
             if seg.kind is Kind.PROSE:
                 opaque_after = _continues(segments, index)
-                mentions.extend(self._find_in(text, seg, opaque_after, page, seen))
-        return Document(text, tuple(segments), tuple(mentions))
+                found += self._find_in(text, seg.start, seg.end, seg.para, opaque_after, True)
+            elif seg.kind is Kind.LINK and text.startswith("[", seg.start):
+                # A link's text is read for what the paragraph is about, never linked again.
+                label_end = text.find("](", seg.start)
+                if label_end < 0:
+                    label_end = text.find("][", seg.start)
+                if label_end > seg.start:
+                    found += self._find_in(text, seg.start + 1, label_end, seg.para, True, False)
+        if found:
+            yield from self._resolve(found, page, page_entry)
+
+    def _resolve(
+        self, found: Sequence[_Found], page: str | None, page_entry: Entry | None
+    ) -> Iterator[Candidate]:
+        subjects: dict[str, str] = {}  # topic or entry id → the words that show it
+        if page_entry is not None:
+            subjects[page_entry.topic] = subjects[page_entry.id] = f"the page of {page}"
+        for item in found:
+            if item.problem is None and not item.target.ambiguous:
+                entry = self._entries.get(item.target.id)
+                topic = entry.topic if entry is not None else ""
+                for subject in (topic, item.target.id):
+                    subjects.setdefault(subject, f"«{item.text}» ({item.target.id})")
+        seen: set[str] = set()
+        for item in found:
+            target = item.target
+            reason = item.problem
+            if reason is None and target.ambiguous:
+                reason = self._ambiguity(target.id, subjects)
+            if reason is None and not item.linkable:
+                reason = "inside a link's text (read only for what the paragraph is about)"
+            elif reason is None and target.id == page:
+                reason = "the page's own entry"
+            elif reason is None and target.id in seen:
+                reason = "mentioned before in this paragraph (one link per entry)"
+            if reason is None:
+                seen.add(target.id)
+                yield Candidate(item.start, item.end, item.text, target.id, True, item.why)
+            elif item.linkable:
+                yield Candidate(item.start, item.end, item.text, target.id, False, reason)
+
+    def _ambiguity(self, entry_id: str, subjects: Mapping[str, str]) -> str | None:
+        """None if the paragraph is about the subject of ambiguous `entry_id`, else why not."""
+        entry = self._entries.get(entry_id)
+        wanted = (entry.topic, *entry.context) if entry is not None else ()
+        for subject in wanted:
+            if subject in subjects:
+                return None
+        return (
+            f"an ambiguous name, and nothing else in the paragraph is about "
+            f"{' or '.join(s for s in wanted if s) or 'its subject'}"
+        )
 
     def _find_in(
         self,
         text: str,
-        seg: Segment,
+        start: int,
+        end: int,
+        para: int,
         opaque_after: bool,
-        page: str | None,
-        seen: set[str],
-    ) -> Iterator[Mention]:
-        spans = [m.span() for m in WORD_RE.finditer(text, seg.start, seg.end)]
-        norms = [normalize(text[s:e]) for s, e in spans]
-        gaps = [gap(text[spans[i][1] : spans[i + 1][0]]) for i in range(len(spans) - 1)]
+        linkable: bool,
+    ) -> Iterator[_Found]:
+        spans, norms, gaps = words_of(text, start, end)
         i = 0
         while i < len(spans):
             hit = self._lookup(text, spans, norms, gaps, i)
@@ -265,19 +405,20 @@ class Linker:
                 i += 1
                 continue
             n, target = hit
-            start, end = spans[i][0], spans[i + n - 1][1]
+            first, last = spans[i][0], spans[i + n - 1][1]
             i += n
-            if n == 1:
+            problem = None
+            if target.rank == RANK_NOT_IN:
+                problem = f"a phrase in which the name does not mean {target.id} (not_in)"
+            elif n == 1:
                 previous = norms[i - 2] if i >= 2 and gaps[i - 2] == " " else None
                 following = _following(norms, gaps, i - 1, opaque_after)
-                if in_fixed_expression(previous, norms[i - 1]) or function_word_use(
-                    self.ru, norms[i - 1], previous, following
-                ):
-                    continue
-            if target.id == page or target.id in seen:
-                continue  # the words are still this entry's: no shorter term inside them
-            seen.add(target.id)
-            yield Mention(start, end, text[start:end], target.id)
+                if in_fixed_expression(previous, norms[i - 1]):
+                    problem = f"part of the fixed expression «{previous} {norms[i - 1]}»"
+                elif function_word_use(self.ru, norms[i - 1], previous, following):
+                    problem = f"the function word «{norms[i - 1]}», not the term"
+            # Either way the words are this entry's: no shorter term inside them.
+            yield _Found(first, last, text[first:last], para, target, problem, linkable)
 
     def _lookup(
         self,
@@ -302,6 +443,9 @@ class Linker:
                 continue
             start, end = spans[i][0], spans[i + n - 1][1]
             if _glued(text, start, end):
+                continue
+            if n > 1 and any(mark in text[start:end] for mark in EMPHASIS):
+                # «**слои** образов»: a link around it would cut the emphasis in two.
                 continue
             for target in targets:
                 if target.cased is None or self._case_fits(text, spans, gaps, i, n, target):
@@ -335,12 +479,29 @@ def _index_key(entries: Sequence[Entry]) -> str:
         digest.update(Path(module).read_bytes())
     for package in ("pymorphy3", "pymorphy3-dicts-ru"):
         digest.update(version(package).encode())
-    names = [[e.id, e.term, e.aliases, e.forms, e.en, e.match_case] for e in entries]
+    names = [
+        [
+            e.id,
+            e.term,
+            e.aliases,
+            e.forms,
+            e.en,
+            e.match_case,
+            e.collocations,
+            e.not_in,
+            e.ambiguous,
+        ]
+        for e in entries
+    ]
     digest.update(json.dumps(names, ensure_ascii=False).encode())
     return digest.hexdigest()[:32]
 
 
 def _names(entry: Entry) -> Iterator[tuple[str, int]]:
+    for phrase in entry.not_in:
+        yield phrase, RANK_NOT_IN
+    for phrase in entry.collocations:
+        yield phrase, RANK_COLLOCATION
     for name in entry.names:
         yield name, RANK_NAME
     for form in entry.forms:
@@ -362,12 +523,38 @@ def _apply_case(pattern: str, form: str) -> str:
 
 
 def _glued(text: str, start: int, end: int) -> bool:
-    """Whether the words are part of an identifier (docker-compose.yml, --image, $HOME)."""
+    """Whether the words are part of an identifier (docker-compose.yml, --image, $HOME).
+
+    An underscore that opens or closes emphasis (`_Мастер_ —`) is markup, not glue.
+    """
     before = text[start - 1] if start > 0 else " "
+    if before == "_" and _emphasis_opens(text, start):
+        before = " "
     if before in "-$@/\\_#" or (before in ".:" and start >= 2 and text[start - 2].isalnum()):
         return True
     after = text[end] if end < len(text) else " "
+    if after == "_" and _emphasis_closes(text, end):
+        after = " "
     return after in "@/\\_" or (after in ".:" and end + 1 < len(text) and text[end + 1].isalnum())
+
+
+_BEFORE_EMPHASIS = " \t\r\n([{«\"'“„>"
+
+
+def _emphasis_opens(text: str, pos: int) -> bool:
+    """Whether the run of `*`/`_` right before `pos` opens emphasis: after a space or bracket."""
+    k = pos
+    while k > 0 and text[k - 1] in EMPHASIS:
+        k -= 1
+    return k < pos and (k == 0 or text[k - 1] in _BEFORE_EMPHASIS)
+
+
+def _emphasis_closes(text: str, pos: int) -> bool:
+    """Whether the run of `*`/`_` at `pos` closes emphasis: before a space or punctuation."""
+    k = pos
+    while k < len(text) and text[k] in EMPHASIS:
+        k += 1
+    return k > pos and (k == len(text) or not (text[k].isalnum() or text[k] in "-$@/\\#"))
 
 
 def _continues(segments: Sequence[Segment], index: int) -> bool:

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .link import Linker
-from .ru import WORD_RE, function_word_use, gap, join_key, normalize, russian
+from .link import Linker, words_of
+from .ru import function_word_use, join_key, russian
 
 MASK = "[…]"
 # Words joined by these stay one masked stretch: «[…]» rather than «[…]-[…]».
@@ -34,9 +34,8 @@ class Masker:
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Where the entry's names stand in `text`, longest first, left to right."""
-        spans = [m.span() for m in WORD_RE.finditer(text)]
-        norms = [normalize(text[s:e]) for s, e in spans]
-        gaps = [gap(text[spans[k][1] : spans[k + 1][0]]) for k in range(len(spans) - 1)]
+        # The linker's words and gaps: emphasis is transparent here too («_базового_ образа»).
+        spans, norms, gaps = words_of(text)
         found: list[tuple[int, int]] = []
         i = 0
         while i < len(spans):
@@ -70,7 +69,26 @@ def mask_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
         if out and out[-1] == MASK and _JOINERS.fullmatch(text[last:start]):
             last = end  # «[…]-[…]», «[…] […]»: one name, one mask
             continue
-        out += [text[last:start], MASK]
+        opening, closing = _emphasis_inside(text[start:end])
+        out += [text[last:start], opening + MASK + closing]
         last = end
     out.append(text[last:])
     return "".join(out)
+
+
+_EMPHASIS_RUN = re.compile(r"[*_]+")
+
+
+def _emphasis_inside(words: str) -> tuple[str, str]:
+    """The emphasis marks inside masked words, kept around the mask so «**слои** образов»
+    becomes «**[…]**», not an emphasis left open: those that open a word, then those that
+    close one."""
+    opening, closing = [], []
+    for run in _EMPHASIS_RUN.finditer(words):
+        before = words[run.start() - 1] if run.start() else " "
+        after = words[run.end()] if run.end() < len(words) else " "
+        if before.isspace() and not after.isspace():
+            opening.append(run.group())
+        elif after.isspace() and not before.isspace():
+            closing.append(run.group())
+    return "".join(opening), "".join(closing)

@@ -96,6 +96,39 @@ class Entry:
         default=False,
         metadata=spec("Link only mentions in exactly this case (RUN, not run)."),
     )
+    # The sense of a name: where a word means this entry and where it means something else.
+    collocations: tuple[str, ...] = field(
+        default=(),
+        metadata=spec(
+            "Phrases that mean this entry wherever they stand, linked as a whole and inflected "
+            "like names, but not shown as names: «контроллер заданий» for Job."
+        ),
+    )
+    not_in: tuple[str, ...] = field(
+        default=(),
+        metadata=spec(
+            "Phrases in which a name of this entry means something else, never linked: "
+            "«контейнер внедрения зависимостей» for Container."
+        ),
+    )
+    ambiguous: tuple[str, ...] = field(
+        default=(),
+        metadata=spec(
+            "Names of this entry that are also common words («узел», «контейнер»): linked "
+            "only in a paragraph about the topic, that is one naming another entry of this "
+            "topic or of `context`, or on such a page."
+        ),
+    )
+    context: tuple[str, ...] = field(
+        default=(),
+        metadata=spec(
+            "Topic or entry ids whose mentions also show a paragraph is about this entry's "
+            "subject, for its `ambiguous` names: [kubernetes].",
+            pattern=ID_PATTERN,
+            kind="topic or entry id",
+            hint=ID_HINT,
+        ),
+    )
     definition: str = field(
         metadata=spec("The answer to recall: one idea, at most 30 words, Markdown inline.")
     )

@@ -80,9 +80,19 @@ def normalize(word: str) -> str:
 
 def gap(between: str) -> str:
     """The text between two words, as compared: spaces and line breaks are one space;
-    punctuation is kept (CI/CD), the spaces around it are not (CI / CD is CI/CD)."""
+    punctuation is kept (CI/CD), the spaces around it are not (CI / CD is CI/CD).
+
+    Emphasis marks beside a space are not there for a reader: «под _сервисным_» and
+    «**базового** образа» are separated by a space. Marks between letters are kept
+    (`my_var` is one identifier, not two words).
+    """
     squeezed = "".join(between.split())
+    if squeezed != between:
+        squeezed = squeezed.strip(EMPHASIS)
     return squeezed if squeezed else " "
+
+
+EMPHASIS = "*_"
 
 
 def name_parts(name: str) -> tuple[list[str], list[str]]:
@@ -199,14 +209,20 @@ class Russian:
             break
         if head < 0:
             forms = {tuple(lowered)}
-            if len(lowered) == 1 and is_latin(lowered[0]):
-                forms.update(_latin_forms(lowered[0]))
+            # «Docker'а», «Stages»; of several words only a proper name: «GitLab Runner'ах».
+            if is_latin(lowered[-1]) and (len(tokens) == 1 or tokens[-1][:1].isupper()):
+                forms.update((*lowered[:-1], form) for form in _latin_forms(lowered[-1]))
             return frozenset(tuple(normalize(w) for w in f) for f in forms)
 
         noun = self.noun(lowered[head])
+        # A last noun in the genitive after the head says the same in either number:
+        # «среда выполнения контейнеров» and «…контейнера», «слой образа» and «слои образов».
+        tails = [list(lowered)]
+        if head < len(lowered) - 1 and is_cyrillic(lowered[-1]):
+            tails = [[*lowered[:-1], last] for last in self.genitive_numbers(lowered[-1])]
         result: set[tuple[str, ...]] = set()
-        for form in noun.forms:
-            phrase = list(lowered)
+        for form, tail in ((f, t) for f in noun.forms for t in tails):
+            phrase = list(tail)
             phrase[head] = form.text
             ok = True
             for index in modifiers:
@@ -262,6 +278,23 @@ class Russian:
         if not candidates:
             return None
         return max(candidates, key=lambda p: (p.tag.case == "nomn", p.score))
+
+    def genitive_numbers(self, word: str) -> tuple[str, ...]:
+        """`word` and, if the dictionary reads it as a genitive noun, the genitive of the
+        other number: «образа» → («образа», «образов»)."""
+        found = [word]
+        for p in self.parse(word):
+            if (
+                p.tag.POS == "NOUN"
+                and p.tag.case == "gent"
+                and p.word == word
+                and p.tag.number
+                and type(p.methods_stack[0][0]).__name__ == "DictionaryAnalyzer"
+            ):
+                other = p.inflect({"gent", "plur" if p.tag.number == "sing" else "sing"})
+                if other is not None and other.word not in found:
+                    found.append(other.word)
+        return tuple(found)
 
     def _adjective(self, word: str) -> pymorphy3.analyzer.Parse | None:
         """A nominative adjective or participle reading of `word`, if it has one."""
@@ -452,8 +485,50 @@ def declension_rule(word: str) -> _Noun:
     )
 
 
-def _latin_forms(word: str) -> list[tuple[str]]:
-    return [(f"{word}{sep}{ending}",) for sep in ("'", "-") for ending in _LATIN_ENDINGS]
+def _latin_forms(word: str) -> list[str]:
+    """Russian endings glued to a Latin name, and its English plural (Stages, Jobs)."""
+    forms = [f"{word}{sep}{ending}" for sep in ("'", "-") for ending in _LATIN_ENDINGS]
+    if len(word) > 2 and word.isalpha():
+        if word.endswith("s"):
+            pass  # a plural already, or a name that has none (Kubernetes)
+        elif word.endswith(("x", "ch", "sh")):
+            forms.append(word + "es")
+        elif word.endswith("y") and word[-2] not in "aeiou":
+            forms.append(word[:-1] + "ies")
+        else:
+            forms.append(word + "s")
+    return forms
+
+
+def _abbreviation_beside_word(one: str, two: str) -> bool:
+    """A Latin abbreviation (API, CI) before a Russian word."""
+    return is_latin(one) and one.isupper() and is_cyrillic(two)
+
+
+def spelling_variants(
+    words: Sequence[str], gaps: Sequence[str]
+) -> list[tuple[list[str], list[str]]]:
+    """A name and its other spelling where a Latin abbreviation meets a Russian word:
+    «API-сервер» and «API сервер» are written both ways, so each is also a name as the other.
+    Only abbreviations (all capitals): «Docker-контейнер» is not «Docker контейнер» split."""
+    variants = [(list(words), list(gaps))]
+    split_words: list[str] = []
+    split_gaps: list[str] = []
+    for index, word in enumerate(words):
+        if index:
+            split_gaps.append(gaps[index - 1])
+        parts = word.split("-")
+        mixed = len(parts) == 2 and all(parts) and _abbreviation_beside_word(*parts)
+        split_words += parts if mixed else [word]
+        split_gaps += [" "] if mixed else []
+    if split_words != list(words):
+        variants.append((split_words, split_gaps))
+    for index in range(len(words) - 1):
+        one, two = words[index], words[index + 1]
+        if gaps[index] == " " and "-" not in one + two and _abbreviation_beside_word(one, two):
+            joined = [*words[:index], f"{one}-{two}", *words[index + 2 :]]
+            variants.append((joined, [*gaps[:index], *gaps[index + 1 :]]))
+    return variants
 
 
 # --- collation for the alphabetical index ---

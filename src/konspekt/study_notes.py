@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import NotesError
-from .link import Linker
+from .link import Linker, Mention
 from .model import Entry, Glossary
 from .ru import WORD_RE, Russian, declension_rule, is_cyrillic, is_latin, name_key, normalize
 from .validate import TODO
@@ -235,6 +235,17 @@ class NotesReport:
         }
 
 
+def _mentions(linker: Linker, blocks: Sequence[Block], index: int) -> list[Mention]:
+    """The linker's mentions in block `index`, read with its neighbours as context: a
+    lead-in line («В узлах присутствуют такие сервисы как:») is about what follows, and
+    an ambiguous name («узел») links only where its topic is near. The block comes first,
+    so its own mentions are the ones found."""
+    block = blocks[index]
+    around = [blocks[k].text for k in (index - 1, index + 1) if 0 <= k < len(blocks)]
+    text = " ".join([block.text, *around])
+    return [m for m in linker.find(text) if m.end <= len(block.text)]
+
+
 def analyze(glossary: Glossary, linker: Linker, notes: Sequence[Sequence[Block]]) -> NotesReport:
     """The report on notes files (each a list of blocks) against the glossary."""
     known = _Known(glossary, linker)
@@ -247,14 +258,14 @@ def analyze(glossary: Glossary, linker: Linker, notes: Sequence[Sequence[Block]]
     paragraphs: list[Paragraph] = []
     found: list[tuple[str, str, str, Occurrence]] = []
     for blocks in notes:
-        for block in blocks:
+        for index, block in enumerate(blocks):
             plain = _flat(block.text)
             quoted = tuple(
                 entry_id
                 for entry_id, parts in fragments.items()
                 if any(p in plain or (len(plain) >= 12 and plain in p) for p in parts)
             )
-            mentions = linker.find(block.text)
+            mentions = _mentions(linker, blocks, index)
             spans = [(m.start, m.end) for m in mentions]
             here = list(finder.find(block, spans))
             found += here

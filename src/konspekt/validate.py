@@ -127,6 +127,8 @@ def check_glossary(reads: Iterable[TopicRead]) -> GlossaryCheck:
     problems += duplicates
     dangling, related_problems = _related_targets(entries, written_ids, duplicated)
     problems += _unique_names(entries, duplicated)
+    topic_ids = {read.topic.topic for read in reads if read.topic is not None}
+    problems += _senses(entries, topic_ids | written_ids)
     notes: dict[Problem, str] = {}
     causes = sorted(
         [cause for read in reads for cause in read.id_causes] + duplicates,
@@ -215,6 +217,34 @@ def _related_targets(
                 )
             seen.add(target)
     return dangling, problems + missing
+
+
+def _senses(entries: list[Entry], known: set[str]) -> list[Problem]:
+    """`ambiguous` lists names of the entry itself; `context` names topics or entries."""
+    problems = []
+    for entry in entries:
+        names = {name_key(name) for name in (*entry.names, entry.english_name or "")}
+        for index, name in enumerate(entry.ambiguous):
+            if name_key(name) not in names:
+                problems.append(
+                    Problem(
+                        entry.pos_of(f"ambiguous[{index}]"),
+                        f"'ambiguous' of '{entry.id}' lists '{name}', which is not its term, "
+                        "an alias or its English name",
+                        "list only names of this entry; add it to 'aliases' first",
+                    )
+                )
+        for index, target in enumerate(entry.context):
+            if target not in known:
+                problems.append(
+                    Problem(
+                        entry.pos_of(f"context[{index}]"),
+                        f"'context' of '{entry.id}' names '{target}', which is neither a topic "
+                        "nor an entry id",
+                        _did_you_mean(target, sorted(known), "remove it"),
+                    )
+                )
+    return problems
 
 
 def _unique_names(entries: list[Entry], duplicated: set[str]) -> list[Problem]:
