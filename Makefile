@@ -86,9 +86,12 @@ $(MERMAID): src/konspekt/site/vendor.py | $(VENV)/.installed
 serve: $(VENV)/.installed $(MERMAID)
 	$(KONSPEKT) serve
 
-# Times and peak memory of every stage for 100…10,000 synthetic entries → benchmarks/results.md.
-# `make bench BENCH_ARGS=--quick` for a short run.
-bench: $(VENV)/.installed-bench
+# Issue 14's targets on synthetic cards of 100…10,000 entries: every stage and command (check,
+# deck, site) timed with its peak memory, a plain Material build of as many pages beside them,
+# rebuilds after one edit compared with cold builds, serve's edit → visible; prints what holds
+# and writes benchmarks/results.md. Takes a while: `make bench BENCH_ARGS=--quick` is short,
+# `BENCH_ARGS="--no-rebuild --no-serve"` skips the slow scenarios.
+bench: $(VENV)/.installed-bench $(MERMAID)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 # PNGs of a few cards (front/back, light/night, desktop/phone) as real Anki renders them.

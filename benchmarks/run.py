@@ -1281,6 +1281,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-rebuild", action="store_true", help="skip the rebuild scenarios")
     parser.add_argument("--no-serve", action="store_true", help="skip the serve measurement")
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="comma-separated library stages to profile with pyinstrument (one extra, untimed "
+        "run); the text report goes to benchmarks/corpus-<N>-s<seed>/profile-<stage>.txt",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--work", type=Path, default=HERE, help="where projects are kept")
     parser.add_argument("--out", type=Path, default=HERE / "results.md")
@@ -1292,6 +1298,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     # the child side
     parser.add_argument("--child", choices=LIBRARY_STAGES, help=argparse.SUPPRESS)
     parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--profile-to", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.argv = list(argv if argv is not None else sys.argv[1:])
     if args.sizes is None:
@@ -1337,6 +1344,11 @@ def run_sizes(args: argparse.Namespace, sizes: list[int], stages: list[str]) -> 
         if n in sizes:
             for stage in stages:
                 command, cwd, prepare = row_plan(stage, project, plain)
+                if stage in args.profile.split(",") and stage in LIBRARY_STAGES:
+                    prepare()
+                    target = project / f"profile-{stage}.txt"
+                    measure([*command, "--profile-to", str(target)], cwd, bench_env())
+                    print(f"  profile: {target}", flush=True)
                 library = stage in LIBRARY_STAGES
                 run = run_stage(
                     stage, n, command, cwd, args.repeat, prepare, library, stage == "site"
@@ -1358,12 +1370,25 @@ def run_sizes(args: argparse.Namespace, sizes: list[int], stages: list[str]) -> 
     return {"runs": [asdict(r) for r in runs.values()], "rebuild": rebuild, "serve": serve}
 
 
+def run_child(args: argparse.Namespace) -> int:
+    if args.profile_to is None:
+        result = child(args.child, args.project)
+    else:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.001)
+        profiler.start()
+        result = child(args.child, args.project)
+        profiler.stop()
+        args.profile_to.write_text(profiler.output_text(show_all=False), encoding="utf-8")
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.child:
-        result = child(args.child, args.project)
-        print(json.dumps(result, ensure_ascii=False))
-        return 0
+        return run_child(args)
     if args.replot:
         saved = json.loads(args.out.with_suffix(".json").read_text(encoding="utf-8"))
         return report(saved, args.out)

@@ -1,0 +1,71 @@
+"""The benchmark's pure helpers: the site comparison and the plain baseline's configuration.
+
+Only correctness is tested here; timings live in benchmarks/run.py, never in `make test`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    # benchmarks/ is not a package (it is not shipped); load the script by path.
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "benchmarks" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being created
+    spec.loader.exec_module(module)
+    return module
+
+
+def write(root: Path, files: dict[str, bytes]) -> Path:
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return root
+
+
+def test_equal_trees_are_identical(bench: ModuleType, tmp_path: Path) -> None:
+    files = {"index.html": b"<p>1</p>", "glossary/pod/index.html": b"pod", "search.json": b"{}"}
+    diff = bench.compare_trees(write(tmp_path / "a", files), write(tmp_path / "b", files))
+    assert diff.identical
+    assert diff.files == 3
+    assert diff.summary() == "identical (3 files)"
+
+
+def test_one_byte_a_missing_and_an_extra_file_are_each_reported(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    left = write(tmp_path / "a", {"same": b"x", "changed": b"old", "extra/only-left": b""})
+    right = write(tmp_path / "b", {"same": b"x", "changed": b"olD", "only-right": b""})
+    diff = bench.compare_trees(left, right)
+    assert not diff.identical
+    assert diff.differ == ("changed",)
+    assert diff.only_left == ("extra/only-left",)
+    assert diff.only_right == ("only-right",)
+    assert "`changed`" in diff.summary() and "`only-right`" in diff.summary()
+
+
+def test_changed_files_counts_added_removed_and_edited(bench: ModuleType) -> None:
+    before = {"a": "1", "b": "2", "c": "3"}
+    after = {"a": "1", "b": "9", "d": "4"}
+    assert bench.changed_files(before, after) == 3  # b edited, c removed, d added
+
+
+def test_the_plain_baseline_has_the_sites_search_and_its_pages_out_of_the_nav(
+    bench: ModuleType,
+) -> None:
+    config = bench.plain_config(ROOT / "mkdocs.yml")
+    search = config["plugins"][0]["search"]
+    assert search["lang"] == ["ru", "en"]
+    assert search["separator"]
+    assert config["theme"] == {"name": "material", "font": False, "language": "ru"}
+    assert config["not_in_nav"].strip() == "/p/"
