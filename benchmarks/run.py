@@ -631,7 +631,8 @@ def plain_project(n: int, work: Path, seed: int) -> Path:
     a home page; the theme and search configuration of this checkout's mkdocs.yml, the pages
     out of the nav, as the term pages are."""
     project = work / f"plain-{n}-s{seed}"
-    stamp = hashlib.sha256((ROOT / "mkdocs.yml").read_bytes() + f"{n}/{seed}".encode())
+    recipe = (ROOT / "mkdocs.yml").read_bytes() + "".join(PLAIN_SENTENCES).encode()
+    stamp = hashlib.sha256(recipe + f"{n}/{seed}".encode())
     stamp_file = project / "plain.stamp"
     if stamp_file.is_file() and stamp_file.read_text() == stamp.hexdigest():
         return project
