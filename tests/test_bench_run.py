@@ -69,3 +69,13 @@ def test_the_plain_baseline_has_the_sites_search_and_its_pages_out_of_the_nav(
     assert search["separator"]
     assert config["theme"] == {"name": "material", "font": False, "language": "ru"}
     assert config["not_in_nav"].strip() == "/p/"
+
+
+def test_a_clean_bench_project_has_none_of_the_paths_a_build_generates(
+    bench: ModuleType,
+) -> None:
+    # "Cold" means what `make clean` leaves: the benchmark removes the same paths.
+    from konspekt.project import generated_paths
+
+    removed = {f"docs/{name}" for name in bench.GENERATED_DOCS} | {".cache", "dist", "site"}
+    assert set(generated_paths()) <= removed
