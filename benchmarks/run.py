@@ -1005,34 +1005,26 @@ class Results:
 
     def _memory(self) -> list[str]:
         n = MEMORY_N if MEMORY_N in self.sizes else max(self.sizes)
-        target = n >= MEMORY_N
-        rows = [(s, r) for s in STAGES if (r := self.get(s, n)) is not None]
-        extra = [
-            (label, value)
-            for label, value in self._scenario_peaks()
-            if target and self.rebuild and self.rebuild.get("n") == n
-        ]
         head = f"- peak memory < 1 GB at {n:,}, every stage" + (
-            "" if target else f" (not {MEMORY_N:,}: not the target)"
+            "" if n >= MEMORY_N else f" (not {MEMORY_N:,}: not the target)"
         )
-        if not rows:
+        peaks = [
+            (LABELS[s], max(r.peak_mb or 0, r.tree_peak_mb or 0))
+            for s in STAGES
+            if (r := self.get(s, n)) is not None
+        ]
+        if self.rebuild and self.rebuild.get("n") == n:
+            for row in self.rebuild.get("scenarios", []):
+                if "rebuild" in row:
+                    peaks.append((f"rebuild ({row['key']})", _peak(row["rebuild"])))
+        if self.serve and self.serve.get("n") == n and "process" in self.serve:
+            peaks.append(("`serve`", _peak(self.serve["process"])))
+        if not peaks:
             return [f"{head}: not measured"]
-        peaks = [(LABELS[s], max(r.peak_mb or 0, r.tree_peak_mb or 0)) for s, r in rows]
-        peaks += extra
         worst = max(peaks, key=lambda p: p[1])
         detail = ", ".join(f"{label} {mb:.0f} MB" for label, mb in peaks)
         ok = worst[1] < MEMORY_TARGET_MB
         return [f"{head}: largest {worst[1]:.0f} MB ({worst[0]}) — {verdict(ok)}; {detail}"]
-
-    def _scenario_peaks(self) -> list[tuple[str, float]]:
-        result = []
-        for row in (self.rebuild or {}).get("scenarios", []):
-            if "rebuild" in row:
-                m = row["rebuild"]
-                result.append(
-                    (f"rebuild ({row['key']})", max(m["peak_mb"], m["tree_peak_mb"] or 0))
-                )
-        return result
 
     def _linear(self) -> list[str]:
         small, large = LINEAR_SIZES
@@ -1058,6 +1050,10 @@ class Results:
                 f"× {wall:.2f} (≤ {limit:g}) — {judged}{note}"
             )
         return lines or [f"- linear growth {small:,} → {large:,}: not measured"]
+
+
+def _peak(measured: dict[str, Any]) -> float:
+    return float(max(measured["peak_mb"], measured["tree_peak_mb"] or 0))
 
 
 def write_report(results: Results, out: Path) -> list[str]:
