@@ -1354,6 +1354,8 @@ def run_sizes(args: argparse.Namespace, sizes: list[int], stages: list[str]) -> 
                 )
                 runs[(stage, n)] = run
                 reset_project(project)
+                if plain is not None:
+                    shutil.rmtree(plain / "site", ignore_errors=True)  # 100 MB at 5,000
                 status = run.error or f"{fmt_s(run.seconds)} s, {fmt_mb(run)}"
                 print(f"  {LABELS[stage]:24s} {status}  {run.repeats}", flush=True)
         if n == rebuild_n:
