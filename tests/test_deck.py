@@ -17,6 +17,7 @@ from anki.notes import Note
 import konspekt.deck.cache
 import konspekt.deck.notes
 import konspekt.deck.notetype
+import konspekt.deck.pool
 import konspekt.output
 from conftest import DEVOPS_PROJECT, ROOT, run_cli
 from konspekt import BuildError, load_glossary
@@ -724,3 +725,17 @@ def test_a_damaged_retired_record_is_reported_when_the_ledger_is_read(cards: Pat
     ledger.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(BuildError, match=r"the ledger's record of entry 'pod' is incomplete"):
         build(cards, now=T2)
+
+
+def test_rendering_on_two_cores_gives_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outputs = []
+    for name, min_jobs in (("one", 10**9), ("two", 2)):
+        # The fixture is small: lower the threshold so a child renders half of the notes.
+        monkeypatch.setattr(konspekt.deck.pool, "MIN_JOBS", min_jobs)
+        cards = Path(shutil.copytree(FIXTURE, tmp_path / name / "cards"))
+        report = build(cards, out=tmp_path / name / "devops.apkg")
+        assert report.fresh == report.notes > 2
+        outputs.append((report.out.read_bytes(), (cards / "anki.lock").read_bytes()))
+    assert outputs[0] == outputs[1]

@@ -30,10 +30,14 @@ MIN_JOBS = 400
 
 
 def map_in_two(
-    function: Callable[[Job], Result], jobs: Sequence[Job], *, min_jobs: int = MIN_JOBS
+    function: Callable[[Job], Result], jobs: Sequence[Job], *, min_jobs: int | None = None
 ) -> list[Result]:
     """`[function(job) for job in jobs]`, the second half computed in a forked child."""
-    if len(jobs) < min_jobs or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+    if (
+        len(jobs) < (MIN_JOBS if min_jobs is None else min_jobs)
+        or not hasattr(os, "fork")
+        or (os.cpu_count() or 1) < 2
+    ):
         return [function(job) for job in jobs]
     middle = (len(jobs) + 1) // 2
     read_end, write_end = os.pipe()
