@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from . import ru as ru_module
 from .errors import BuildError
+from .load import no_gc_pauses
 from .markdown_safe import LIST_ITEM, Document, Kind, Segment, scan
 from .model import Entry, Glossary
 from .output import write_file
@@ -214,6 +215,11 @@ class LinkIndex:
     @classmethod
     def from_json(cls, text: str, ids: Collection[str]) -> LinkIndex:
         """The index `to_json` wrote; ValueError unless it is exactly that shape, naming `ids`."""
+        with no_gc_pauses():  # 10⁵ keys and targets, all kept: nothing to collect
+            return cls._from_json(text, ids)
+
+    @classmethod
+    def _from_json(cls, text: str, ids: Collection[str]) -> LinkIndex:
         try:
             data = json.loads(text)
             if data["format"] != _CACHE_FORMAT:
@@ -249,6 +255,11 @@ def _words(value: object) -> Key:
 
 def build_index(entries: Sequence[Entry], ru: Russian) -> LinkIndex:
     """Every form of every name of `entries`: the costly half of linking, done once."""
+    with no_gc_pauses():  # 10⁵ keys and targets, all kept: nothing to collect
+        return _build_index(entries, ru)
+
+
+def _build_index(entries: Sequence[Entry], ru: Russian) -> LinkIndex:
     index: dict[Key, list[_Target]] = {}
 
     def add(key: Key, target: _Target) -> None:
