@@ -17,7 +17,7 @@ from anki.notes import Note
 import konspekt.deck.cache
 import konspekt.deck.notes
 import konspekt.deck.notetype
-import konspekt.deck.pool
+import konspekt.pool
 import konspekt.output
 from conftest import DEVOPS_PROJECT, ROOT, run_cli
 from konspekt import BuildError, load_glossary
@@ -733,7 +733,7 @@ def test_rendering_on_two_cores_gives_the_same_bytes(
     outputs = []
     for name, min_jobs in (("one", 10**9), ("two", 2)):
         # The fixture is small: lower the threshold so a child renders half of the notes.
-        monkeypatch.setattr(konspekt.deck.pool, "MIN_JOBS", min_jobs)
+        monkeypatch.setattr(konspekt.pool, "MIN_JOBS", min_jobs)
         cards = Path(shutil.copytree(FIXTURE, tmp_path / name / "cards"))
         report = build(cards, out=tmp_path / name / "devops.apkg")
         assert report.fresh == report.notes > 2

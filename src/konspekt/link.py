@@ -275,30 +275,11 @@ def _build_index(entries: Sequence[Entry], ru: Russian) -> LinkIndex:
                 return
         targets.append(target)
 
+    # Not on two cores: a forked child that generates half of the forms costs more CPU
+    # than it saves here (copy-on-write faults, cold caches, pickling) — measured.
     for order, entry in enumerate(entries):
-        ambiguous = {name_key(name) for name in entry.ambiguous}
-        for name, rank in _names(entry):
-            parts = name_parts(name)
-            if not parts[0]:
-                continue
-            exact = name_key(name)
-            is_ambiguous = exact in ambiguous
-            for words, gaps in spelling_variants(*parts):
-                if rank == RANK_FORM:
-                    forms = {tuple(normalize(w) for w in words)}
-                else:
-                    forms = set(ru.phrase_forms(words))
-                for form in forms:
-                    key = join_key(form, gaps) if gaps else form
-                    # A generated form ranks below every name as written: «поды» as a form
-                    # of «Под» yields to an entry whose name is «Поды».
-                    form_rank = rank if key == exact or rank != RANK_NAME else RANK_GENERATED
-                    cased = None
-                    if entry.match_case and rank not in (RANK_NOT_IN, RANK_COLLOCATION):
-                        cased = join_key(
-                            [_apply_case(w, f) for w, f in zip(words, form, strict=True)], gaps
-                        )
-                    add(key, _Target(entry.id, form_rank, order, cased, is_ambiguous))
+        for key, target in _entry_keys(ru, order, entry):
+            add(key, target)
     debug = log.isEnabledFor(logging.DEBUG)
     frozen: dict[Key, tuple[_Target, ...]] = {}
     for key, targets in index.items():
@@ -311,6 +292,35 @@ def _build_index(entries: Sequence[Entry], ru: Russian) -> LinkIndex:
                 log.debug("'%s' names several entries: %s", " ".join(key), targets)
         frozen[key] = tuple(targets)
     return LinkIndex(MappingProxyType(frozen))
+
+
+def _entry_keys(ru: Russian, order: int, entry: Entry) -> list[tuple[Key, _Target]]:
+    """Every key of every name of `entry`, with the target it gives, in the order made."""
+    found: list[tuple[Key, _Target]] = []
+    ambiguous = {name_key(name) for name in entry.ambiguous}
+    for name, rank in _names(entry):
+        parts = name_parts(name)
+        if not parts[0]:
+            continue
+        exact = name_key(name)
+        is_ambiguous = exact in ambiguous
+        for words, gaps in spelling_variants(*parts):
+            if rank == RANK_FORM:
+                forms = {tuple(normalize(w) for w in words)}
+            else:
+                forms = set(ru.phrase_forms(words))
+            for form in forms:
+                key = join_key(form, gaps) if gaps else form
+                # A generated form ranks below every name as written: «поды» as a form
+                # of «Под» yields to an entry whose name is «Поды».
+                form_rank = rank if key == exact or rank != RANK_NAME else RANK_GENERATED
+                cased = None
+                if entry.match_case and rank not in (RANK_NOT_IN, RANK_COLLOCATION):
+                    cased = join_key(
+                        [_apply_case(w, f) for w, f in zip(words, form, strict=True)], gaps
+                    )
+                found.append((key, _Target(entry.id, form_rank, order, cased, is_ambiguous)))
+    return found
 
 
 def _rank_order(target: _Target) -> tuple[int, int]:

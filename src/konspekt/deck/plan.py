@@ -24,7 +24,7 @@ from .notes import (
 )
 from .notetype import TEMPLATES, notetype_identity
 from .options import DeckOptions, note_guid
-from .pool import map_in_two
+from ..pool import map_in_two
 
 
 @dataclass(frozen=True)

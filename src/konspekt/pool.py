@@ -1,8 +1,9 @@
-"""Rendering notes on two cores: one forked child renders the second half.
+"""Work on two cores: one forked child computes the second half of a list.
 
-Rendering a note (Markdown, nh3, Pygments) is pure CPU work in Python, one note at a
-time, so a second process halves it on a two-core machine. The child is forked, so it
-starts with everything loaded (the renderers, the notes) and sends back only strings.
+Rendering notes (Markdown, nh3, Pygments) and generating the forms of names for the
+linker's index are pure CPU work in Python, one item at a time, so a second process
+halves them on a two-core machine. The child is forked, so it starts with everything
+loaded (the renderers, the dictionaries, the data) and sends back only plain values.
 
 Correct by construction rather than by care:
 - the result is the list the same function gives in one process, in the same order;
@@ -25,7 +26,7 @@ Job = TypeVar("Job")
 Result = TypeVar("Result")
 
 # Below this many jobs a fork costs more than it saves (forking a process with the
-# dictionaries loaded takes a few milliseconds; a note renders in about a millisecond).
+# dictionaries loaded takes a few milliseconds; a job takes about a millisecond).
 MIN_JOBS = 400
 
 

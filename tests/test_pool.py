@@ -1,4 +1,4 @@
-"""The deck's two-core rendering: the same list as one process, errors as one process."""
+"""Work on two cores (deck notes, the linker index): the same list as one process, errors as one process."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from konspekt.deck.pool import map_in_two
+from konspekt.pool import map_in_two
 from konspekt.errors import BuildError
 
 
