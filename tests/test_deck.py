@@ -17,8 +17,8 @@ from anki.notes import Note
 import konspekt.deck.cache
 import konspekt.deck.notes
 import konspekt.deck.notetype
-import konspekt.pool
 import konspekt.output
+import konspekt.pool
 from conftest import DEVOPS_PROJECT, ROOT, run_cli
 from konspekt import BuildError, load_glossary
 from konspekt.cli import resolve_deck_options

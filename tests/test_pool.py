@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from konspekt.pool import map_in_two
 from konspekt.errors import BuildError
+from konspekt.pool import map_in_two
 
 
 def _no_children_left() -> bool:

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from ..link import Linker
 from ..media import anki_name
 from ..model import Glossary, Topic
+from ..pool import map_in_two
 from .cache import FieldCache
 from .history import Peak
 from .ledger import Ledger, NoteRecord, StampRecord
@@ -24,7 +25,6 @@ from .notes import (
 )
 from .notetype import TEMPLATES, notetype_identity
 from .options import DeckOptions, note_guid
-from ..pool import map_in_two
 
 
 @dataclass(frozen=True)
