@@ -1,4 +1,4 @@
-"""Work on two cores (deck notes, the linker index): the same list as one process, errors as one process."""
+"""Rendering on two cores: the same list as in one process, errors as in one process."""
 
 from __future__ import annotations
 
