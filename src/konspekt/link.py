@@ -183,10 +183,13 @@ class LinkIndex:
         table = dict(self.targets)
         prefixes: set[Key] = set()
         longest = 1
+        add = prefixes.add
         for key in table:
-            if len(key) > 1:
-                longest = max(longest, (len(key) + 1) // 2)
-                prefixes.update(key[:n] for n in range(1, len(key), 2))
+            length = len(key)
+            if length > 1:
+                longest = max(longest, (length + 1) // 2)
+                for n in range(1, length, 2):
+                    add(key[:n])
         object.__setattr__(self, "longest", longest)
         object.__setattr__(self, "prefixes", frozenset(prefixes))
         object.__setattr__(self, "starts", frozenset(key[0] for key in table))
@@ -225,18 +228,20 @@ class LinkIndex:
             if data["format"] != _CACHE_FORMAT:
                 raise ValueError("another format")
             targets: dict[Key, tuple[_Target, ...]] = {}
+            known = set(ids)
+            make = tuple.__new__  # _Target's own constructor, without its Python wrapper
             for key, row in data["targets"]:
                 found = []
                 for entry_id, rank, order, cased, ambiguous in row:
                     if (
-                        entry_id not in ids
+                        entry_id not in known
                         or type(rank) is not int
                         or type(order) is not int
                         or type(ambiguous) is not bool
                     ):
                         raise ValueError("not a target of these entries")
                     cased_key = None if cased is None else _words(cased)
-                    found.append(_Target(entry_id, rank, order, cased_key, ambiguous))
+                    found.append(make(_Target, (entry_id, rank, order, cased_key, ambiguous)))
                 targets[_words(key)] = tuple(found)
         except (KeyError, TypeError) as error:
             raise ValueError(f"not a linker index: {error}") from None
