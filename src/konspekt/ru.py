@@ -73,15 +73,11 @@ def fold_yo(word: str) -> str:
     return word.replace("ё", "е").replace("Ё", "Е").replace("’", "'")
 
 
+@lru_cache(maxsize=1 << 18)
 def normalize(word: str) -> str:
     """How words are compared: lower case, «ё» as «е», one kind of apostrophe."""
-    return _normalize(word)
-
-
-@lru_cache(maxsize=1 << 18)
-def _normalize(word: str) -> str:
-    # Memoized: the linker normalizes every word of every text, and prose repeats its
-    # words; lower() first, so one replace covers «Ё» too.
+    # Memoized: names and prose repeat their words. lower() first, so one replace
+    # covers «Ё» too.
     return word.lower().replace("ё", "е").replace("’", "'")
 
 
