@@ -385,21 +385,26 @@ class Linker:
         """Scan `text` once; the result renders Markdown with links and lists the mentions."""
         segments = scan(text)
         mentions = [
-            Mention(c.start, c.end, c.text, c.id)
-            for c in self._decide(text, segments, page)
-            if c.linked
+            Mention(item.start, item.end, item.text, item.target.id)
+            for item, reason in self._decide(text, segments, page)
+            if reason is None
         ]
         return Document(text, tuple(segments), tuple(mentions))
 
     def explain(self, text: str, *, page: str | None = None) -> list[Candidate]:
         """Every candidate mention in `text`, linked or not, with the reason."""
-        return list(self._decide(text, scan(text), page))
+        return [
+            Candidate(item.start, item.end, item.text, item.target.id, reason is None,
+                      item.why if reason is None else reason)
+            for item, reason in self._decide(text, scan(text), page)
+        ]  # fmt: skip
 
     def _decide(
         self, text: str, segments: Sequence[Segment], page: str | None
-    ) -> Iterator[Candidate]:
+    ) -> Iterator[tuple[_Found, str | None]]:
         """The candidates of each paragraph, decided once the whole paragraph is read: an
-        ambiguous name needs another term of its subject anywhere in the paragraph."""
+        ambiguous name needs another term of its subject anywhere in the paragraph. Each
+        comes with why it is not linked, None if it is (a Candidate only for `explain`)."""
         page_entry = self._entries.get(page) if page else None
         found: list[_Found] = []
         for index, seg in enumerate(segments):
@@ -421,7 +426,7 @@ class Linker:
 
     def _resolve(
         self, found: Sequence[_Found], page: str | None, page_entry: Entry | None
-    ) -> Iterator[Candidate]:
+    ) -> Iterator[tuple[_Found, str | None]]:
         subjects: dict[str, str] = {}  # topic or entry id → the words that show it
         if page_entry is not None:
             subjects[page_entry.topic] = subjects[page_entry.id] = f"the page of {page}"
@@ -445,9 +450,9 @@ class Linker:
                 reason = "mentioned before in this paragraph (one link per entry)"
             if reason is None:
                 seen.add(target.id)
-                yield Candidate(item.start, item.end, item.text, target.id, True, item.why)
+                yield item, None
             elif item.linkable:
-                yield Candidate(item.start, item.end, item.text, target.id, False, reason)
+                yield item, reason
 
     def _ambiguity(self, entry_id: str, subjects: Mapping[str, str]) -> str | None:
         """None if the paragraph is about the subject of ambiguous `entry_id`, else why not."""
