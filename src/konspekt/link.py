@@ -608,8 +608,11 @@ def _apply_case(pattern: str, form: str) -> str:
     return form
 
 
+_EMPHASIS_MARK = re.compile(f"[{re.escape(EMPHASIS)}]")
+
+
 def _has_emphasis(words: str) -> bool:
-    return any(mark in words for mark in EMPHASIS)
+    return _EMPHASIS_MARK.search(words) is not None
 
 
 def _glued(text: str, start: int, end: int) -> bool:
