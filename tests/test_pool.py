@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+import konspekt.pool
 from konspekt.errors import BuildError
 from konspekt.pool import map_in_two
 
@@ -67,4 +68,14 @@ def test_an_error_in_the_parents_half_leaves_no_child_behind() -> None:
 
     with pytest.raises(BuildError, match="first half"):
         map_in_two(render, list(range(30)), min_jobs=10)
+    assert _no_children_left()
+
+
+def test_a_busy_machine_gets_no_second_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(konspekt.pool, "spare_core", lambda: False)
+    parent = os.getpid()
+    jobs = list(range(konspekt.pool.MIN_JOBS * 2))
+    assert set(map_in_two(lambda job: os.getpid(), jobs)) == {parent}
+    monkeypatch.setattr(konspekt.pool, "spare_core", lambda: True)
+    assert set(map_in_two(lambda job: os.getpid(), jobs)) != {parent}
     assert _no_children_left()

@@ -31,15 +31,32 @@ Result = TypeVar("Result")
 MIN_JOBS = 400
 
 
+def spare_core() -> bool:
+    """Whether a second process would find a core to run on.
+
+    On a machine whose cores are busy anyway (the load average counts this process
+    too), the child only competes with the parent: measured with a load of 6 on two
+    cores, a deck built in one process was a second faster than in two.
+    """
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not known here
+        return cores >= 2
+    return load < cores - 0.5
+
+
 def map_in_two(
     function: Callable[[Job], Result], jobs: Sequence[Job], *, min_jobs: int | None = None
 ) -> list[Result]:
-    """`[function(job) for job in jobs]`, the second half computed in a forked child."""
-    if (
-        len(jobs) < (MIN_JOBS if min_jobs is None else min_jobs)
-        or not hasattr(os, "fork")
-        or (os.cpu_count() or 1) < 2
-    ):
+    """`[function(job) for job in jobs]`, the second half computed in a forked child.
+
+    With the default `min_jobs`, only when a core is idle (`spare_core`); a given
+    `min_jobs` forks whenever there are that many jobs.
+    """
+    if min_jobs is None:
+        min_jobs = MIN_JOBS if spare_core() else len(jobs) + 1
+    if len(jobs) < min_jobs or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
         return [function(job) for job in jobs]
     middle = (len(jobs) + 1) // 2
     read_end, write_end = os.pipe()
