@@ -13,15 +13,19 @@ import pytest
 from anki.collection import Collection, ImportAnkiPackageRequest
 from anki.import_export_pb2 import ImportResponse
 from anki.notes import Note
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import konspekt.deck.cache
 import konspekt.deck.notes
 import konspekt.deck.notetype
 import konspekt.output
+import konspekt.pool
 from conftest import DEVOPS_PROJECT, ROOT, run_cli
 from konspekt import BuildError, load_glossary
 from konspekt.cli import resolve_deck_options
 from konspekt.deck import DeckOptions, DeckReport, build_deck, ledger_is_current, stale_message
+from konspekt.deck.ledger import dumps_indented, dumps_ledger, loads_ledger
 from konspekt.deck.notetype import FIELD_NAMES, FIELDS, TEMPLATES
 from konspekt.deck.options import note_guid
 from konspekt.errors import CardsError
@@ -724,3 +728,42 @@ def test_a_damaged_retired_record_is_reported_when_the_ledger_is_read(cards: Pat
     ledger.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(BuildError, match=r"the ledger's record of entry 'pod' is incomplete"):
         build(cards, now=T2)
+
+
+def test_rendering_on_two_cores_gives_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outputs = []
+    for name, min_jobs in (("one", 10**9), ("two", 2)):
+        # The fixture is small: lower the threshold so a child renders half of the notes,
+        # and count a busy machine's cores as idle.
+        monkeypatch.setattr(konspekt.pool, "MIN_JOBS", min_jobs)
+        monkeypatch.setattr(konspekt.pool, "spare_core", lambda: True)
+        cards = Path(shutil.copytree(FIXTURE, tmp_path / name / "cards"))
+        report = build(cards, out=tmp_path / name / "devops.apkg")
+        assert report.fresh == report.notes > 2
+        outputs.append((report.out.read_bytes(), (cards / "anki.lock").read_bytes()))
+    assert outputs[0] == outputs[1]
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON)
+def test_the_ledger_writer_writes_what_json_dumps_writes(value: object) -> None:
+    expected = json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
+    assert dumps_indented(value) == expected
+
+
+def test_the_committed_ledger_is_written_back_byte_for_byte() -> None:
+    text = (ROOT / "cards" / "anki.lock").read_text(encoding="utf-8")
+    assert dumps_ledger(loads_ledger(text)) == text
+    data = json.loads(text)
+    assert dumps_indented(data) + "\n" == text

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from conftest import ROOT
+from konspekt import load_glossary, render
 from konspekt.render import highlight, highlight_css, inline_html, markdown_html, sanitize
 from safety import active_content, hostile_text
 
@@ -86,3 +89,65 @@ def test_highlight_css_has_a_night_variant() -> None:
 def test_no_card_text_becomes_active_content(text: str) -> None:
     assert active_content(markdown_html(text)) == []
     assert active_content(inline_html(text)) == []
+
+
+def _by_markdown(text: str) -> str:
+    md = render._markdown()
+    md.reset()
+    return sanitize(md.convert(text))
+
+
+PLAIN_EDGES = [
+    "Под — это группа контейнеров; «кавычки», \"прямые\", 'одинарные', 50 % / 3 ? @ $ ^ ,",
+    "Это  два пробела внутри",
+    "v1.2.3 и http://example.com/a, foo@bar.com",
+    "Тест: значение (в скобках).",
+    "Щ",
+    "—",
+    ".",
+    "ﬁ é Ω",
+    "маска \ue000 внутри",
+]
+NOT_PLAIN = [
+    "1. пункт",
+    "١. пункт",
+    "- пункт",
+    "+ пункт",
+    "# заголовок",
+    "> цитата",
+    "    код",
+    " ведущий пробел",
+    "хвост ",
+    "две\nстроки",
+    "a\u00a0b",
+    "x\u2028y",
+    "a\tb",
+    "*курсив*",
+    "_курсив_",
+    "`код`",
+    "[ссылка](x)",
+    "&amp; и &copy;",
+    "<b>",
+    "===",
+    "a \\* b",
+    "!",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(hostile_text, st.text(alphabet="Пад ab.,-—1٣:«»()\"'*_#>=&\n\u00a0", max_size=20)))
+def test_the_plain_text_shortcut_is_what_markdown_makes(text: str) -> None:
+    assert markdown_html(text) == _by_markdown(text)
+
+
+def test_the_plain_text_shortcut_on_every_card_text_and_at_its_edges() -> None:
+    texts = list(PLAIN_EDGES) + NOT_PLAIN
+    for folder in (ROOT / "cards", ROOT / "tests" / "fixtures" / "deck"):
+        for entry in load_glossary(folder).entries:
+            texts += [entry.definition, entry.clue or "", entry.details or ""]
+            texts += [example.text for example in entry.examples]
+    shortcut = [text for text in texts if text and render._PLAIN.fullmatch(text)]
+    assert len(shortcut) > len(PLAIN_EDGES)  # the shortcut is taken: this tests it
+    assert not [text for text in NOT_PLAIN if render._PLAIN.fullmatch(text)]
+    for text in texts:
+        assert markdown_html(text) == _by_markdown(text), text

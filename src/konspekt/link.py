@@ -14,13 +14,16 @@ import json
 import logging
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
 from types import MappingProxyType
+from typing import NamedTuple
 
 from . import ru as ru_module
 from .errors import BuildError
+from .load import no_gc_pauses
 from .markdown_safe import LIST_ITEM, Document, Kind, Segment, scan
 from .model import Entry, Glossary
 from .output import write_file
@@ -36,6 +39,7 @@ from .ru import (
     name_key,
     name_parts,
     normalize,
+    normalize_text,
     russian,
     spelling_variants,
 )
@@ -78,9 +82,11 @@ class Candidate:
         }
 
 
-@dataclass(frozen=True)
-class _Found:
-    """A key of the index found in the text, before the paragraph decides on it."""
+class _Found(NamedTuple):
+    """A key of the index found in the text, before the paragraph decides on it.
+
+    A named tuple, as `_Target`: one is made per mention, and a frozen dataclass costs
+    several times more to create."""
 
     start: int
     end: int
@@ -104,8 +110,18 @@ def words_of(
     spans, normalized words, and the normalized gaps between them (see `ru.gap`)."""
     stop = len(text) if end is None else end
     spans = [m.span() for m in WORD_RE.finditer(text, start, stop)]
-    norms = [normalize(text[s:e]) for s, e in spans]
-    gaps = [gap(text[spans[k][1] : spans[k + 1][0]]) for k in range(len(spans) - 1)]
+    raw = text[start:stop]
+    part = normalize_text(raw)
+    # One character for one, and no capital sigma (whose lower case depends on the
+    # letters around it): slicing the normalized text is normalizing each word.
+    if len(part) == len(raw) and "Σ" not in raw:
+        norms = [part[s - start : e - start] for s, e in spans]
+    else:
+        norms = [normalize(text[s:e]) for s, e in spans]
+    gaps = [
+        " " if between == " " else gap(between)
+        for between in (text[spans[k][1] : spans[k + 1][0]] for k in range(len(spans) - 1))
+    ]
     return spans, norms, gaps
 
 
@@ -125,8 +141,9 @@ _RANK_REASONS = (
 )
 
 
-@dataclass(frozen=True)
-class _Target:
+class _Target(NamedTuple):
+    """One entry a key may name (a named tuple: the index holds one per form of a name)."""
+
     id: str
     rank: int
     order: int
@@ -153,26 +170,42 @@ class LinkIndex:
     """
 
     targets: Mapping[Key, tuple[_Target, ...]]
-    # Derived from `targets`: an entry's keys, the longest name in words, and every proper
-    # prefix of every key (a lookup stops at the first word that no name has there).
-    keys: Mapping[str, tuple[Key, ...]] = field(init=False, repr=False, compare=False)
+    # Derived from `targets`: the longest name in words, and every proper prefix of every
+    # key (a lookup stops at the first word that no name has there).
     longest: int = field(init=False, repr=False, compare=False)
     prefixes: frozenset[Key] = field(init=False, repr=False, compare=False)
+    # The first word of every key: any other word is passed over without a lookup.
+    starts: frozenset[str] = field(init=False, repr=False, compare=False)
+    # `targets` as a plain dict: a lookup in it is cheaper than through the proxy.
+    table: dict[Key, tuple[_Target, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        keys: dict[str, set[Key]] = {}
+        table = dict(self.targets)
         prefixes: set[Key] = set()
         longest = 1
-        for key, targets in self.targets.items():
-            longest = max(longest, (len(key) + 1) // 2)
-            prefixes.update(key[:n] for n in range(1, len(key), 2))
+        add = prefixes.add
+        for key in table:
+            length = len(key)
+            if length > 1:
+                longest = max(longest, (length + 1) // 2)
+                for n in range(1, length, 2):
+                    add(key[:n])
+        object.__setattr__(self, "longest", longest)
+        object.__setattr__(self, "prefixes", frozenset(prefixes))
+        object.__setattr__(self, "starts", frozenset(key[0] for key in table))
+        object.__setattr__(self, "table", table)
+
+    @cached_property
+    def keys(self) -> Mapping[str, tuple[Key, ...]]:
+        """An entry's keys, sorted: made when first asked (masking, pages), not for linking."""
+        keys: dict[str, set[Key]] = {}
+        for key, targets in self.table.items():
             for target in targets:
                 if target.rank != RANK_NOT_IN:
                     keys.setdefault(target.id, set()).add(key)
-        sorted_keys = {entry_id: tuple(sorted(found)) for entry_id, found in keys.items()}
-        object.__setattr__(self, "keys", MappingProxyType(sorted_keys))
-        object.__setattr__(self, "longest", longest)
-        object.__setattr__(self, "prefixes", frozenset(prefixes))
+        return MappingProxyType(
+            {entry_id: tuple(sorted(found)) for entry_id, found in keys.items()}
+        )
 
     def to_json(self) -> str:
         rows = [
@@ -185,23 +218,30 @@ class LinkIndex:
     @classmethod
     def from_json(cls, text: str, ids: Collection[str]) -> LinkIndex:
         """The index `to_json` wrote; ValueError unless it is exactly that shape, naming `ids`."""
+        with no_gc_pauses():  # 10⁵ keys and targets, all kept: nothing to collect
+            return cls._from_json(text, ids)
+
+    @classmethod
+    def _from_json(cls, text: str, ids: Collection[str]) -> LinkIndex:
         try:
             data = json.loads(text)
             if data["format"] != _CACHE_FORMAT:
                 raise ValueError("another format")
             targets: dict[Key, tuple[_Target, ...]] = {}
+            known = set(ids)
+            make = tuple.__new__  # _Target's own constructor, without its Python wrapper
             for key, row in data["targets"]:
                 found = []
                 for entry_id, rank, order, cased, ambiguous in row:
                     if (
-                        entry_id not in ids
+                        entry_id not in known
                         or type(rank) is not int
                         or type(order) is not int
                         or type(ambiguous) is not bool
                     ):
                         raise ValueError("not a target of these entries")
                     cased_key = None if cased is None else _words(cased)
-                    found.append(_Target(entry_id, rank, order, cased_key, ambiguous))
+                    found.append(make(_Target, (entry_id, rank, order, cased_key, ambiguous)))
                 targets[_words(key)] = tuple(found)
         except (KeyError, TypeError) as error:
             raise ValueError(f"not a linker index: {error}") from None
@@ -209,54 +249,87 @@ class LinkIndex:
 
 
 def _words(value: object) -> Key:
-    if not isinstance(value, list) or not all(isinstance(word, str) for word in value):
+    if not isinstance(value, list):
         raise ValueError("not a list of words")
+    try:
+        "".join(value)  # checks every item is a string, in C: the cache has 10⁵ keys
+    except TypeError:
+        raise ValueError("not a list of words") from None
     return tuple(value)
 
 
 def build_index(entries: Sequence[Entry], ru: Russian) -> LinkIndex:
     """Every form of every name of `entries`: the costly half of linking, done once."""
+    with no_gc_pauses():  # 10⁵ keys and targets, all kept: nothing to collect
+        return _build_index(entries, ru)
+
+
+def _build_index(entries: Sequence[Entry], ru: Russian) -> LinkIndex:
     index: dict[Key, list[_Target]] = {}
 
     def add(key: Key, target: _Target) -> None:
-        targets = index.setdefault(key, [])
+        targets = index.get(key)
+        if targets is None:  # most keys: one form of one name
+            index[key] = [target]
+            return
         for i, other in enumerate(targets):
             if other.id == target.id and other.cased == target.cased:
                 best = min(target, other, key=lambda t: (t.rank, t.order))
                 # A key that some plain name of the entry also yields is not ambiguous.
-                targets[i] = replace(best, ambiguous=target.ambiguous and other.ambiguous)
+                targets[i] = best._replace(ambiguous=target.ambiguous and other.ambiguous)
                 return
         targets.append(target)
 
+    # Not on two cores: a forked child that generates half of the forms costs more CPU
+    # than it saves here (copy-on-write faults, cold caches, pickling) — measured.
     for order, entry in enumerate(entries):
-        ambiguous = {name_key(name) for name in entry.ambiguous}
-        for name, rank in _names(entry):
-            parts = name_parts(name)
-            if not parts[0]:
-                continue
-            exact = name_key(name)
-            is_ambiguous = exact in ambiguous
-            for words, gaps in spelling_variants(*parts):
-                if rank == RANK_FORM:
-                    forms = {tuple(normalize(w) for w in words)}
-                else:
-                    forms = set(ru.phrase_forms(words))
-                for form in forms:
-                    key = join_key(list(form), gaps)
-                    # A generated form ranks below every name as written: «поды» as a form
-                    # of «Под» yields to an entry whose name is «Поды».
-                    form_rank = rank if key == exact or rank != RANK_NAME else RANK_GENERATED
-                    cased = None
-                    if entry.match_case and rank not in (RANK_NOT_IN, RANK_COLLOCATION):
-                        cased = join_key(
-                            [_apply_case(w, f) for w, f in zip(words, form, strict=True)], gaps
-                        )
-                    add(key, _Target(entry.id, form_rank, order, cased, is_ambiguous))
+        for key, target in _entry_keys(ru, order, entry):
+            add(key, target)
+    debug = log.isEnabledFor(logging.DEBUG)
+    frozen: dict[Key, tuple[_Target, ...]] = {}
     for key, targets in index.items():
-        targets.sort(key=lambda t: (t.rank, t.order))
-        if len({t.id for t in targets if t.rank == targets[0].rank and not t.cased}) > 1:
-            log.debug("'%s' names several entries: %s", " ".join(key), targets)
-    return LinkIndex(MappingProxyType({key: tuple(targets) for key, targets in index.items()}))
+        if len(targets) > 1:
+            targets.sort(key=_rank_order)
+            if (
+                debug
+                and len({t.id for t in targets if t.rank == targets[0].rank and not t.cased}) > 1
+            ):
+                log.debug("'%s' names several entries: %s", " ".join(key), targets)
+        frozen[key] = tuple(targets)
+    return LinkIndex(MappingProxyType(frozen))
+
+
+def _entry_keys(ru: Russian, order: int, entry: Entry) -> list[tuple[Key, _Target]]:
+    """Every key of every name of `entry`, with the target it gives, in the order made."""
+    found: list[tuple[Key, _Target]] = []
+    ambiguous = {name_key(name) for name in entry.ambiguous}
+    for name, rank in _names(entry):
+        parts = name_parts(name)
+        if not parts[0]:
+            continue
+        exact = name_key(name)
+        is_ambiguous = exact in ambiguous
+        for words, gaps in spelling_variants(*parts):
+            if rank == RANK_FORM:
+                forms = {tuple(normalize(w) for w in words)}
+            else:
+                forms = set(ru.phrase_forms(words))
+            for form in forms:
+                key = join_key(form, gaps) if gaps else form
+                # A generated form ranks below every name as written: «поды» as a form
+                # of «Под» yields to an entry whose name is «Поды».
+                form_rank = rank if key == exact or rank != RANK_NAME else RANK_GENERATED
+                cased = None
+                if entry.match_case and rank not in (RANK_NOT_IN, RANK_COLLOCATION):
+                    cased = join_key(
+                        [_apply_case(w, f) for w, f in zip(words, form, strict=True)], gaps
+                    )
+                found.append((key, _Target(entry.id, form_rank, order, cased, is_ambiguous)))
+    return found
+
+
+def _rank_order(target: _Target) -> tuple[int, int]:
+    return target.rank, target.order
 
 
 class Linker:
@@ -312,21 +385,26 @@ class Linker:
         """Scan `text` once; the result renders Markdown with links and lists the mentions."""
         segments = scan(text)
         mentions = [
-            Mention(c.start, c.end, c.text, c.id)
-            for c in self._decide(text, segments, page)
-            if c.linked
+            Mention(item.start, item.end, item.text, item.target.id)
+            for item, reason in self._decide(text, segments, page)
+            if reason is None
         ]
         return Document(text, tuple(segments), tuple(mentions))
 
     def explain(self, text: str, *, page: str | None = None) -> list[Candidate]:
         """Every candidate mention in `text`, linked or not, with the reason."""
-        return list(self._decide(text, scan(text), page))
+        return [
+            Candidate(item.start, item.end, item.text, item.target.id, reason is None,
+                      item.why if reason is None else reason)
+            for item, reason in self._decide(text, scan(text), page)
+        ]  # fmt: skip
 
     def _decide(
         self, text: str, segments: Sequence[Segment], page: str | None
-    ) -> Iterator[Candidate]:
+    ) -> Iterator[tuple[_Found, str | None]]:
         """The candidates of each paragraph, decided once the whole paragraph is read: an
-        ambiguous name needs another term of its subject anywhere in the paragraph."""
+        ambiguous name needs another term of its subject anywhere in the paragraph. Each
+        comes with why it is not linked, None if it is (a Candidate only for `explain`)."""
         page_entry = self._entries.get(page) if page else None
         found: list[_Found] = []
         for index, seg in enumerate(segments):
@@ -348,7 +426,7 @@ class Linker:
 
     def _resolve(
         self, found: Sequence[_Found], page: str | None, page_entry: Entry | None
-    ) -> Iterator[Candidate]:
+    ) -> Iterator[tuple[_Found, str | None]]:
         subjects: dict[str, str] = {}  # topic or entry id → the words that show it
         if page_entry is not None:
             subjects[page_entry.topic] = subjects[page_entry.id] = f"the page of {page}"
@@ -372,9 +450,9 @@ class Linker:
                 reason = "mentioned before in this paragraph (one link per entry)"
             if reason is None:
                 seen.add(target.id)
-                yield Candidate(item.start, item.end, item.text, target.id, True, item.why)
+                yield item, None
             elif item.linkable:
-                yield Candidate(item.start, item.end, item.text, target.id, False, reason)
+                yield item, reason
 
     def _ambiguity(self, entry_id: str, subjects: Mapping[str, str]) -> str | None:
         """None if the paragraph is about the subject of ambiguous `entry_id`, else why not."""
@@ -398,8 +476,13 @@ class Linker:
         linkable: bool,
     ) -> Iterator[_Found]:
         spans, norms, gaps = words_of(text, start, end)
+        starts = self.index.starts
         i = 0
-        while i < len(spans):
+        count = len(spans)
+        while i < count:
+            if norms[i] not in starts:
+                i += 1
+                continue
             hit = self._lookup(text, spans, norms, gaps, i)
             if hit is None:
                 i += 1
@@ -429,22 +512,25 @@ class Linker:
         i: int,
     ) -> tuple[int, _Target] | None:
         """The longest key starting at word `i` that names an entry here, and that entry."""
-        longest = min(self.index.longest, len(norms) - i)
+        index = self.index
+        longest = min(index.longest, len(norms) - i)
         key: tuple[str, ...] = (norms[i],)
         keys = [key]
+        prefixes = index.prefixes
         for n in range(1, longest):
-            if key not in self.index.prefixes:
+            if key not in prefixes:
                 break  # no name goes on from here: most words end the search at once
             key += (gaps[i + n - 1], norms[i + n])
             keys.append(key)
+        table = index.table
         for n in range(len(keys), 0, -1):
-            targets = self.index.targets.get(keys[n - 1])
+            targets = table.get(keys[n - 1])
             if not targets:
                 continue
             start, end = spans[i][0], spans[i + n - 1][1]
             if _glued(text, start, end):
                 continue
-            if n > 1 and any(mark in text[start:end] for mark in EMPHASIS):
+            if n > 1 and _has_emphasis(text[start:end]):
                 # «**слои** образов»: a link around it would cut the emphasis in two.
                 continue
             for target in targets:
@@ -520,6 +606,13 @@ def _apply_case(pattern: str, form: str) -> str:
     if pattern[:1].isupper():
         return form[:1].upper() + form[1:]
     return form
+
+
+_EMPHASIS_MARK = re.compile(f"[{re.escape(EMPHASIS)}]")
+
+
+def _has_emphasis(words: str) -> bool:
+    return _EMPHASIS_MARK.search(words) is not None
 
 
 def _glued(text: str, start: int, end: int) -> bool:

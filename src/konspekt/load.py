@@ -63,18 +63,19 @@ def load_glossary(cards_dir: Path | str) -> Glossary:
                 )
             ]
         )
-    with _no_gc_pauses():
+    with no_gc_pauses():
         return _load(cards_dir, paths)
 
 
 @contextmanager
-def _no_gc_pauses() -> Iterator[None]:
-    """Pause the cycle collector while the glossary is built.
+def no_gc_pauses() -> Iterator[None]:
+    """Pause the cycle collector while a large structure that is kept is built.
 
     Loading allocates about a hundred objects per entry and keeps them all; each
     collection re-scans the survivors, which cost a third of the load time at 5,000
-    entries. The loader makes no reference cycles, so nothing is left for the
-    collector; it runs again as soon as the glossary is built.
+    entries (and as much of building the linker's index). The loader makes no
+    reference cycles, so nothing is left for the collector; it runs again as soon as
+    the glossary is built.
     """
     enabled = gc.isenabled()
     gc.disable()

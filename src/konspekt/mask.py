@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .link import Linker, words_of
 from .ru import function_word_use, join_key, russian
@@ -26,6 +26,11 @@ class Masker:
 
     keys: frozenset[tuple[str, ...]]
     longest: int
+    # The first word of every key: a word that starts none is passed over at once.
+    starts: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "starts", frozenset(key[0] for key in self.keys))
 
     @classmethod
     def of(cls, linker: Linker, entry_id: str) -> Masker:
@@ -39,6 +44,9 @@ class Masker:
         found: list[tuple[int, int]] = []
         i = 0
         while i < len(spans):
+            if norms[i] not in self.starts:
+                i += 1
+                continue
             for n in range(min(self.longest, len(spans) - i), 0, -1):
                 key = join_key(norms[i : i + n], gaps[i : i + n - 1])
                 if key in self.keys and not self._homonym(norms, gaps, i, n):

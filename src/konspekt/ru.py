@@ -73,9 +73,18 @@ def fold_yo(word: str) -> str:
     return word.replace("ё", "е").replace("Ё", "Е").replace("’", "'")
 
 
+@lru_cache(maxsize=1 << 18)
 def normalize(word: str) -> str:
     """How words are compared: lower case, «ё» as «е», one kind of apostrophe."""
-    return fold_yo(word).lower()
+    # Memoized: names and prose repeat their words. lower() first, so one replace
+    # covers «Ё» too.
+    return word.lower().replace("ё", "е").replace("’", "'")
+
+
+def normalize_text(text: str) -> str:
+    """`normalize` of a whole text, uncached; position for position the same length as
+    `text` whenever `len()` says so (lower() only ever lengthens: «İ» → «i̇»)."""
+    return text.lower().replace("ё", "е").replace("’", "'")
 
 
 def gap(between: str) -> str:
@@ -86,6 +95,8 @@ def gap(between: str) -> str:
     «**базового** образа» are separated by a space. Marks between letters are kept
     (`my_var` is one identifier, not two words).
     """
+    if between == " ":
+        return between  # most gaps: one space, nothing to squeeze
     squeezed = "".join(between.split())
     if squeezed != between:
         squeezed = squeezed.strip(EMPHASIS)
@@ -182,6 +193,8 @@ class Russian:
         # Inflecting is pymorphy3's slowest call, and a glossary reuses few adjectives
         # («базовый», «рабочий») in many terms: one inflection per adjective and form.
         self._inflect = lru_cache(maxsize=65536)(self._inflect_adjective)
+        # The last words of names repeat («…образа», «…контейнеров»); inflecting is slow.
+        self.genitive_numbers = lru_cache(maxsize=16384)(self._genitive_numbers)
 
     def _parse(self, word: str) -> tuple[pymorphy3.analyzer.Parse, ...]:
         return tuple(self._morph.parse(word))
@@ -220,19 +233,22 @@ class Russian:
         tails = [list(lowered)]
         if head < len(lowered) - 1 and is_cyrillic(lowered[-1]):
             tails = [[*lowered[:-1], last] for last in self.genitive_numbers(lowered[-1])]
+        # Normalized once: the words each form replaces do not depend on the tail.
+        norm_tails = [[normalize(w) for w in tail] for tail in tails]
         result: set[tuple[str, ...]] = set()
-        for form, tail in ((f, t) for f in noun.forms for t in tails):
-            phrase = list(tail)
-            phrase[head] = form.text
-            ok = True
+        for form in noun.forms:
+            replaced = [(head, normalize(form.text))]
             for index in modifiers:
                 agreed = self._agree(lowered[index], form, noun)
                 if agreed is None:
-                    ok = False
                     break
-                phrase[index] = agreed
-            if ok:
-                result.add(tuple(normalize(w) for w in phrase))
+                replaced.append((index, normalize(agreed)))
+            else:
+                for tail in norm_tails:
+                    phrase = list(tail)
+                    for index, word in replaced:
+                        phrase[index] = word
+                    result.add(tuple(phrase))
         result.add(tuple(normalize(w) for w in lowered))
         return frozenset(result)
 
@@ -279,7 +295,7 @@ class Russian:
             return None
         return max(candidates, key=lambda p: (p.tag.case == "nomn", p.score))
 
-    def genitive_numbers(self, word: str) -> tuple[str, ...]:
+    def _genitive_numbers(self, word: str) -> tuple[str, ...]:
         """`word` and, if the dictionary reads it as a genitive noun, the genitive of the
         other number: «образа» → («образа», «образов»)."""
         found = [word]

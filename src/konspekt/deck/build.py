@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,11 +72,14 @@ def build_deck(
     now: int | None = None,
     locked: bool = False,
     cache_dir: Path | None = None,
+    linker: Linker | None = None,
 ) -> DeckReport:
     """Write the .apkg to `out` and update the ledger; both writes are atomic.
 
     With `locked`, a ledger that would change is an error and nothing is written.
     `cache_dir` (the project's cache folder) keeps rendered fields between builds.
+    `linker`, the glossary's (`Linker.for_glossary(glossary, cache_dir)`), lets a
+    caller that links pages too (the site) build it once for both.
     """
     ledger, old_text = read_ledger(ledger_path)
     plan = plan_deck(
@@ -84,7 +88,7 @@ def build_deck(
         options,
         build_time() if now is None else now,
         read_field_cache(cache_dir),
-        Linker.for_glossary(glossary, cache_dir),
+        linker if linker is not None else Linker.for_glossary(glossary, cache_dir),
         published_peaks(ledger_path),
     )
     new_text = dumps_ledger(plan.ledger)
@@ -100,10 +104,15 @@ def build_deck(
             entry_id,
             options.retired_tag,
         )
-    write_file(out, package_bytes(plan))
+    # zlib compresses the collection without holding the GIL: the field cache (a JSON
+    # of every note's fields, for the next build) is written meanwhile, on the other core.
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        saved = executor.submit(write_field_cache, cache_dir, plan.fields_by_hash)
+        package = package_bytes(plan)
+        saved.result()  # re-raises here what the thread raised
+    write_file(out, package)
     if ledger_changed:
         write_file(ledger_path, new_text.encode("utf-8"))
-    write_field_cache(cache_dir, plan.fields_by_hash)
     log.info("rendered %d notes, reused %d", plan.fresh, len(plan.notes) - plan.fresh)
     return DeckReport(
         out=out,

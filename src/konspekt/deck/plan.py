@@ -9,6 +9,7 @@ from types import MappingProxyType
 from ..link import Linker
 from ..media import anki_name
 from ..model import Glossary, Topic
+from ..pool import map_in_two
 from .cache import FieldCache
 from .history import Peak
 from .ledger import Ledger, NoteRecord, StampRecord
@@ -103,11 +104,23 @@ def plan_deck(
     kinds: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": [], "retired": []}
     rendered: dict[str, tuple[str, ...]] = {}
     planned: list[tuple[_Source, tuple[str, ...], tuple[str, ...]]] = []
-    for source in sources:
+    contexts = [
+        NoteContext.of(s.note, terms=terms, options=options, retired=s.topic is None)
+        for s in sources
+    ]
+    digests = [
+        note_hash(s.entry_id, s.note, context) for s, context in zip(sources, contexts, strict=True)
+    ]
+    # Only what no earlier build rendered is rendered, on both cores when there is much.
+    todo = [
+        (s.entry_id, s.note, context)
+        for s, context, digest in zip(sources, contexts, digests, strict=True)
+        if not previous_render.get(digest)
+    ]
+    fresh_fields = iter(map_in_two(_render, todo))
+    for source, context, digest in zip(sources, contexts, digests, strict=True):
         retired = source.topic is None
-        context = NoteContext.of(source.note, terms=terms, options=options, retired=retired)
-        digest = note_hash(source.entry_id, source.note, context)
-        fields = previous_render.get(digest) or note_fields(source.entry_id, source.note, context)
+        fields = previous_render.get(digest) or next(fresh_fields)
         rendered[digest] = fields
         previous = ledger.notes.get(source.entry_id)
         peak = peaks.get(source.entry_id)
@@ -166,6 +179,10 @@ def plan_deck(
         fields_by_hash=MappingProxyType(rendered),
         fresh=sum(1 for digest in rendered if digest not in previous_render),
     )
+
+
+def _render(job: tuple[str, NoteSource, NoteContext]) -> tuple[str, ...]:
+    return note_fields(*job)
 
 
 def _later(now: int, previous: int) -> int:
