@@ -72,6 +72,7 @@ class SiteSettings:
     docs_dir: Path
     site_dir: Path
     site_url: str | None  # as written; the deck normalizes it
+    directory_urls: bool = True  # use_directory_urls: the URLs generated HTML links use
 
 
 @dataclass(frozen=True)
@@ -126,12 +127,15 @@ def generate(
     cache_dir: Path | None = None,
     history: History | None = None,
     settings: ProjectFile | None = None,
+    *,
+    directory_urls: bool = True,
 ) -> WriteReport:
     """Write every generated page for `glossary` into `docs_dir`, and copy the deck.
 
     Without a deck file the home page says how to build one instead of offering a
     download, so the site builds either way. `cache_dir` keeps the linker's index
     between builds, so an edit that renames nothing does not rebuild it.
+    `directory_urls` is mkdocs.yml's `use_directory_urls` (`read_settings`).
     """
     deck_bytes = deck.read_bytes() if deck is not None and deck.is_file() else None
     pages = generated_pages(
@@ -141,6 +145,7 @@ def generate(
         linker=Linker.for_glossary(glossary, cache_dir),
         history=history,
         settings=settings,
+        directory_urls=directory_urls,
     )
     files = {path: text.encode("utf-8") for path, text in pages.items()}
     if deck_bytes is not None:
@@ -180,6 +185,7 @@ def read_settings(config_file: Path) -> SiteSettings:
         docs_dir=base / str(data.get("docs_dir") or "docs"),
         site_dir=base / str(data.get("site_dir") or "site"),
         site_url=str(data["site_url"]) if data.get("site_url") else None,
+        directory_urls=data.get("use_directory_urls", True) is not False,
     )
 
 
@@ -237,7 +243,15 @@ def build_site(
     """
     settings = read_settings(config_file)
     project = project or project_settings(config_file)
-    written = generate(glossary, settings.docs_dir, deck, cache_dir, history, project)
+    written = generate(
+        glossary,
+        settings.docs_dir,
+        deck,
+        cache_dir,
+        history,
+        project,
+        directory_urls=settings.directory_urls,
+    )
     target = site_dir or settings.site_dir
     mkdocs_log = None
     if build:
@@ -287,7 +301,16 @@ def regenerate_for_serve() -> None:
     glossary = load_glossary(settings.cards_dir)
     history = history_of(settings.cards_dir)
     project = project_settings(settings.config_file)
-    generate(glossary, settings.docs_dir, settings.deck, settings.cache_dir, history, project)
+    directory_urls = read_settings(settings.config_file).directory_urls
+    generate(
+        glossary,
+        settings.docs_dir,
+        settings.deck,
+        settings.cache_dir,
+        history,
+        project,
+        directory_urls=directory_urls,
+    )
 
 
 def serve(
@@ -305,9 +328,10 @@ def serve(
     """
     from mkdocs.commands.serve import serve as mkdocs_serve
 
+    site = read_settings(config_file)
     settings = ServeSettings(
         cards_dir.resolve(),
-        read_settings(config_file).docs_dir,
+        site.docs_dir,
         deck.resolve() if deck else None,
         cache_dir.resolve() if cache_dir else None,
         config_file.resolve(),
@@ -316,7 +340,15 @@ def serve(
     glossary = load_glossary(cards_dir)
     project = project_settings(config_file)
     history = history_of(cards_dir)
-    generate(glossary, settings.docs_dir, settings.deck, settings.cache_dir, history, project)
+    generate(
+        glossary,
+        settings.docs_dir,
+        settings.deck,
+        settings.cache_dir,
+        history,
+        project,
+        directory_urls=site.directory_urls,
+    )
     previous = os.environ.get(SERVE_ENV)
     os.environ[SERVE_ENV] = regenerate
     try:
