@@ -263,33 +263,24 @@ def safe_url(url: str) -> bool:
     return scheme is None or scheme.group(1) in SAFE_URL_SCHEMES
 
 
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", "{": "\\{", "\x02": None, "\x03": None})
+# A line's start, with the blockquote markers on it, or any other `>`.
+_QUOTE_MARKS = re.compile(r"(\n[ \t>]*)|>")
+
+
 def escape_html(text: str, line_start: bool = False) -> str:
     """Escape what would be markup in Markdown prose: HTML, and `{` (attribute lists).
 
     `>` stays where it is a blockquote marker (at the start of a line); `{` gets a
     backslash because attr_list would otherwise let card text set attributes such as
-    `onclick` on the element before it.
+    `onclick` on the element before it. The placeholders of verbatim code (\\x02, \\x03)
+    are dropped.
     """
-    out: list[str] = []
-    at_start = line_start
-    for char in text:
-        if char == "&":
-            out.append("&amp;")
-        elif char == "<":
-            out.append("&lt;")
-        elif char == ">":
-            out.append(">" if at_start else "&gt;")
-        elif char == "{":
-            out.append("\\{")
-        elif char in "\x02\x03":
-            continue  # the placeholders of verbatim code while links are checked
-        else:
-            out.append(char)
-        if char == "\n":
-            at_start = True
-        elif char not in " \t>":
-            at_start = False
-    return "".join(out)
+    text = text.translate(_ESCAPES)
+    if ">" not in text:
+        return text
+    lead = len(text) - len(text.lstrip(" \t>")) if line_start else 0
+    return text[:lead] + _QUOTE_MARKS.sub(lambda m: m.group(1) or "&gt;", text[lead:])
 
 
 def _at_line_start(text: str, pos: int) -> bool:

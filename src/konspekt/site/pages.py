@@ -131,6 +131,11 @@ class Links:
         folder, leaf = self._split(page)
         return folder + leaf
 
+    def folder(self, page: str) -> str:
+        """The folder a browser resolves the page's links against: its URL up to the last "/"."""
+        url = self.url(page)
+        return url[: url.rfind("/") + 1]
+
     def _split(self, page: str) -> tuple[str, str]:
         """A page's URL as (folder, rest): `("glossary/", "pod/")`; the folder ends in "/"."""
         found = self._urls.get(page)
@@ -153,9 +158,7 @@ class Links:
         fragment = f"#{anchor}" if anchor else ""
         if target == source and anchor:
             return fragment
-        # A browser resolves a link against the page's URL up to its last "/".
-        base = self.url(source)
-        base = base[: base.rfind("/") + 1]
+        base = self.folder(source)
         folder, leaf = self._split(target)
         up = self._up.get((base, folder))
         if up is None:
@@ -234,7 +237,7 @@ class Site:
     ) -> None:
         self.glossary = glossary
         self.links = Links(directory_urls)
-        self.html_titles: dict[str, str] = {}  # tooltips as attributes, escaped once each
+        self._term_links: dict[tuple[str, bool, str], str] = {}
         self.settings = settings  # None: pages only, no site settings (unit tests)
         self.history = history  # None: not built from a git checkout
         self.has_deck = has_deck
@@ -277,12 +280,17 @@ class Site:
 
     def term_link(self, source: str, entry_id: str) -> str:
         """An HTML link from page `source` to a term page, its short definition the tooltip."""
-        entry = self.glossary.by_id[entry_id]
-        href = self.links.href(source, term_path(entry_id))
-        title = self.html_titles.get(entry_id)
-        if title is None:
-            title = self.html_titles[entry_id] = html_attr(self.short[entry_id])
-        return f'<a href="{href}" title="{title}">{html_text(entry.term)}</a>'
+        # Pages of one docs folder (index.md aside) link to a term with the same bytes.
+        folder, _, name = source.rpartition("/")
+        key = (folder, name == "index.md", entry_id)
+        link = self._term_links.get(key)
+        if link is None:
+            entry = self.glossary.by_id[entry_id]
+            href = self.links.href(source, term_path(entry_id))
+            title = html_attr(self.short[entry_id])
+            link = f'<a href="{href}" title="{title}">{html_text(entry.term)}</a>'
+            self._term_links[key] = link
+        return link
 
     # --- the pages ---
 
