@@ -417,8 +417,10 @@ def _html_code(content: str) -> str:
 
 # A destination runs to the title's quote or the closing bracket: Python-Markdown keeps a
 # line break inside it, and browsers drop tabs and line breaks from a URL (`java⏎script:`).
-_DESTINATION = re.compile(r"\]\s*\(\s*<?\s*([^)>\"']*)")
-_REFERENCE = re.compile(r"\]:\s*<?([^\s>]*)")
+# Only the `](` or `]:` is consumed, the destination is looked ahead at: a destination
+# holding another `](` (`x]([a](javascript:…)`) must not hide that one from the check.
+_DESTINATION = re.compile(r"\]\s*\((?=\s*<?\s*([^)>\"']*))")
+_REFERENCE = re.compile(r"\]:(?=\s*<?([^\s>]*))")
 
 
 # What superfences may take for a fence, indented or in a quote; only the code blocks kept
@@ -449,9 +451,7 @@ def _neutralize_links(markdown: str) -> str:
         return match.group(0).replace("(", "\\(", 1)
 
     def reference(match: re.Match[str]) -> str:
-        if safe_url(match.group(1)):
-            return match.group(0)
-        return "]\\:" + match.group(0)[2:]
+        return match.group(0) if safe_url(match.group(1)) else "]\\:"
 
     return _REFERENCE.sub(reference, _DESTINATION.sub(inline, markdown))
 
