@@ -63,13 +63,13 @@ def load_glossary(cards_dir: Path | str) -> Glossary:
                 )
             ]
         )
-    with _no_gc_pauses():
+    with no_gc_pauses():
         return _load(cards_dir, paths)
 
 
 @contextmanager
-def _no_gc_pauses() -> Iterator[None]:
-    """Pause the cycle collector while the glossary is built.
+def no_gc_pauses() -> Iterator[None]:
+    """Pause the cycle collector while the glossary (or anything big and acyclic) is built.
 
     Loading allocates about a hundred objects per entry and keeps them all; each
     collection re-scans the survivors, which cost a third of the load time at 5,000

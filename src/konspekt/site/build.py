@@ -21,7 +21,7 @@ from pathlib import Path
 from ..changes import History, release_history
 from ..errors import ConfigError, KonspektError, MkDocsError
 from ..link import Linker
-from ..load import load_glossary
+from ..load import load_glossary, no_gc_pauses
 from ..model import Glossary
 from ..output import die_with_parent, staged_dir, write_file
 from ..projectfile import PROJECT_FILE, ProjectFile, read_project_file
@@ -138,16 +138,20 @@ def generate(
     `directory_urls` is mkdocs.yml's `use_directory_urls` (`read_settings`).
     """
     deck_bytes = deck.read_bytes() if deck is not None and deck.is_file() else None
-    pages = generated_pages(
-        glossary,
-        has_deck=deck_bytes is not None,
-        deck_size=len(deck_bytes or b""),
-        linker=Linker.for_glossary(glossary, cache_dir),
-        history=history,
-        settings=settings,
-        directory_urls=directory_urls,
-    )
-    files = {path: text.encode("utf-8") for path, text in pages.items()}
+    # The linker's index and the linked texts are millions of objects that live until the
+    # pages are written: a collection re-scanning them every few thousand allocations made
+    # generation grow with the square of the glossary (6.5× the time for 5× the entries).
+    with no_gc_pauses():
+        pages = generated_pages(
+            glossary,
+            has_deck=deck_bytes is not None,
+            deck_size=len(deck_bytes or b""),
+            linker=Linker.for_glossary(glossary, cache_dir),
+            history=history,
+            settings=settings,
+            directory_urls=directory_urls,
+        )
+        files = {path: text.encode("utf-8") for path, text in pages.items()}
     if deck_bytes is not None:
         name = settings.deck_file if settings else deck.name if deck else "deck.apkg"
         files[f"{DOWNLOADS_DIR}/{name}"] = deck_bytes
