@@ -108,6 +108,8 @@ LIVE = [
     pytest.param("[a][x]\n\n[x]:\n  java\tscript:alert(1)", id="reference-link-next-line"),
     pytest.param("[a](java\nscript:alert(1))", id="inline-link-line-break"),
     pytest.param('[a](java\tscript:alert(1) "t")', id="inline-link-tab-and-title"),
+    # The URL segment swallows the link; the first `](`'s "destination" held the second.
+    pytest.param("http://x]([a](javascript:alert(1))", id="link-inside-a-destination"),
     pytest.param("*a*{ onclick=alert(1) }", id="attr-list"),
     pytest.param("# Заголовок {: onclick=alert(1) }", id="attr-list-heading"),
     pytest.param("`<img src=x onerror=alert(1)>`", id="risky-code-span"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -19,10 +20,12 @@ from hypothesis import strategies as st
 
 from conftest import ROOT, make_project
 from konspekt import load_glossary
+from konspekt.errors import SiteLinkError
 from konspekt.link import Linker
 from konspekt.markdown_safe import safe_markdown
+from konspekt.model import Topic
 from konspekt.site.build import build_site, generate, sync_tree
-from konspekt.site.pages import generated_pages
+from konspekt.site.pages import Links, Site, generated_pages
 from safety import HOSTILE, active_content, site_markdown
 
 FIXTURE = ROOT / "tests" / "fixtures" / "site"
@@ -102,6 +105,61 @@ def test_generation_handles_thousands_of_entries() -> None:
     assert len(pages) == 2000 + 4 + 7  # terms, topics, index, changes, site.yml, 3 snippets, css
     last = pages["glossary/t1999.md"]
     assert "](t0.md " in last and "## Упоминается в" in last  # mentions and backlinks
+
+
+# --- links written as HTML: MkDocs does not check them, so generation does ---
+
+
+@pytest.mark.parametrize(
+    ("directory_urls", "source", "target", "anchor", "expected"),
+    [
+        (True, "glossary/pod.md", "glossary/node.md", "", "../node/"),
+        (True, "glossary/pod.md", "topics/k8s.md", "pod", "../../topics/k8s/#pod"),
+        (True, "index-az.md", "glossary/node.md", "", "../glossary/node/"),
+        (True, "index-az.md", "index-az.md", "ru-a", "#ru-a"),
+        (True, "topics/k8s.md", "index.md", "", "../../"),
+        (False, "glossary/pod.md", "glossary/node.md", "", "node.html"),
+        (False, "glossary/pod.md", "topics/k8s.md", "pod", "../topics/k8s.html#pod"),
+        (False, "index-az.md", "glossary/node.md", "", "glossary/node.html"),
+        (False, "topics/k8s.md", "index.md", "", "../index.html"),
+    ],
+)
+def test_links_are_the_urls_mkdocs_writes(
+    directory_urls: bool, source: str, target: str, anchor: str, expected: str
+) -> None:
+    assert Links(directory_urls).href(source, target, anchor) == expected
+
+
+def test_a_link_to_a_page_not_generated_fails() -> None:
+    links = Links()
+    links.href("glossary/pod.md", "glossary/node.md")
+    links.check({"glossary/pod.md": "", "glossary/node.md": ""})
+    links.href("glossary/pod.md", "glossary/gone.md")
+    message = "docs/glossary/pod.md: a link to glossary/gone.md"
+    with pytest.raises(SiteLinkError, match=re.escape(message)):
+        links.check({"glossary/pod.md": "", "glossary/node.md": ""})
+
+
+def test_generation_fails_on_a_link_to_an_anchor_it_did_not_write() -> None:
+    """The check runs on every generation: a topic page that lost its entries' anchors
+    breaks the term pages' links to it, and generation says so instead of shipping them."""
+
+    class Broken(Site):
+        def topic_page(self, topic: Topic) -> str:
+            return super().topic_page(topic).replace(" {#pod}", "")
+
+    site = Broken(load_glossary(FIXTURE))
+    with pytest.raises(
+        SiteLinkError, match=re.escape("docs/glossary/pod.md: a link to topics/kubernetes.md#pod")
+    ):
+        site.pages()
+
+
+def test_links_written_as_html_follow_use_directory_urls() -> None:
+    pages = generated_pages(load_glossary(FIXTURE), directory_urls=False)
+    pod = pages["glossary/pod.md"]
+    assert 'href="../topics/kubernetes.html#pod"' in pod and 'href="container.html"' in pod
+    assert 'href="glossary/pod.html"' in pages["index-az.md"]
 
 
 # --- writing ---
@@ -218,6 +276,46 @@ def test_built_site_structure(fixture_site: Path) -> None:
     assert index.index('id="ru-e"') < index.index("Ёлочная гирлянда") < index.index('id="ru-k"')
     # Term pages are not in the nav; the nav holds the home, the topics and the index.
     assert "glossary/pod/" not in home.split('class="md-nav__list"', 1)[1].split("</nav>")[0]
+
+
+def broken_links(site: Path) -> list[str]:
+    """Relative links in the built pages whose file or id does not exist: the links
+    generation writes as HTML, which MkDocs's strict build does not check."""
+    found = []
+    ids: dict[Path, set[str]] = {}
+    for page in sorted(site.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        for href in re.findall(r'<a [^>]*href="([^":]*)"', text):
+            path, _, anchor = href.partition("#")
+            target = (page.parent / path).resolve() if path else page
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_file():
+                found.append(f"{page.relative_to(site)}: {href}")
+            elif anchor:
+                if target not in ids:
+                    ids[target] = set(re.findall(r' id="([^"]+)"', target.read_text("utf-8")))
+                if anchor not in ids[target]:
+                    found.append(f"{page.relative_to(site)}: {href}")
+    return found
+
+
+@pytest.mark.slow
+def test_every_link_of_the_built_site_resolves(fixture_site: Path) -> None:
+    assert broken_links(fixture_site) == []
+
+
+@pytest.mark.slow
+def test_links_resolve_without_directory_urls(tmp_path: Path) -> None:
+    project = make_project(tmp_path, FIXTURE)
+    config = project / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("use_directory_urls: true", "use_directory_urls: false"))
+    report = build_site(load_glossary(project / "cards"), config, None)
+    assert report.build is not None and report.build.warnings == ()
+    site = project / "site"
+    assert 'href="container.html"' in (site / "glossary" / "pod.html").read_text("utf-8")
+    assert broken_links(site) == []
 
 
 @pytest.mark.slow

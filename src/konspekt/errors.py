@@ -86,3 +86,10 @@ class OutputError(BuildError):
 
 class NotesError(KonspektError):
     """Study notes cannot be read, or a draft would overwrite a file."""
+
+
+class SiteLinkError(BuildError):
+    """A generated page links to a page or anchor the site does not have (a bug in konspekt).
+
+    MkDocs checks only Markdown links; the lists konspekt writes as HTML are checked here.
+    """

@@ -263,33 +263,24 @@ def safe_url(url: str) -> bool:
     return scheme is None or scheme.group(1) in SAFE_URL_SCHEMES
 
 
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", "{": "\\{", "\x02": None, "\x03": None})
+# A line's start, with the blockquote markers on it, or any other `>`.
+_QUOTE_MARKS = re.compile(r"(\n[ \t>]*)|>")
+
+
 def escape_html(text: str, line_start: bool = False) -> str:
     """Escape what would be markup in Markdown prose: HTML, and `{` (attribute lists).
 
     `>` stays where it is a blockquote marker (at the start of a line); `{` gets a
     backslash because attr_list would otherwise let card text set attributes such as
-    `onclick` on the element before it.
+    `onclick` on the element before it. The placeholders of verbatim code (\\x02, \\x03)
+    are dropped.
     """
-    out: list[str] = []
-    at_start = line_start
-    for char in text:
-        if char == "&":
-            out.append("&amp;")
-        elif char == "<":
-            out.append("&lt;")
-        elif char == ">":
-            out.append(">" if at_start else "&gt;")
-        elif char == "{":
-            out.append("\\{")
-        elif char in "\x02\x03":
-            continue  # the placeholders of verbatim code while links are checked
-        else:
-            out.append(char)
-        if char == "\n":
-            at_start = True
-        elif char not in " \t>":
-            at_start = False
-    return "".join(out)
+    text = text.translate(_ESCAPES)
+    if ">" not in text:
+        return text
+    lead = len(text) - len(text.lstrip(" \t>")) if line_start else 0
+    return text[:lead] + _QUOTE_MARKS.sub(lambda m: m.group(1) or "&gt;", text[lead:])
 
 
 def _at_line_start(text: str, pos: int) -> bool:
@@ -426,8 +417,10 @@ def _html_code(content: str) -> str:
 
 # A destination runs to the title's quote or the closing bracket: Python-Markdown keeps a
 # line break inside it, and browsers drop tabs and line breaks from a URL (`java⏎script:`).
-_DESTINATION = re.compile(r"\]\s*\(\s*<?\s*([^)>\"']*)")
-_REFERENCE = re.compile(r"\]:\s*<?([^\s>]*)")
+# Only the `](` or `]:` is consumed, the destination is looked ahead at: a destination
+# holding another `](` (`x]([a](javascript:…)`) must not hide that one from the check.
+_DESTINATION = re.compile(r"\]\s*\((?=\s*<?\s*([^)>\"']*))")
+_REFERENCE = re.compile(r"\]:(?=\s*<?([^\s>]*))")
 
 
 # What superfences may take for a fence, indented or in a quote; only the code blocks kept
@@ -458,9 +451,7 @@ def _neutralize_links(markdown: str) -> str:
         return match.group(0).replace("(", "\\(", 1)
 
     def reference(match: re.Match[str]) -> str:
-        if safe_url(match.group(1)):
-            return match.group(0)
-        return "]\\:" + match.group(0)[2:]
+        return match.group(0) if safe_url(match.group(1)) else "]\\:"
 
     return _REFERENCE.sub(reference, _DESTINATION.sub(inline, markdown))
 

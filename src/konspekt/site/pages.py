@@ -2,8 +2,13 @@
 
 Every page is plain Markdown that mkdocs-material and pymdown-extensions render
 without any plugin of ours, so the same docs/ builds with MkDocs and Zensical.
-Card text goes through `link` (escaped, cross-linked); names that this module puts
-into Markdown itself go through `md_text`. Output depends only on the glossary, in
+Card text goes through `link` (escaped, cross-linked) and stays Markdown. What this
+module writes itself around it (the meta line, related terms, backlinks, the index's
+lists) is raw HTML blocks: Python-Markdown passes those through without its inline
+patterns, which cost most of a build on pages of hundreds of links. Names in that HTML
+go through `html_text`/`html_attr`; its links are the final relative URLs MkDocs would
+write, and since MkDocs does not check links in raw HTML, `Links` checks every one
+against the pages and anchors generated here. Output depends only on the glossary, in
 its order, so the same cards give the same bytes.
 
 Paths are relative to docs/:
@@ -31,6 +36,7 @@ from typing import TYPE_CHECKING
 import nh3
 import yaml
 
+from ..errors import SiteLinkError
 from ..link import Linker
 from ..markdown_safe import Document, link_title, safe_markdown
 from ..media import rewrite_images
@@ -70,6 +76,16 @@ def md_text(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]#|~])", r"\\\1", escaped)
 
 
+def html_text(text: str) -> str:
+    """A plain name or phrase as HTML text, on one line."""
+    return html.escape(" ".join(text.split()), quote=False)
+
+
+def html_attr(text: str) -> str:
+    """Plain text as an attribute value in double quotes, on one line."""
+    return html.escape(" ".join(text.split()), quote=False).replace('"', "&quot;")
+
+
 def plain_text(markdown: str) -> str:
     """Markdown as one line of plain text: for tooltips and search."""
     text = html.unescape(nh3.clean(inline_html(markdown), tags=set()))
@@ -83,6 +99,14 @@ def shorten(text: str, limit: int = SHORT_DEFINITION) -> str:
     return cut + "…"
 
 
+# A sentence ends at . ! ? or … before a space and a capital (or an opening quote).
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[«\"(]?[А-ЯЁA-Z])")
+
+
+def first_sentence(text: str) -> str:
+    return _SENTENCE_END.split(text, maxsplit=1)[0]
+
+
 def fence(code: str, lang: str) -> str:
     """A fenced code block that no run of backticks inside `code` can close."""
     ticks = max((len(run) for run in re.findall(r"`+", code)), default=0)
@@ -92,6 +116,103 @@ def fence(code: str, lang: str) -> str:
 
 def indent(text: str, prefix: str = "    ") -> str:
     return "".join(prefix + line if line.strip() else line for line in text.splitlines(True))
+
+
+class Links:
+    """The site's URLs, and every link this module writes as HTML, checked at the end.
+
+    Pages are named by their path in docs/ (`glossary/pod.md`); `href` gives the relative
+    URL MkDocs would write for a Markdown link from one to the other (`../pod/` with
+    `use_directory_urls`, `pod.html` without) and remembers it, so that `check` can fail
+    on a link to a page or anchor that was not generated: the strict build does that
+    for Markdown links only.
+    """
+
+    def __init__(self, directory_urls: bool = True) -> None:
+        self.directory_urls = directory_urls
+        self._wanted: dict[tuple[str, str], str] = {}  # (page, anchor) → a page linking there
+        self._urls: dict[str, tuple[str, str]] = {}
+        self._up: dict[tuple[str, str], str] = {}
+
+    def url(self, page: str) -> str:
+        """A page's URL relative to the site's root: `glossary/pod/` (or `glossary/pod.html`)."""
+        folder, leaf = self._split(page)
+        return folder + leaf
+
+    def folder(self, page: str) -> str:
+        """The folder a browser resolves the page's links against: its URL up to the last "/"."""
+        url = self.url(page)
+        return url[: url.rfind("/") + 1]
+
+    def _split(self, page: str) -> tuple[str, str]:
+        """A page's URL as (folder, rest): `("glossary/", "pod/")`; the folder ends in "/"."""
+        found = self._urls.get(page)
+        if found is None:
+            folder, _, name = page.rpartition("/")
+            folder = folder + "/" if folder else ""
+            stem = name.removesuffix(".md")
+            if not self.directory_urls:
+                found = (folder, stem + ".html")
+            elif stem == "index":
+                found = (folder, "")
+            else:
+                found = (folder, stem + "/")
+            self._urls[page] = found
+        return found
+
+    def href(self, source: str, target: str, anchor: str = "") -> str:
+        """The URL of `target` (#`anchor`) from the page `source`, as MkDocs writes it."""
+        self._wanted.setdefault((target, anchor), source)
+        fragment = f"#{anchor}" if anchor else ""
+        if target == source and anchor:
+            return fragment
+        base = self.folder(source)
+        folder, leaf = self._split(target)
+        up = self._up.get((base, folder))
+        if up is None:
+            up = self._up[(base, folder)] = _relative_folder(base, folder)
+        return (up + leaf or "./") + fragment
+
+    def check(self, pages: Mapping[str, str]) -> None:
+        """SiteLinkError for the first link (in page order) to a page or anchor not generated."""
+        ids: dict[str, frozenset[str]] = {}
+        missing = []
+        for (target, anchor), source in self._wanted.items():
+            if target not in pages:
+                missing.append((source, target, anchor))
+                continue
+            if anchor:
+                if target not in ids:
+                    ids[target] = anchors_of(pages[target])
+                if anchor not in ids[target]:
+                    missing.append((source, target, anchor))
+        if missing:
+            source, target, anchor = min(missing)
+            where = f"{target}#{anchor}" if anchor else target
+            raise SiteLinkError(
+                f"docs/{source}: a link to {where}, which the site does not have "
+                f"({len(missing)} such links; a bug in konspekt's pages: please report it)"
+            )
+
+
+def _relative_folder(base: str, folder: str) -> str:
+    """The relative path from one folder of the site to another, both ending in "/" or ""."""
+    base_parts = base.split("/")[:-1]
+    parts = folder.split("/")[:-1]
+    common = 0
+    while common < min(len(base_parts), len(parts)) and base_parts[common] == parts[common]:
+        common += 1
+    return "../" * (len(base_parts) - common) + "".join(p + "/" for p in parts[common:])
+
+
+# `{#id}` ending a heading line, as this module and markdown_safe write them (card text's
+# own `{` is always backslashed), or an id in the HTML this module writes.
+_ANCHOR = re.compile(r"[ \t]\{#([\w-]+)\}[ \t]*$|<[a-z0-9]+ id=\"([\w-]+)\"", re.MULTILINE)
+
+
+def anchors_of(page: str) -> frozenset[str]:
+    """The ids a generated page sets: `{#id}` after its headings, `id="…"` in its HTML."""
+    return frozenset(a or b for a, b in _ANCHOR.findall(page))
 
 
 @dataclass(frozen=True)
@@ -120,8 +241,11 @@ class Site:
         linker: Linker | None = None,
         history: History | None = None,
         settings: ProjectFile | None = None,
+        directory_urls: bool = True,
     ) -> None:
         self.glossary = glossary
+        self.links = Links(directory_urls)
+        self._term_links: dict[tuple[str, bool, str, bool], str] = {}
         self.settings = settings  # None: pages only, no site settings (unit tests)
         self.history = history  # None: not built from a git checkout
         self.has_deck = has_deck
@@ -156,17 +280,35 @@ class Site:
 
     @cached_property
     def short(self) -> Mapping[str, str]:
-        """Each entry's definition as short plain text: the tooltip of links to it."""
+        """Each entry's definition as short plain text: shown beside links in related terms."""
         return {e.id: shorten(plain_text(e.definition)) for e in self.glossary.entries}
 
-    def title(self, entry_id: str) -> str:
-        return self.short[entry_id]
+    @cached_property
+    def tooltips(self) -> Mapping[str, str]:
+        """The tooltip of links to each entry: its definition's first sentence, shortened.
 
-    def link(self, entry_id: str, prefix: str, words: str | None = None) -> str:
-        """A Markdown link to a term page, with its short definition as the tooltip."""
-        entry = self.glossary.by_id[entry_id]
-        label = md_text(words if words is not None else entry.term)
-        return f'[{label}]({prefix}{entry_id}.md "{link_title(self.short[entry_id])}")'
+        A definition is usually one sentence; where it goes on, the first says what the
+        term is and the rest would repeat in every tooltip on every page linking to it
+        (tooltips were two thirds of a term page's bytes at 1,000 synthetic entries).
+        """
+        return {key: shorten(first_sentence(text)) for key, text in self.short.items()}
+
+    def title(self, entry_id: str) -> str:
+        return self.tooltips[entry_id]
+
+    def term_link(self, source: str, entry_id: str, *, tooltip: bool = True) -> str:
+        """An HTML link from page `source` to a term page, its tooltip the term's `title`."""
+        # Pages of one docs folder (index.md aside) link to a term with the same bytes.
+        folder, _, name = source.rpartition("/")
+        key = (folder, name == "index.md", entry_id, tooltip)
+        link = self._term_links.get(key)
+        if link is None:
+            entry = self.glossary.by_id[entry_id]
+            href = self.links.href(source, term_path(entry_id))
+            title = f' title="{html_attr(self.title(entry_id))}"' if tooltip else ""
+            link = f'<a href="{href}"{title}>{html_text(entry.term)}</a>'
+            self._term_links[key] = link
+        return link
 
     # --- the pages ---
 
@@ -184,11 +326,13 @@ class Site:
         files[f"{GENERATED_DIR}/home-deck.md"] = self.home_deck()
         files[f"{GENERATED_DIR}/home-search.md"] = self.home_search()
         files[f"{GENERATED_DIR}/pygments.css"] = highlight_css(DARK_SCOPE)
+        self.links.check(files)
         return files
 
     def term_page(self, entry: Entry) -> str:
         texts = self.texts[entry.id]
         topic = self.glossary.topic_by_id[entry.topic]
+        page = term_path(entry.id)
 
         def href(target: str) -> str:
             return f"{target}.md"
@@ -212,13 +356,14 @@ class Site:
         ]
         meta = []
         if entry.en and not same_name(entry.en, entry.term):
-            meta.append(f"*{md_text(entry.en)}*")
-        topic_link = f"[{md_text(topic.title)}](../{TOPICS_DIR}/{topic.topic}.md#{entry.id})"
-        meta.append(f"тема: {topic_link}")
-        out += [" · ".join(meta), "{ .konspekt-meta }", ""]
+            meta.append(f"<em>{html_text(entry.en)}</em>")
+        topic_href = self.links.href(page, topic_path(topic.topic), entry.id)
+        meta.append(f'тема: <a href="{topic_href}">{html_text(topic.title)}</a>')
+        out += [f'<p class="konspekt-meta">{" · ".join(meta)}</p>', ""]
         others = self.other_names(entry)
         if others:
-            out += ["Другие названия: " + ", ".join(f"*{md_text(n)}*" for n in others) + ".", ""]
+            names = ", ".join(f"<em>{html_text(n)}</em>" for n in others)
+            out += [f"<p>Другие названия: {names}.</p>", ""]
         out += [texts.definition.markdown(href, self.title).strip(), ""]
         if texts.details is not None:
             details = texts.details.markdown(href, self.title, "details", heading_level=3)
@@ -232,14 +377,21 @@ class Site:
                     # Top level, not a list item: safe_markdown's escaping reads text the
                     # way Markdown reads it at top level, and a list item reads it otherwise.
                     out += [doc.markdown(href, self.title).strip(), ""]
+        # The lists below repeat what the linked pages say: out of the search index, so a
+        # search finds the page that defines a word, not every page that lists it.
         if entry.related:
-            out += ["## Связанные термины {#related}", ""]
-            out += [f"- {self.link(r, '')} — {md_text(self.short[r])}" for r in entry.related]
-            out += [""]
+            out += ["## Связанные термины {#related}", "", "<ul data-search-exclude>"]
+            # No tooltip: it would repeat the definition printed beside the link.
+            out += [
+                f"<li>{self.term_link(page, r, tooltip=False)} — {html_text(self.short[r])}</li>"
+                for r in entry.related
+            ]
+            out += ["</ul>", ""]
         backlinks = self.backlinks[entry.id]
         if backlinks:
+            items = " · ".join(self.term_link(page, b) for b in backlinks)
             out += ["## Упоминается в {#backlinks}", ""]
-            out += [" · ".join(self.link(b, "") for b in backlinks), "{ .konspekt-backlinks }", ""]
+            out += [f'<p class="konspekt-backlinks" data-search-exclude>{items}</p>', ""]
         if entry.source is not None:
             quote = safe_markdown(entry.source, "source", heading_level=3).strip()
             out += ['??? quote "Из конспекта"', "", indent(quote), ""]
@@ -276,13 +428,15 @@ class Site:
         diagram = self.diagram(topic)
         if diagram:
             out += ["## Как связаны термины {#topic-diagram}", "", diagram, ""]
+        page = topic_path(topic.topic)
         for entry in topic.entries:
             out += [f"## {md_text(entry.term)} {{#{entry.id}}}", ""]
             if entry.en and not same_name(entry.en, entry.term):
-                out += [f"*{md_text(entry.en)}*", "{ .konspekt-meta }", ""]
+                out += [f'<p class="konspekt-meta"><em>{html_text(entry.en)}</em></p>', ""]
             definition = self.texts[entry.id].definition.markdown(href, self.title)
             out += [definition.strip(), ""]
-            out += [f"[Подробнее о термине →](../{GLOSSARY_DIR}/{entry.id}.md)", ""]
+            more = self.links.href(page, term_path(entry.id))
+            out += [f'<p><a href="{more}">Подробнее о термине →</a></p>', ""]
         return "\n".join(out).rstrip() + "\n"
 
     def diagram(self, topic: Topic) -> str:
@@ -307,7 +461,7 @@ class Site:
                 if target in ids and target != entry.id
             ]
             if edges:
-                blocks.append(self._cluster_diagram(members, edges))
+                blocks.append(self._cluster_diagram(topic_path(topic.topic), members, edges))
         if not blocks:
             return ""
         legend = (
@@ -316,7 +470,9 @@ class Site:
         )
         return "\n\n".join([legend, *blocks])
 
-    def _cluster_diagram(self, members: list[Entry], edges: list[tuple[str, str]]) -> str:
+    def _cluster_diagram(
+        self, page: str, members: list[Entry], edges: list[tuple[str, str]]
+    ) -> str:
         linked = {i for edge in edges for i in edge}
         shown = [entry for entry in members if entry.id in linked]
         node = {entry.id: f"n{index}" for index, entry in enumerate(shown)}
@@ -325,23 +481,25 @@ class Site:
             lines.append(f'  {node[entry.id]}["{mermaid_label(entry.term)}"]')
         lines += [f"  {node[source]} --> {node[target]}" for source, target in edges]
         for entry in shown:
-            # Relative to the topic's URL, /topics/<topic>/ (use_directory_urls).
-            url = f"../../{GLOSSARY_DIR}/{entry.id}/"
-            tooltip = mermaid_label(self.short[entry.id])
+            url = self.links.href(page, term_path(entry.id))
+            tooltip = mermaid_label(self.title(entry.id))
             lines.append(f'  click {node[entry.id]} "{url}" "{tooltip}"')
         lines.append("```")
         return "\n".join(lines)
 
     def index_page(self) -> str:
-        rows: list[tuple[tuple[int, str, str], str, str]] = []
+        # By name; a name shared by several lines: other names first, then by the term.
+        rows: list[tuple[tuple[object, ...], str, str]] = []
         for entry in self.glossary.entries:
-            rows.append((sort_key(entry.term), entry.term, f"- {self.link(entry.id, 'glossary/')}"))
+            link = self.term_link(INDEX_PAGE, entry.id)
+            target = (sort_key(entry.term), entry.id)
+            rows.append(((sort_key(entry.term), 1, *target), entry.term, f"<li>{link}</li>"))
             english = entry.english_name
             names = (*entry.aliases, *([english] if english else []))
             for name in shown_aliases(entry.term, None, names):
-                line = f"- *{md_text(name)}* → {self.link(entry.id, 'glossary/')}"
-                rows.append((sort_key(name), name, line))
-        rows.sort(key=lambda row: (row[0], row[2]))
+                line = f"<li><em>{html_text(name)}</em> → {link}</li>"
+                rows.append(((sort_key(name), 0, *target), name, line))
+        rows.sort(key=lambda row: row[0])
         groups: dict[str, list[str]] = {}
         for _, name, line in rows:
             groups.setdefault(index_letter(name), []).append(line)
@@ -357,12 +515,16 @@ class Site:
         for script, members in (("Кириллица", _CYRILLIC), ("Латиница", _LATIN), ("Другое", "#")):
             shown = [letter for letter in letters if letter in members]
             if shown:
-                bar = " · ".join(f"[{md_text(x)}](#{letter_anchor(x)})" for x in shown)
-                out += [f"{script}: {bar}", "{ .konspekt-letters }", ""]
+                bar = " · ".join(
+                    f'<a href="{self.links.href(INDEX_PAGE, INDEX_PAGE, letter_anchor(x))}">'
+                    f"{html_text(x)}</a>"
+                    for x in shown
+                )
+                out += [f'<p class="konspekt-letters">{script}: {bar}</p>', ""]
         for letter in letters:
+            # The lists, out of the search index: every name is found on its term's page.
             out += [f"## {md_text(letter)} {{#{letter_anchor(letter)}}}", ""]
-            out += groups[letter]
-            out += [""]
+            out += ["<ul data-search-exclude>", *groups[letter], "</ul>", ""]
         return "\n".join(out).rstrip() + "\n"
 
     def changes_page(self) -> str:
@@ -372,7 +534,7 @@ class Site:
         def link(entry_id: str, label: str) -> str:
             if entry_id not in self.glossary.by_id:
                 return label  # retired since: no page to link to
-            return f'[{label}]({GLOSSARY_DIR}/{entry_id}.md "{link_title(self.short[entry_id])}")'
+            return f'[{label}]({GLOSSARY_DIR}/{entry_id}.md "{link_title(self.title(entry_id))}")'
 
         out = [f"# {CHANGES_TITLE} {{#changes}}", ""]
         if self.history is None:
@@ -472,6 +634,14 @@ class Site:
         return f"{found}В [алфавитном указателе]({INDEX_PAGE}) есть все названия терминов.\n"
 
 
+def term_path(entry_id: str) -> str:
+    return f"{GLOSSARY_DIR}/{entry_id}.md"
+
+
+def topic_path(topic: str) -> str:
+    return f"{TOPICS_DIR}/{topic}.md"
+
+
 def plural(count: int, one: str, few: str, many: str) -> str:
     """The Russian plural for `count`: 1 термин, 2 термина, 5 терминов, 21 термин."""
     if count % 10 == 1 and count % 100 != 11:
@@ -544,12 +714,15 @@ def generated_pages(
     linker: Linker | None = None,
     history: History | None = None,
     settings: ProjectFile | None = None,
+    directory_urls: bool = True,
 ) -> dict[str, str]:
     """Every generated text file for `glossary`, by path relative to docs/.
 
     `linker` is the glossary's (built here if not given; `site.build` passes one whose
     index it keeps between builds, so this module does no I/O). `history` fills
-    «Что нового» (None: the page says the history is unavailable).
+    «Что нового» (None: the page says the history is unavailable). `directory_urls` is
+    mkdocs.yml's `use_directory_urls`: the links written as HTML follow it.
+    SiteLinkError if a page links to a page or anchor that was not generated.
     """
     site = Site(
         glossary,
@@ -558,5 +731,6 @@ def generated_pages(
         linker=linker,
         history=history,
         settings=settings,
+        directory_urls=directory_urls,
     )
     return site.pages()
