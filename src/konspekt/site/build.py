@@ -8,7 +8,6 @@ previous run generated that are no longer wanted (a removed entry) are deleted.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -17,6 +16,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..changes import History, release_history
 from ..errors import ConfigError, KonspektError, MkDocsError
@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 # What generation owns inside docs/: these folders wholly, and these single files.
 OWNED_DIRS = (GLOSSARY_DIR, TOPICS_DIR, GENERATED_DIR, DOWNLOADS_DIR, MEDIA_DIR)
 OWNED_FILES = (INDEX_PAGE, CHANGES_PAGE)
-HOOKS_FILE = Path(__file__).with_name("hooks.py")
 
 
 @dataclass(frozen=True)
@@ -257,46 +256,7 @@ def build_site(
     return SiteReport(written, mkdocs_log, target)
 
 
-# --- serve: mkdocs serve, with the cards watched and pages regenerated on change ---
-#
-# MkDocs loads the hook from its file for each build, so what the hook needs travels in
-# the environment of the serving process, not in a module-level variable.
-SERVE_ENV = "KONSPEKT_SERVE"
-
-
-@dataclass(frozen=True)
-class ServeSettings:
-    cards_dir: Path
-    docs_dir: Path
-    deck: Path | None
-    cache_dir: Path | None
-    config_file: Path
-
-    def to_env(self) -> str:
-        return json.dumps({key: str(value) if value else None for key, value in vars(self).items()})
-
-    @classmethod
-    def from_env(cls, text: str) -> ServeSettings:
-        data = json.loads(text)
-        return cls(
-            cards_dir=Path(data["cards_dir"]),
-            docs_dir=Path(data["docs_dir"]),
-            deck=Path(data["deck"]) if data["deck"] else None,
-            cache_dir=Path(data["cache_dir"]) if data["cache_dir"] else None,
-            config_file=Path(data["config_file"]),
-        )
-
-
-def regenerate_for_serve() -> None:
-    """Called by the serve hook before each build: regenerate pages from the cards."""
-    text = os.environ.get(SERVE_ENV)
-    if text is None:  # the hook runs only under `konspekt serve`
-        return
-    settings = ServeSettings.from_env(text)
-    glossary = load_glossary(settings.cards_dir)
-    history = history_of(settings.cards_dir)
-    project = project_settings(settings.config_file)
-    generate(glossary, settings.docs_dir, settings.deck, settings.cache_dir, history, project)
+# --- serve: a live preview, rebuilt by konspekt's runner -----------------------------
 
 
 def serve(
@@ -309,35 +269,77 @@ def serve(
 ) -> None:
     """Preview the site with live reload; a changed card file regenerates the pages.
 
-    The hook is added only here, not in mkdocs.yml: rendering needs no plugin, so
-    `mkdocs build` and `zensical build` work on the generated docs/ without it.
+    `mkdocs serve`, with its builder replaced: each rebuild first regenerates docs/
+    from the cards, then runs konspekt's runner in this process, so an edit re-renders
+    only the pages it changed. Nothing is added to mkdocs.yml: `mkdocs build` and
+    `zensical build` work on the generated docs/ as they are.
     """
-    from mkdocs.commands.serve import serve as mkdocs_serve
+    import shutil
+    import tempfile
+    from urllib.parse import urlsplit
 
-    settings = ServeSettings(
-        cards_dir.resolve(),
-        read_settings(config_file).docs_dir,
-        deck.resolve() if deck else None,
-        cache_dir.resolve() if cache_dir else None,
-        config_file.resolve(),
+    from mkdocs.config import load_config
+    from mkdocs.livereload import LiveReloadServer, _serve_url
+
+    from .mkdocs_run import build as run_mkdocs
+    from .mkdocs_run import check_versions
+
+    check_versions()
+    docs_dir = read_settings(config_file).docs_dir
+    cache = cache_dir.resolve() / PAGE_CACHE if cache_dir else None
+    site_dir = tempfile.mkdtemp(prefix="konspekt-serve-")
+    overrides = {"dev_addr": dev_addr} if dev_addr else {}
+
+    def regenerate() -> None:
+        glossary = load_glossary(cards_dir)
+        project = project_settings(config_file)
+        generate(glossary, docs_dir, deck, cache_dir, history_of(cards_dir), project)
+
+    def get_config() -> Any:
+        config = load_config(config_file=str(config_file), site_dir=site_dir, **overrides)
+        config.watch.append(str(cards_dir))
+        return config
+
+    regenerate()  # the config INHERITs a generated file
+    config = get_config()
+    config.plugins.on_startup(command="serve", dirty=False)
+    host, port = config.dev_addr
+    mount_path = urlsplit(config.site_url or "/").path
+    config.site_url = serve_url = _serve_url(host, port, mount_path)
+
+    def builder(config: Any = None) -> None:
+        log.info("Building documentation...")
+        try:
+            regenerate()
+        except KonspektError as error:  # a card error: show it, serve what was built
+            log.error("%s", error)
+            return
+        if config is None:
+            config = get_config()
+            config.site_url = serve_url
+        run_mkdocs(config, serve_url=serve_url, cache_path=cache)
+
+    server = LiveReloadServer(
+        builder=builder, host=host, port=port, root=site_dir, mount_path=mount_path
     )
-    regenerate = settings.to_env()
-    glossary = load_glossary(cards_dir)
-    project = project_settings(config_file)
-    history = history_of(cards_dir)
-    generate(glossary, settings.docs_dir, settings.deck, settings.cache_dir, history, project)
-    previous = os.environ.get(SERVE_ENV)
-    os.environ[SERVE_ENV] = regenerate
+
+    def error_page(code: int) -> bytes | None:
+        page = Path(site_dir) / f"{code}.html"
+        return page.read_bytes() if code in (404, 500) and page.is_file() else None
+
+    server.error_handler = error_page
     try:
-        mkdocs_serve(
-            config_file=str(config_file),
-            livereload=True,
-            watch=[str(cards_dir)],
-            hooks=[str(HOOKS_FILE)],
-            dev_addr=dev_addr,
-        )
+        builder(config)
+        server.watch(config.docs_dir)
+        server.watch(config.config_file_path)
+        for item in config.watch:
+            server.watch(item)
+        try:
+            server.serve()
+        except KeyboardInterrupt:
+            log.info("Shutting down...")
+        finally:
+            server.shutdown()
     finally:
-        if previous is None:
-            os.environ.pop(SERVE_ENV, None)
-        else:
-            os.environ[SERVE_ENV] = previous
+        config.plugins.on_shutdown()
+        shutil.rmtree(site_dir, ignore_errors=True)

@@ -223,6 +223,7 @@ class Row:
     deps: dict[str, tuple[str, bool] | None]
     content: ContentLayer
     nsig: str | None
+    earlier: bool  # stored by an earlier build, not by this one's workers
 
 
 class PageCache:
@@ -245,13 +246,15 @@ class PageCache:
 
     def row(self, src_uri: str) -> Row | None:
         found = self.db.execute(
-            "SELECT ckey, deps, info, nsig FROM pages WHERE gkey=? AND src_uri=? AND run IN ('', ?)"
+            "SELECT ckey, deps, info, nsig, run FROM pages WHERE gkey=? AND src_uri=? AND run IN ('', ?)"
             " ORDER BY run DESC LIMIT 1",
             (self.gkey, src_uri, self.run),
         ).fetchone()
         if found is None:
             return None
-        return Row(found[0], pickle.loads(found[1]), pickle.loads(found[2]), found[3])
+        return Row(
+            found[0], pickle.loads(found[1]), pickle.loads(found[2]), found[3], found[4] == ""
+        )
 
     def body(self, src_uri: str) -> tuple[str, Any]:
         """The page's HTML content and toc."""
@@ -414,6 +417,7 @@ class Runner:
             self.cache = PageCache(cache_path, gkey, self.run)
             self.cache_path = cache_path
         self._snippets: str | None = None
+        self.cached = 0  # pages whose output came from the cache, for the log
 
     def close(self) -> None:
         if self.cache:
@@ -530,6 +534,7 @@ class Runner:
         assert page is not None
         cache = self.cache
         if cache and state.row is not None and state.row.nsig == nsig:
+            self.cached += state.row.earlier
             output, entries = cache.output(state.file.src_uri)
             if s.search is not None:
                 s.search.search_index.entries.extend(entries)
@@ -605,6 +610,7 @@ class Runner:
                 _build_extra_template(template, s.files, config, s.nav)
             doc_files = s.files.documentation_pages(inclusion=s.inclusion)
             nsig = nav_signature(s.nav)
+            self.cached = 0
             for state in states:
                 output = self.render_page(s, state, doc_files, nsig)
                 if output is not None:
@@ -625,6 +631,7 @@ class Runner:
             succeeded = True
             if self.cache is not None:
                 self.cache.commit([state.file.src_uri for state in states])
+            log.info(f"Pages from konspekt's cache: {self.cached} of {len(states)}")
             log.info(f"Documentation built in {time.monotonic() - start:.2f} seconds")
         except Exception as e:
             config.plugins.on_build_error(error=e)
