@@ -244,32 +244,30 @@ class PageCache:
         self.run = run
         self._batch: list[tuple[Any, ...]] = []
 
-    def row(self, src_uri: str) -> Row | None:
-        found = self.db.execute(
-            "SELECT ckey, deps, info, nsig, run FROM pages WHERE gkey=? AND src_uri=? AND run IN ('', ?)"
+    def _select(self, columns: str, src_uri: str) -> Any:
+        """This run's row of a page if it has one, else the committed one."""
+        return self.db.execute(
+            f"SELECT {columns} FROM pages WHERE gkey=? AND src_uri=? AND run IN ('', ?)"
             " ORDER BY run DESC LIMIT 1",
             (self.gkey, src_uri, self.run),
         ).fetchone()
+
+    def row(self, src_uri: str) -> Row | None:
+        found = self._select("ckey, deps, info, nsig, run", src_uri)
         if found is None:
             return None
         return Row(
             found[0], pickle.loads(found[1]), pickle.loads(found[2]), found[3], found[4] == ""
         )
 
-    def body(self, src_uri: str) -> tuple[str, Any]:
+    def body(self, src_uri: str) -> tuple[str | None, Any]:
         """The page's HTML content and toc."""
-        (data,) = self.db.execute(
-            "SELECT body FROM pages WHERE gkey=? AND src_uri=? AND run IN ('', ?) ORDER BY run DESC LIMIT 1",
-            (self.gkey, src_uri, self.run),
-        ).fetchone()
+        (data,) = self._select("body", src_uri)
         content, toc = pickle.loads(zlib.decompress(data))
         return content, toc
 
     def output(self, src_uri: str) -> tuple[bytes, list[dict[str, Any]]]:
-        data, search = self.db.execute(
-            "SELECT output, search FROM pages WHERE gkey=? AND src_uri=? AND run IN ('', ?) ORDER BY run DESC LIMIT 1",
-            (self.gkey, src_uri, self.run),
-        ).fetchone()
+        data, search = self._select("output, search", src_uri)
         return zlib.decompress(data), pickle.loads(search)
 
     def put(
@@ -278,7 +276,7 @@ class PageCache:
         ckey: str,
         deps: dict[str, Any],
         content: ContentLayer,
-        body: tuple[str, Any],
+        body: tuple[str | None, Any],
         nsig: str,
         output: bytes,
         search: list[dict[str, Any]],
@@ -342,7 +340,8 @@ class PageCache:
             )
             self.db.execute("INSERT OR REPLACE INTO keys VALUES (?, ?)", (self.gkey, time.time()))
             self.db.execute(
-                "DELETE FROM keys WHERE gkey NOT IN (SELECT gkey FROM keys ORDER BY used DESC LIMIT ?)",
+                "DELETE FROM keys WHERE gkey NOT IN"
+                " (SELECT gkey FROM keys ORDER BY used DESC LIMIT ?)",
                 (KEEP_GLOBAL_KEYS,),
             )
             self.db.execute(
@@ -499,7 +498,7 @@ class Runner:
             page.markdown = state.source.decode("utf-8-sig")
             page.meta = content.meta
             page._title_from_render = content.title_from_render
-            page.title = content.title  # type: ignore[misc]  # fixed: the HTML is not loaded
+            page.title = content.title  # fixed: the HTML is not loaded
             page.content = ""
             page.present_anchor_ids = content.present_anchor_ids
             page.links_to_anchors = {
@@ -535,10 +534,10 @@ class Runner:
         cache = self.cache
         if cache and state.row is not None and state.row.nsig == nsig:
             self.cached += state.row.earlier
-            output, entries = cache.output(state.file.src_uri)
-            if s.search is not None:
+            stored, entries = cache.output(state.file.src_uri)
+            if s.search is not None:  # in page order, as MkDocs would have indexed it
                 s.search.search_index.entries.extend(entries)
-            return output
+            return stored
         if cache and state.row is not None:  # content layer holds; navigation changed
             page.content, page.toc = cache.body(state.file.src_uri)
             state.deps = state.row.deps
@@ -661,7 +660,8 @@ class Runner:
                     sys.executable, "-m", "konspekt.site.mkdocs_run", "worker",
                     "--config-file", str(self.config.config_file_path),
                     "--cache", str(self.cache_path), "--run", self.run, "--pages", str(part),
-                    "--site-url", json.dumps(self.config.site_url), "--serve-url", json.dumps(self.serve_url),
+                    "--site-url", json.dumps(self.config.site_url),
+                    "--serve-url", json.dumps(self.serve_url),
                     "--strict", json.dumps(bool(self.config.strict)),
                 ]  # fmt: skip
                 procs.append(
@@ -695,8 +695,8 @@ class Runner:
             st
             for st in states
             if st.file.src_uri in pages
-            or (st.file.src_uri in nav_pages and "title" not in st.file.page.__dict__)
-        ]  # type: ignore[union-attr]
+            or (st.file.src_uri in nav_pages and "title" not in vars(st.file.page))
+        ]
         ok = set()
         for state in needed:
             with contextlib.suppress(Exception):
@@ -748,7 +748,8 @@ def _build_page(
         context = config.plugins.on_page_context(context, page=page, config=config, nav=nav)
         if excluded:
             page.content = (
-                '<div class="mkdocs-draft-marker" title="This page will not be included into the built site.">'
+                '<div class="mkdocs-draft-marker" '
+                'title="This page will not be included into the built site.">'
                 "DRAFT"
                 "</div>" + (page.content or "")
             )
