@@ -189,3 +189,12 @@ def test_the_runner_refuses_versions_it_does_not_mirror(monkeypatch: pytest.Monk
     monkeypatch.setitem(mkdocs_run.SUPPORTED, "mkdocs", "0.9.")
     with pytest.raises(mkdocs_run.RunnerError, match=r"mirrors mkdocs 0\.9\.x, but mkdocs 1\.6"):
         mkdocs_run.check_versions()
+
+
+def test_a_damaged_cache_file_is_replaced(project: Path) -> None:
+    regenerate(project)
+    cache = project / ".cache"
+    cache.mkdir(exist_ok=True)
+    (cache / "mkdocs-pages.sqlite").write_bytes(b"not a database, " * 100)
+    mkdocs_build(project / "mkdocs.yml", project / "site", cache)
+    assert cached_pages(mkdocs_build(project / "mkdocs.yml", project / "site", cache))[0] > 0

@@ -231,6 +231,21 @@ class PageCache:
 
     def __init__(self, path: Path, gkey: str, run: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._open(path)
+        except sqlite3.DatabaseError:  # not a database (a damaged file): start afresh
+            for stale in (
+                path,
+                path.with_name(path.name + "-wal"),
+                path.with_name(path.name + "-shm"),
+            ):
+                stale.unlink(missing_ok=True)
+            self._open(path)
+        self.gkey = gkey
+        self.run = run
+        self._batch: list[tuple[Any, ...]] = []
+
+    def _open(self, path: Path) -> None:
         self.db = sqlite3.connect(path, timeout=120, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -240,9 +255,6 @@ class PageCache:
             " PRIMARY KEY (gkey, src_uri, run))"
         )
         self.db.execute("CREATE TABLE IF NOT EXISTS keys (gkey TEXT PRIMARY KEY, used REAL)")
-        self.gkey = gkey
-        self.run = run
-        self._batch: list[tuple[Any, ...]] = []
 
     def _select(self, columns: str, src_uri: str) -> Any:
         """This run's row of a page if it has one, else the committed one."""
