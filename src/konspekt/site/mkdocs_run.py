@@ -220,7 +220,6 @@ class ContentLayer:
 @dataclass
 class Row:
     ckey: str
-    deps: dict[str, tuple[str, bool] | None]
     content: ContentLayer
     nsig: str | None
     earlier: bool  # stored by an earlier build, not by this one's workers
@@ -264,13 +263,21 @@ class PageCache:
             (self.gkey, src_uri, self.run),
         ).fetchone()
 
-    def row(self, src_uri: str) -> Row | None:
+    def row(self, src_uri: str, ckey: str, files: Files) -> Row | None:
+        """The page's stored row, if its key matches and its lookups answer the same now."""
         found = self._select("ckey, deps, info, nsig, run", src_uri)
-        if found is None:
+        if found is None or found[0] != ckey:
             return None
-        return Row(
-            found[0], pickle.loads(found[1]), pickle.loads(found[2]), found[3], found[4] == ""
-        )
+        by_uri = files.src_uris  # recorded paths are already as get_file_from_path keys them
+        for path, answer in pickle.loads(found[1]).items():
+            if _answer(by_uri.get(path)) != answer:
+                return None
+        return Row(found[0], pickle.loads(found[2]), found[3], found[4] == "")
+
+    def deps(self, src_uri: str) -> dict[str, tuple[str, bool] | None]:
+        (data,) = self._select("deps", src_uri)
+        deps: dict[str, tuple[str, bool] | None] = pickle.loads(data)
+        return deps
 
     def body(self, src_uri: str) -> tuple[str | None, Any]:
         """The page's HTML content and toc."""
@@ -389,7 +396,6 @@ class PageState:
     """The runner's bookkeeping for one page during a build."""
 
     file: File
-    source: bytes
     ckey: str
     row: Row | None = None  # a valid content layer from the cache
     deps: dict[str, tuple[str, bool] | None] = field(default_factory=dict)
@@ -464,13 +470,7 @@ class Runner:
         """Attach the cached content layer if it still holds for this page."""
         if self.cache is None:
             return
-        row = self.cache.row(state.file.src_uri)
-        if row is None or row.ckey != state.ckey:
-            return
-        for path, answer in row.deps.items():
-            if _answer(files.get_file_from_path(path)) != answer:
-                return
-        state.row = row
+        state.row = self.cache.row(state.file.src_uri, state.ckey, files)
 
     def setup(self, *, workers: bool) -> tuple[Setup, list[PageState]]:
         from mkdocs.commands.build import get_navigation
@@ -491,8 +491,7 @@ class Runner:
             if file.page is None and file.inclusion.is_not_in_nav():
                 Page(None, file, config)
             assert file.page is not None
-            source = file.content_bytes
-            states.append(PageState(file, source, self.page_key(file.page, source)))
+            states.append(PageState(file, self.page_key(file.page, file.content_bytes)))
         search = next(
             (p for p in config.plugins.values() if type(p).__name__ == "SearchPlugin"), None
         )
@@ -507,7 +506,7 @@ class Runner:
         assert page is not None
         if state.row is not None:
             content = state.row.content
-            page.markdown = state.source.decode("utf-8-sig")
+            page.markdown = ""  # not needed again: the title is fixed below
             page.meta = content.meta
             page._title_from_render = content.title_from_render
             page.title = content.title  # fixed: the HTML is not loaded
@@ -552,7 +551,7 @@ class Runner:
             return stored
         if cache and state.row is not None:  # content layer holds; navigation changed
             page.content, page.toc = cache.body(state.file.src_uri)
-            state.deps = state.row.deps
+            state.deps = cache.deps(state.file.src_uri)
             state.storable = True
         layer = self.content_layer(page) if state.storable else None
         body = (page.content, page.toc)
@@ -630,7 +629,6 @@ class Runner:
                 assert page is not None
                 page.content = page.markdown = None  # memory: 10,000 pages are not kept
                 page.toc = []  # type: ignore[assignment]
-                state.source = b""
             log_level = config.validation.links.anchors
             for file in doc_files:
                 assert file.page is not None
