@@ -26,6 +26,7 @@ from .project import CARDS_DIR, DIST_DIR, PROJECT_FILE, Project, find_project_ro
 
 if TYPE_CHECKING:
     from .deck import DeckOptions
+    from .link import Linker
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -315,6 +316,7 @@ def write_deck(
     title: str | None,
     site_url: str | None,
     locked: bool = False,
+    linker: Linker | None = None,
 ) -> Path:
     """Build the deck, print its one-line summary; for `deck` and `site`. Returns its path."""
     from .deck import build_deck
@@ -327,6 +329,7 @@ def write_deck(
         options=options,
         locked=locked,
         cache_dir=project.cache_dir,
+        linker=linker,
     )
     if report.namespace_changed_from is not None:
         click.echo(
@@ -390,7 +393,11 @@ def site(
 
     project = project_of(cards_path, config_path)
     glossary = load_cards(project.cards_dir)
-    deck_path = write_deck(glossary, project, deck_path, title, site_url)
+    from .link import Linker
+
+    # One linker for the deck's masks and the pages' links.
+    linker = Linker.for_glossary(glossary, project.cache_dir)
+    deck_path = write_deck(glossary, project, deck_path, title, site_url, linker=linker)
     result = build_site(
         glossary,
         project.config_file,
@@ -399,6 +406,7 @@ def site(
         history=history_of(project.cards_dir),
         build=not no_build,
         project=project.settings,
+        linker=linker,
     )
     entries, topics = len(glossary.entries), len(glossary.topics)
     click.echo(f"generated {entries} term pages, {topics} topic pages: {result.written.summary()}")

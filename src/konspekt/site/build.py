@@ -8,7 +8,7 @@ previous run generated that are no longer wanted (a removed entry) are deleted.
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
 import os
 import re
@@ -17,6 +17,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..changes import History, release_history
 from ..errors import ConfigError, KonspektError, MkDocsError
@@ -42,7 +43,6 @@ log = logging.getLogger(__name__)
 # What generation owns inside docs/: these folders wholly, and these single files.
 OWNED_DIRS = (GLOSSARY_DIR, TOPICS_DIR, GENERATED_DIR, DOWNLOADS_DIR, MEDIA_DIR)
 OWNED_FILES = (INDEX_PAGE, CHANGES_PAGE)
-HOOKS_FILE = Path(__file__).with_name("hooks.py")
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,7 @@ def generate(
     settings: ProjectFile | None = None,
     *,
     directory_urls: bool = True,
+    linker: Linker | None = None,
 ) -> WriteReport:
     """Write every generated page for `glossary` into `docs_dir`, and copy the deck.
 
@@ -136,6 +137,7 @@ def generate(
     download, so the site builds either way. `cache_dir` keeps the linker's index
     between builds, so an edit that renames nothing does not rebuild it.
     `directory_urls` is mkdocs.yml's `use_directory_urls` (`read_settings`).
+    `linker`, the glossary's, is given by a caller that built one for the deck too.
     """
     deck_bytes = deck.read_bytes() if deck is not None and deck.is_file() else None
     # The linker's index and the linked texts are millions of objects that live until the
@@ -146,7 +148,7 @@ def generate(
             glossary,
             has_deck=deck_bytes is not None,
             deck_size=len(deck_bytes or b""),
-            linker=Linker.for_glossary(glossary, cache_dir),
+            linker=linker or Linker.for_glossary(glossary, cache_dir),
             history=history,
             settings=settings,
             directory_urls=directory_urls,
@@ -193,17 +195,26 @@ def read_settings(config_file: Path) -> SiteSettings:
     )
 
 
-def mkdocs_build(config_file: Path, site_dir: Path | None = None) -> BuildLog:
-    """Run `mkdocs build --strict` on `config_file`; MkDocsError if it fails.
+PAGE_CACHE = "mkdocs-pages.sqlite"
 
+
+def mkdocs_build(
+    config_file: Path, site_dir: Path | None = None, cache_dir: Path | None = None
+) -> BuildLog:
+    """Build the site as `mkdocs build --strict` does; MkDocsError if it fails.
+
+    konspekt's runner (`mkdocs_run`) makes the same site/, byte for byte, but keeps
+    each page's output in `cache_dir` and renders a cold build on two cores.
     A separate process in the configuration's folder: paths in mkdocs.yml (the
     snippets' base_path) are relative to the working directory, and a build must
     not inherit the state of Markdown extensions from an earlier one in-process.
     """
-    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean"]
+    command = [sys.executable, "-m", "konspekt.site.mkdocs_run", "build"]
     command += ["--config-file", str(config_file.resolve())]
     if site_dir is not None:
         command += ["--site-dir", str(site_dir.resolve())]
+    if cache_dir is not None:
+        command += ["--cache", str(cache_dir.resolve() / PAGE_CACHE)]
     result = subprocess.run(
         command,
         cwd=config_file.resolve().parent,
@@ -239,6 +250,7 @@ def build_site(
     build: bool = True,
     site_dir: Path | None = None,
     project: ProjectFile | None = None,
+    linker: Linker | None = None,
 ) -> SiteReport:
     """Generate docs/ from the glossary, then run MkDocs into site/ (or `site_dir`).
 
@@ -255,6 +267,7 @@ def build_site(
         history,
         project,
         directory_urls=settings.directory_urls,
+        linker=linker,
     )
     target = site_dir or settings.site_dir
     mkdocs_log = None
@@ -262,59 +275,22 @@ def build_site(
         # MkDocs writes into a hidden folder beside site/, swapped in only when the
         # build succeeded: a failed or interrupted build leaves site/ as it was.
         with staged_dir(target) as staging:
-            mkdocs_log = mkdocs_build(config_file, staging)
+            mkdocs_log = mkdocs_build(config_file, staging, cache_dir)
     return SiteReport(written, mkdocs_log, target)
 
 
-# --- serve: mkdocs serve, with the cards watched and pages regenerated on change ---
-#
-# MkDocs loads the hook from its file for each build, so what the hook needs travels in
-# the environment of the serving process, not in a module-level variable.
-SERVE_ENV = "KONSPEKT_SERVE"
+# --- serve: a live preview, rebuilt by konspekt's runner -----------------------------
 
 
-@dataclass(frozen=True)
-class ServeSettings:
-    cards_dir: Path
-    docs_dir: Path
-    deck: Path | None
-    cache_dir: Path | None
-    config_file: Path
-
-    def to_env(self) -> str:
-        return json.dumps({key: str(value) if value else None for key, value in vars(self).items()})
-
-    @classmethod
-    def from_env(cls, text: str) -> ServeSettings:
-        data = json.loads(text)
-        return cls(
-            cards_dir=Path(data["cards_dir"]),
-            docs_dir=Path(data["docs_dir"]),
-            deck=Path(data["deck"]) if data["deck"] else None,
-            cache_dir=Path(data["cache_dir"]) if data["cache_dir"] else None,
-            config_file=Path(data["config_file"]),
-        )
-
-
-def regenerate_for_serve() -> None:
-    """Called by the serve hook before each build: regenerate pages from the cards."""
-    text = os.environ.get(SERVE_ENV)
-    if text is None:  # the hook runs only under `konspekt serve`
-        return
-    settings = ServeSettings.from_env(text)
-    glossary = load_glossary(settings.cards_dir)
-    history = history_of(settings.cards_dir)
-    project = project_settings(settings.config_file)
-    directory_urls = read_settings(settings.config_file).directory_urls
-    generate(
-        glossary,
-        settings.docs_dir,
-        settings.deck,
-        settings.cache_dir,
-        history,
-        project,
-        directory_urls=directory_urls,
-    )
+def watched_state(roots: list[Path]) -> frozenset[tuple[str, int, int]]:
+    """Every file under `roots` with its mtime and size: what the watcher reacts to."""
+    state = set()
+    for root in roots:
+        for path in [root] if root.is_file() else root.rglob("*"):
+            with contextlib.suppress(FileNotFoundError):
+                stat = path.stat()
+                state.add((str(path), stat.st_mtime_ns, stat.st_size))
+    return frozenset(state)
 
 
 def serve(
@@ -327,44 +303,98 @@ def serve(
 ) -> None:
     """Preview the site with live reload; a changed card file regenerates the pages.
 
-    The hook is added only here, not in mkdocs.yml: rendering needs no plugin, so
-    `mkdocs build` and `zensical build` work on the generated docs/ without it.
+    `mkdocs serve`, with its builder replaced: each rebuild first regenerates docs/
+    from the cards, then runs konspekt's runner in this process, so an edit re-renders
+    only the pages it changed. Nothing is added to mkdocs.yml: `mkdocs build` and
+    `zensical build` work on the generated docs/ as they are.
     """
-    from mkdocs.commands.serve import serve as mkdocs_serve
+    import shutil
+    import tempfile
+    from urllib.parse import urlsplit
 
-    site = read_settings(config_file)
-    settings = ServeSettings(
-        cards_dir.resolve(),
-        site.docs_dir,
-        deck.resolve() if deck else None,
-        cache_dir.resolve() if cache_dir else None,
-        config_file.resolve(),
-    )
-    regenerate = settings.to_env()
-    glossary = load_glossary(cards_dir)
-    project = project_settings(config_file)
-    history = history_of(cards_dir)
-    generate(
-        glossary,
-        settings.docs_dir,
-        settings.deck,
-        settings.cache_dir,
-        history,
-        project,
-        directory_urls=site.directory_urls,
-    )
-    previous = os.environ.get(SERVE_ENV)
-    os.environ[SERVE_ENV] = regenerate
-    try:
-        mkdocs_serve(
-            config_file=str(config_file),
-            livereload=True,
-            watch=[str(cards_dir)],
-            hooks=[str(HOOKS_FILE)],
-            dev_addr=dev_addr,
+    from mkdocs.config import load_config
+    from mkdocs.livereload import LiveReloadServer, _serve_url
+
+    from .mkdocs_run import build as run_mkdocs
+    from .mkdocs_run import check_versions
+
+    check_versions()
+    site_settings = read_settings(config_file)
+    docs_dir = site_settings.docs_dir
+    cache = cache_dir.resolve() / PAGE_CACHE if cache_dir else None
+    site_dir = tempfile.mkdtemp(prefix="konspekt-serve-")
+    overrides = {"dev_addr": dev_addr} if dev_addr else {}
+
+    def regenerate() -> None:
+        glossary = load_glossary(cards_dir)
+        project = project_settings(config_file)
+        generate(
+            glossary,
+            docs_dir,
+            deck,
+            cache_dir,
+            history_of(cards_dir),
+            project,
+            directory_urls=site_settings.directory_urls,
         )
+
+    def get_config() -> Any:
+        config = load_config(config_file=str(config_file), site_dir=site_dir, **overrides)
+        config.watch.append(str(cards_dir))
+        return config
+
+    regenerate()  # the config INHERITs a generated file
+    config = get_config()
+    config.plugins.on_startup(command="serve", dirty=False)
+    host, port = config.dev_addr
+    mount_path = urlsplit(config.site_url or "/").path
+    config.site_url = serve_url = _serve_url(host, port, mount_path)
+
+    inputs = [cards_dir, config_file, *(Path(path) for path in config.watch)]
+    built: list[object] = []  # the watched files as the last build read them
+
+    def builder(config: Any = None) -> None:
+        # The pages a build regenerates wake the watcher again: that echo finds the
+        # files as the build read them and is skipped (at 5,000 entries it cost ~20 s).
+        # Inputs are noted before they are read, docs/ right after it is regenerated:
+        # an edit made while building is newer than both and is built.
+        if built and built[-1] == (watched_state(inputs), watched_state([docs_dir])):
+            return
+        log.info("Building documentation...")
+        before = watched_state(inputs)
+        try:
+            regenerate()
+        except KonspektError as error:  # a card error: show it, serve what was built
+            log.error("%s", error)
+            return
+        docs = watched_state([docs_dir])
+        if config is None:
+            config = get_config()
+            config.site_url = serve_url
+        run_mkdocs(config, serve_url=serve_url, cache_path=cache)
+        built[:] = [(before, docs)]
+
+    server = LiveReloadServer(
+        builder=builder, host=host, port=port, root=site_dir, mount_path=mount_path
+    )
+
+    def error_page(code: int) -> bytes | None:
+        page = Path(site_dir) / f"{code}.html"
+        return page.read_bytes() if code in (404, 500) and page.is_file() else None
+
+    server.error_handler = error_page
+    try:
+        builder(config)
+        server.watch(config.docs_dir)
+        server.watch(config.config_file_path)
+        for item in config.watch:
+            server.watch(item)
+        try:
+            server.serve()
+        except KeyboardInterrupt:
+            log.info("Shutting down...")
+        finally:
+            server.shutdown()
     finally:
-        if previous is None:
-            os.environ.pop(SERVE_ENV, None)
-        else:
-            os.environ[SERVE_ENV] = previous
+        config.plugins.on_shutdown()
+        shutil.rmtree(site_dir, ignore_errors=True)

@@ -1,0 +1,859 @@
+"""konspekt's MkDocs runner: `mkdocs build --strict`, with every page's output cached.
+
+`build()` follows `mkdocs.commands.build.build` of MkDocs 1.6 step by step (the same
+plugin events in the same order, strict warning counting, anchor validation), but
+looks each documentation page up in a cache first. MkDocs has no event to skip a
+page, hence a runner of our own rather than a plugin: docs/ still builds with plain
+`mkdocs build` and with Zensical, and `site/` is byte for byte what they would make.
+
+A page's entry has two layers:
+
+- *content*: what rendering its Markdown produced (title, meta, toc, HTML, anchor
+  ids, links to anchors), valid while the global key (config files, versions, theme
+  files, overrides) is the same, the page's own source and url are the same, and
+  every lookup its links made into the site's files answers the same way now;
+- *output*: the page's final HTML and its search-index entries, valid while the
+  content layer is and the navigation (titles, urls, order) is the same.
+
+Static files, theme templates (404, sitemap), the search index and anchor
+validation are done on every build, from restored parts where a page hit. Entries
+are stored only for pages that rendered without a warning, and (in strict builds)
+kept only when the whole build succeeded: a page that warned warns again.
+
+A cold build splits the missing pages between two worker processes that fill the
+cache; the assembly run then hits for each page and writes the site. A worker that
+fails leaves misses behind, which the assembly renders itself: errors come out as
+MkDocs's own messages, in MkDocs's order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import pickle
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import jinja2
+    from mkdocs.config.defaults import MkDocsConfig
+    from mkdocs.structure.files import File, Files
+    from mkdocs.structure.nav import Navigation
+    from mkdocs.structure.pages import Page
+
+log = logging.getLogger("mkdocs.konspekt")
+
+# What the runner mirrors and relies on: another version must be read again first.
+SUPPORTED = {
+    "mkdocs": "1.6.",
+    "mkdocs-material": "9.",
+}
+# Parts of the global key: a new version of any of these can change every page.
+KEYED_PACKAGES = (
+    "mkdocs",
+    "mkdocs-material",
+    "Markdown",
+    "pymdown-extensions",
+    "Pygments",
+    "Jinja2",
+)
+# Plugins whose page events the runner knows to be page-local (Material's search
+# reads each page and writes one index at the end). Any other plugin turns the
+# cache off: its events might read or change anything.
+KNOWN_PLUGINS = frozenset({"search", "material/search"})
+# Below this many misses, starting workers costs more than it saves.
+PARALLEL_MIN = 60
+WORKERS = 2
+KEEP_GLOBAL_KEYS = 3  # e.g. `site` and `serve` builds, plus one config edit back
+
+
+class RunnerError(Exception):
+    """The runner cannot run here (versions, arguments); MkDocs never started."""
+
+
+def check_versions() -> None:
+    for name, prefix in SUPPORTED.items():
+        version = metadata.version(name)
+        if not version.startswith(prefix):
+            raise RunnerError(
+                f"konspekt's MkDocs runner mirrors {name} {prefix}x, but {name} {version} "
+                f"is installed (install the versions pyproject.toml pins: pip install -e .)"
+            )
+
+
+def _digest(*parts: bytes | str) -> str:
+    hasher = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        hasher.update(len(data).to_bytes(8, "little"))
+        hasher.update(data)
+    return hasher.hexdigest()
+
+
+def _tree_digest(root: Path) -> str:
+    """Names and bytes of every file under `root` (or of `root` itself)."""
+    if root.is_file():
+        return _digest(root.name, root.read_bytes())
+    parts: list[bytes | str] = []
+    if root.is_dir():
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            parts += [path.relative_to(root).as_posix(), path.read_bytes()]
+    return _digest(*parts)
+
+
+def _config_files(config_file: Path) -> list[Path]:
+    """The configuration file and the chain of files it INHERITs."""
+    chain = [config_file]
+    while len(chain) < 10:
+        match = re.search(
+            r"^INHERIT:\s*['\"]?([^'\"\n#]+?)['\"]?\s*(#.*)?$", chain[-1].read_text("utf-8"), re.M
+        )
+        if not match:
+            break
+        chain.append((chain[-1].parent / match.group(1)).resolve())
+    return chain
+
+
+def global_key(config: MkDocsConfig, serve_url: str | None) -> str | None:
+    """Everything that can change any page, or None when the cache cannot be trusted."""
+    from mkdocs.utils import get_build_date
+
+    names = set(config.plugins)
+    if not names <= KNOWN_PLUGINS or config.hooks:
+        log.debug("page cache off: plugins or hooks it does not know: %s", sorted(names))
+        return None
+    config_path = Path(config.config_file_path).resolve()
+    parts: list[bytes | str] = [Path(__file__).read_bytes(), sys.version]
+    parts += [f"{name}=={metadata.version(name)}" for name in KEYED_PACKAGES]
+    for path in _config_files(config_path):
+        data = path.read_bytes()
+        parts += [str(path), data]
+        if b"!ENV" in data:  # values from the environment are part of the config
+            parts.append(json.dumps(sorted(os.environ.items())))
+    # Overrides after loading (serve sets site_url), and where relative paths resolve.
+    parts += [str(config.site_url), str(serve_url), os.getcwd(), str(config.docs_dir)]
+    if config.theme.custom_dir:
+        parts.append(_tree_digest(Path(config.theme.custom_dir)))
+    for theme_dir in config.theme.dirs:
+        for template in Path(theme_dir).rglob("*.html"):
+            # No template of the pinned themes uses the build date outside the sitemap
+            # (built every time); a custom one that does keys every page on the date.
+            if re.search(r"build_date_utc|update_date", template.read_text("utf-8", "replace")):
+                parts.append(get_build_date())
+                break
+    snippets = config.mdx_configs.get("pymdownx.snippets") or {}
+    if snippets.get("auto_append") or snippets.get("url_download"):
+        return None  # every page, or the network, would be an input
+    return _digest(*parts)
+
+
+# --- what a page's rendering looked up in the site's files ---------------------------
+
+
+class RecordingFiles:
+    """The build's `Files`, recording each lookup one page's rendering makes.
+
+    MkDocs resolves a link with `get_file_from_path`; the answer (missing, or the
+    target's url and whether it is excluded) is what the rendered HTML depends on.
+    Any other use of the collection (iterating it, say) makes the page uncacheable.
+    """
+
+    def __init__(self, files: Files) -> None:
+        self._files = files
+        self.lookups: dict[str, tuple[str, bool] | None] = {}
+        self.opaque = False
+
+    def get_file_from_path(self, path: str) -> File | None:
+        file = self._files.get_file_from_path(path)
+        self.lookups[PurePath(path).as_posix()] = _answer(file)
+        return file
+
+    def __contains__(self, path: str) -> bool:
+        return self.get_file_from_path(path) is not None
+
+    def __getattr__(self, name: str) -> Any:
+        self.opaque = True
+        return getattr(self._files, name)
+
+    def __iter__(self) -> Iterator[File]:
+        self.opaque = True
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        self.opaque = True
+        return len(self._files)
+
+
+def _answer(file: File | None) -> tuple[str, bool] | None:
+    return None if file is None else (file.url, file.inclusion.is_excluded())
+
+
+# --- the cache ----------------------------------------------------------------------
+
+
+@dataclass
+class ContentLayer:
+    """What rendering a page's Markdown gave, minus the (large) HTML."""
+
+    meta: dict[str, Any]
+    title_from_render: str | None
+    title: str | None
+    present_anchor_ids: set[str]
+    links_to_anchors: dict[str, dict[str, str]]  # by target src_uri
+
+
+@dataclass
+class Row:
+    ckey: str
+    content: ContentLayer
+    nsig: str | None
+    earlier: bool  # stored by an earlier build, not by this one's workers
+
+
+class PageCache:
+    """One SQLite file; rows of this run stay pending until `commit`."""
+
+    def __init__(self, path: Path, gkey: str, run: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._open(path)
+        except sqlite3.DatabaseError:  # not a database (a damaged file): start afresh
+            for stale in (
+                path,
+                path.with_name(path.name + "-wal"),
+                path.with_name(path.name + "-shm"),
+            ):
+                stale.unlink(missing_ok=True)
+            self._open(path)
+        self.gkey = gkey
+        self.run = run
+        self._batch: list[tuple[Any, ...]] = []
+
+    def _open(self, path: Path) -> None:
+        self.db = sqlite3.connect(path, timeout=120, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS pages (gkey TEXT, src_uri TEXT, run TEXT, ckey TEXT,"
+            " deps BLOB, info BLOB, body BLOB, nsig TEXT, output BLOB, search BLOB,"
+            " PRIMARY KEY (gkey, src_uri, run))"
+        )
+        self.db.execute("CREATE TABLE IF NOT EXISTS keys (gkey TEXT PRIMARY KEY, used REAL)")
+
+    def _select(self, columns: str, src_uri: str) -> Any:
+        """This run's row of a page if it has one, else the committed one."""
+        return self.db.execute(
+            f"SELECT {columns} FROM pages WHERE gkey=? AND src_uri=? AND run IN ('', ?)"
+            " ORDER BY run DESC LIMIT 1",
+            (self.gkey, src_uri, self.run),
+        ).fetchone()
+
+    def row(self, src_uri: str, ckey: str, files: Files) -> Row | None:
+        """The page's stored row, if its key matches and its lookups answer the same now."""
+        found = self._select("ckey, deps, info, nsig, run", src_uri)
+        if found is None or found[0] != ckey:
+            return None
+        by_uri = files.src_uris  # recorded paths are already as get_file_from_path keys them
+        for path, answer in pickle.loads(found[1]).items():
+            if _answer(by_uri.get(path)) != answer:
+                return None
+        return Row(found[0], pickle.loads(found[2]), found[3], found[4] == "")
+
+    def deps(self, src_uri: str) -> dict[str, tuple[str, bool] | None]:
+        (data,) = self._select("deps", src_uri)
+        deps: dict[str, tuple[str, bool] | None] = pickle.loads(data)
+        return deps
+
+    def body(self, src_uri: str) -> tuple[str | None, Any]:
+        """The page's HTML content and toc."""
+        (data,) = self._select("body", src_uri)
+        content, toc = pickle.loads(zlib.decompress(data))
+        return content, toc
+
+    def output(self, src_uri: str) -> tuple[bytes, list[dict[str, Any]]]:
+        data, search = self._select("output, search", src_uri)
+        return zlib.decompress(data), pickle.loads(search)
+
+    def put(
+        self,
+        src_uri: str,
+        ckey: str,
+        deps: dict[str, Any],
+        content: ContentLayer,
+        body: tuple[str | None, Any],
+        nsig: str,
+        output: bytes,
+        search: list[dict[str, Any]],
+    ) -> None:
+        self._batch.append(
+            (
+                self.gkey,
+                src_uri,
+                self.run,
+                ckey,
+                pickle.dumps(deps),
+                pickle.dumps(content),
+                zlib.compress(pickle.dumps(body), 1),
+                nsig,
+                zlib.compress(output, 1),
+                pickle.dumps(search),
+            )
+        )
+        if len(self._batch) >= 200:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._batch:
+            with self._transaction():
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?)", self._batch
+                )
+            self._batch.clear()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def forget_stale_runs(self) -> None:
+        """Pending rows of runs that were killed."""
+        with self._transaction():
+            self.db.execute("DELETE FROM pages WHERE run NOT IN ('', ?)", (self.run,))
+
+    def commit(self, src_uris: Sequence[str]) -> None:
+        """Keep this run's rows; drop pages that no longer exist and old global keys."""
+        self.flush()
+        with self._transaction():
+            self.db.execute(
+                "DELETE FROM pages WHERE run='' AND gkey=? AND src_uri IN"
+                " (SELECT src_uri FROM pages WHERE gkey=? AND run=?)",
+                (self.gkey, self.gkey, self.run),
+            )
+            self.db.execute("UPDATE pages SET run='' WHERE run=?", (self.run,))
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS live (src_uri TEXT PRIMARY KEY)")
+            self.db.execute("DELETE FROM live")
+            self.db.executemany("INSERT INTO live VALUES (?)", [(uri,) for uri in src_uris])
+            self.db.execute(
+                "DELETE FROM pages WHERE gkey=? AND src_uri NOT IN (SELECT src_uri FROM live)",
+                (self.gkey,),
+            )
+            self.db.execute("INSERT OR REPLACE INTO keys VALUES (?, ?)", (self.gkey, time.time()))
+            self.db.execute(
+                "DELETE FROM keys WHERE gkey NOT IN"
+                " (SELECT gkey FROM keys ORDER BY used DESC LIMIT ?)",
+                (KEEP_GLOBAL_KEYS,),
+            )
+            self.db.execute(
+                "DELETE FROM pages WHERE gkey NOT IN (SELECT gkey FROM keys) AND gkey != ?",
+                (self.gkey,),
+            )
+
+    def discard(self) -> None:
+        self._batch.clear()
+        with self._transaction():
+            self.db.execute("DELETE FROM pages WHERE run=?", (self.run,))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+# --- one build ----------------------------------------------------------------------
+
+
+class WarningCounter(logging.Handler):
+    """Counts warnings (any logger) so a page that warned is never stored."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+@dataclass
+class PageState:
+    """The runner's bookkeeping for one page during a build."""
+
+    file: File
+    ckey: str
+    row: Row | None = None  # a valid content layer from the cache
+    deps: dict[str, tuple[str, bool] | None] = field(default_factory=dict)
+    storable: bool = False  # rendered here, without warnings, with known lookups
+
+
+@dataclass
+class Setup:
+    config: MkDocsConfig
+    files: Files
+    env: jinja2.Environment
+    nav: Navigation
+    inclusion: Any
+    search: Any  # Material's SearchPlugin, if enabled
+
+
+class Runner:
+    def __init__(
+        self,
+        config: MkDocsConfig,
+        serve_url: str | None,
+        cache_path: Path | None,
+        run: str | None = None,
+    ) -> None:
+        self.config = config
+        self.serve_url = serve_url
+        self.run = run or uuid.uuid4().hex
+        self.warnings = WarningCounter()
+        gkey = global_key(config, serve_url)
+        self.cache: PageCache | None = None
+        self._temp: tempfile.TemporaryDirectory[str] | None = None
+        if gkey is not None:
+            if cache_path is None:  # no cache folder: still one for the workers to fill
+                self._temp = tempfile.TemporaryDirectory(prefix="konspekt-pages-")
+                cache_path = Path(self._temp.name) / "pages.sqlite"
+            self.cache = PageCache(cache_path, gkey, self.run)
+            self.cache_path = cache_path
+        self._snippets: str | None = None
+        self.cached = 0  # pages whose output came from the cache, for the log
+
+    def close(self) -> None:
+        if self.cache:
+            self.cache.close()
+        if self._temp:
+            self._temp.cleanup()
+
+    # The page's own part of the key.
+    def snippets_digest(self) -> str:
+        if self._snippets is None:
+            bases = (self.config.mdx_configs.get("pymdownx.snippets") or {}).get("base_path") or [
+                "."
+            ]
+            bases = [bases] if isinstance(bases, str) else bases
+            self._snippets = _digest(*(_tree_digest(Path(base).resolve()) for base in bases))
+        return self._snippets
+
+    def page_key(self, page: Page, source: bytes) -> str:
+        file = page.file
+        parts: list[bytes | str] = [
+            file.src_uri,
+            file.url,
+            file.dest_uri,
+            file.inclusion.name,
+            source,
+        ]
+        parts.append(repr(page.__dict__.get("title")))  # a title given by the nav
+        if "pymdownx.snippets" in self.config.mdx_configs and b"8<-" in source:
+            parts.append(self.snippets_digest())  # snippets included from the base paths
+        return _digest(*parts)
+
+    def lookup(self, state: PageState, files: Files) -> None:
+        """Attach the cached content layer if it still holds for this page."""
+        if self.cache is None:
+            return
+        state.row = self.cache.row(state.file.src_uri, state.ckey, files)
+
+    def setup(self, *, workers: bool) -> tuple[Setup, list[PageState]]:
+        from mkdocs.commands.build import get_navigation
+        from mkdocs.structure.files import InclusionLevel, get_files, set_exclusions
+        from mkdocs.structure.pages import Page
+
+        config = self.config
+        files = get_files(config)
+        env = config.theme.get_env()
+        files.add_files_from_theme(env, config)
+        files = config.plugins.on_files(files, config=config)
+        set_exclusions(files, config)
+        nav = get_navigation(files, config)
+        nav = config.plugins.on_nav(nav, config=config, files=files)
+        inclusion = InclusionLevel.is_in_serve if self.serve_url else InclusionLevel.is_included
+        states = []
+        for file in files.documentation_pages(inclusion=inclusion):
+            if file.page is None and file.inclusion.is_not_in_nav():
+                Page(None, file, config)
+            assert file.page is not None
+            states.append(PageState(file, self.page_key(file.page, file.content_bytes)))
+        search = next(
+            (p for p in config.plugins.values() if type(p).__name__ == "SearchPlugin"), None
+        )
+        return Setup(
+            config, files, env, nav, inclusion, search if search and search.config.enabled else None
+        ), states
+
+    def populate(self, state: PageState, files: Files) -> None:
+        from mkdocs.commands.build import _populate_page
+
+        page = state.file.page
+        assert page is not None
+        if state.row is not None:
+            content = state.row.content
+            page.markdown = ""  # not needed again: the title is fixed below
+            page.meta = content.meta
+            page._title_from_render = content.title_from_render
+            page.title = content.title  # fixed: the HTML is not loaded
+            page.content = ""
+            page.present_anchor_ids = content.present_anchor_ids
+            page.links_to_anchors = {
+                files.get_file_from_path(uri): links  # type: ignore[misc]
+                for uri, links in content.links_to_anchors.items()
+            }
+            return
+        recording = RecordingFiles(files)
+        before = self.warnings.count
+        _populate_page(page, self.config, recording)  # type: ignore[arg-type]
+        state.deps = recording.lookups
+        state.storable = (
+            self.cache is not None and not recording.opaque and self.warnings.count == before
+        )
+
+    def content_layer(self, page: Page) -> ContentLayer:
+        return ContentLayer(
+            meta=page.meta,  # type: ignore[arg-type]
+            title_from_render=page._title_from_render,
+            title=page.title,
+            present_anchor_ids=set(page.present_anchor_ids or ()),
+            links_to_anchors={
+                f.src_uri: dict(links) for f, links in (page.links_to_anchors or {}).items()
+            },
+        )
+
+    def render_page(
+        self, s: Setup, state: PageState, doc_files: Sequence[File], nsig: str
+    ) -> bytes | None:
+        """The page's HTML: from the cache, or rendered (and then stored)."""
+        page = state.file.page
+        assert page is not None
+        cache = self.cache
+        if cache and state.row is not None and state.row.nsig == nsig:
+            self.cached += state.row.earlier
+            stored, entries = cache.output(state.file.src_uri)
+            if s.search is not None:  # in page order, as MkDocs would have indexed it
+                s.search.search_index.entries.extend(entries)
+            return stored
+        if cache and state.row is not None:  # content layer holds; navigation changed
+            page.content, page.toc = cache.body(state.file.src_uri)
+            state.deps = cache.deps(state.file.src_uri)
+            state.storable = True
+        layer = self.content_layer(page) if state.storable else None
+        body = (page.content, page.toc)
+        before_entries = len(s.search.search_index.entries) if s.search else 0
+        before = self.warnings.count
+        output = _build_page(
+            page, self.config, doc_files, s.nav, s.env, excluded=state.file.inclusion.is_excluded()
+        )
+        if cache and layer is not None and self.warnings.count == before and output is not None:
+            entries = s.search.search_index.entries[before_entries:] if s.search else []
+            cache.put(
+                state.file.src_uri, state.ckey, state.deps, layer, body, nsig, output, entries
+            )
+        return output
+
+    def build(self) -> None:
+        """`mkdocs build`, as mkdocs.commands.build.build does it, with the page cache."""
+        from mkdocs import utils
+        from mkdocs.commands.build import _build_extra_template, _build_theme_template
+        from mkdocs.exceptions import Abort, BuildError
+
+        config = self.config
+        logger = logging.getLogger("mkdocs")
+        warning_counter = utils.CountHandler()
+        warning_counter.setLevel(logging.WARNING)
+        if config.strict:
+            logger.addHandler(warning_counter)
+        for counting in (logger, logging.getLogger()):
+            counting.addHandler(self.warnings)
+        succeeded = False
+        try:
+            start = time.monotonic()
+            config = config.plugins.on_config(config)
+            config.plugins.on_pre_build(config=config)
+            log.info("Cleaning site directory")
+            utils.clean_directory(config.site_dir)
+            if not self.serve_url:
+                log.info(f"Building documentation to directory: {config.site_dir}")
+            s, states = self.setup(workers=False)
+            if self.cache is not None:
+                self.cache.forget_stale_runs()
+                for state in states:
+                    self.lookup(state, s.files)
+                misses = [state.file.src_uri for state in states if state.row is None]
+                if len(misses) >= PARALLEL_MIN and (os.cpu_count() or 1) >= 2:
+                    self.fill_in_parallel(misses)
+                    for state in states:
+                        if state.row is None:
+                            self.lookup(state, s.files)
+            excluded = []
+            for state in states:
+                if self.serve_url and state.file.inclusion.is_excluded():
+                    excluded.append(f"{self.serve_url}{state.file.url}")
+                self.populate(state, s.files)
+            if excluded:
+                log.info(
+                    "The following pages are being built only for the preview "
+                    "but will be excluded from `mkdocs build` per `draft_docs` config:\n  - "
+                    + "\n  - ".join(excluded)
+                )
+            s.env = config.plugins.on_env(s.env, config=config, files=s.files)
+            s.files.copy_static_files(dirty=False, inclusion=s.inclusion)
+            for template in config.theme.static_templates:
+                _build_theme_template(template, s.env, s.files, config, s.nav)
+            for template in config.extra_templates:
+                _build_extra_template(template, s.files, config, s.nav)
+            doc_files = s.files.documentation_pages(inclusion=s.inclusion)
+            nsig = nav_signature(s.nav)
+            self.cached = 0
+            for state in states:
+                output = self.render_page(s, state, doc_files, nsig)
+                if output is not None:
+                    utils.write_file(output, state.file.abs_dest_path)
+                page = state.file.page
+                assert page is not None
+                page.content = page.markdown = None  # memory: 10,000 pages are not kept
+                page.toc = []  # type: ignore[assignment]
+            log_level = config.validation.links.anchors
+            for file in doc_files:
+                assert file.page is not None
+                file.page.validate_anchor_links(files=s.files, log_level=log_level)
+            config.plugins.on_post_build(config=config)
+            if counts := warning_counter.get_counts():
+                msg = ", ".join(f"{v} {k.lower()}s" for k, v in counts)
+                raise Abort(f"Aborted with {msg} in strict mode!")
+            succeeded = True
+            if self.cache is not None:
+                self.cache.commit([state.file.src_uri for state in states])
+            log.info(f"Pages from konspekt's cache: {self.cached} of {len(states)}")
+            log.info(f"Documentation built in {time.monotonic() - start:.2f} seconds")
+        except Exception as e:
+            config.plugins.on_build_error(error=e)
+            if isinstance(e, BuildError):
+                log.error(str(e))
+                raise Abort("Aborted with a BuildError!") from e
+            raise
+        finally:
+            if self.cache is not None and not succeeded:
+                self.cache.discard()
+            logger.removeHandler(warning_counter)
+            for counting in (logger, logging.getLogger()):
+                counting.removeHandler(self.warnings)
+
+    def fill_in_parallel(self, misses: list[str]) -> None:
+        """Two processes render the missing pages into the cache (pending, this run)."""
+        from ..output import die_with_parent
+
+        assert self.cache is not None
+        log.debug("rendering %d pages in %d worker processes", len(misses), WORKERS)
+        procs = []
+        with tempfile.TemporaryDirectory(prefix="konspekt-workers-") as folder:
+            for index in range(WORKERS):
+                part = Path(folder) / f"part-{index}.json"
+                part.write_text(json.dumps(misses[index::WORKERS]), "utf-8")
+                command = [
+                    sys.executable, "-m", "konspekt.site.mkdocs_run", "worker",
+                    "--config-file", str(self.config.config_file_path),
+                    "--cache", str(self.cache_path), "--run", self.run, "--pages", str(part),
+                    "--site-url", json.dumps(self.config.site_url),
+                    "--serve-url", json.dumps(self.serve_url),
+                    "--strict", json.dumps(bool(self.config.strict)),
+                ]  # fmt: skip
+                procs.append(
+                    subprocess.Popen(
+                        command,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE,
+                        preexec_fn=die_with_parent,
+                    )
+                )
+            for proc in procs:
+                _, err = proc.communicate()
+                if proc.returncode != 0:  # its pages are misses: the assembly renders them
+                    log.debug(
+                        "a page worker failed (%s):\n%s",
+                        proc.returncode,
+                        err.decode("utf-8", "replace"),
+                    )
+
+    def work(self, pages: set[str]) -> None:
+        """A worker: render `pages` (and the nav's untitled pages) into the cache."""
+        config = self.config.plugins.on_config(self.config)
+        config.plugins.on_pre_build(config=config)
+        logging.getLogger().addHandler(self.warnings)
+        logging.getLogger("mkdocs").addHandler(self.warnings)
+        s, states = self.setup(workers=True)
+        mine = [state for state in states if state.file.src_uri in pages]
+        nav_pages = {page.file.src_uri for page in s.nav.pages}
+        # Titles of nav pages without one given appear on every page: render them too.
+        needed = [
+            st
+            for st in states
+            if st.file.src_uri in pages
+            or (st.file.src_uri in nav_pages and "title" not in vars(st.file.page))
+        ]
+        ok = set()
+        for state in needed:
+            with contextlib.suppress(Exception):
+                self.populate(state, s.files)
+                ok.add(state.file.src_uri)
+        s.env = config.plugins.on_env(s.env, config=config, files=s.files)
+        doc_files = s.files.documentation_pages(inclusion=s.inclusion)
+        nsig = nav_signature(s.nav)
+        for state in mine:
+            if state.file.src_uri in ok and state.storable:
+                with contextlib.suppress(Exception):
+                    self.render_page(s, state, doc_files, nsig)
+            page = state.file.page
+            assert page is not None
+            page.content = page.markdown = None
+        assert self.cache is not None
+        self.cache.flush()
+
+
+def nav_signature(nav: Navigation) -> str:
+    """Titles, urls and order of the whole navigation: every page's HTML shows it."""
+
+    def item(node: Any) -> Any:
+        kind = "S" if node.is_section else "P" if node.is_page else "L"
+        children = [item(child) for child in node.children] if node.is_section else None
+        return [kind, node.title, getattr(node, "url", None), children]
+
+    return _digest(json.dumps([item(node) for node in nav.items], ensure_ascii=False))
+
+
+def _build_page(
+    page: Page,
+    config: MkDocsConfig,
+    doc_files: Sequence[File],
+    nav: Navigation,
+    env: jinja2.Environment,
+    *,
+    excluded: bool,
+) -> bytes | None:
+    """mkdocs.commands.build._build_page, returning the bytes instead of writing them."""
+    from mkdocs.commands.build import get_context
+    from mkdocs.exceptions import BuildError
+
+    config._current_page = page
+    try:
+        page.active = True
+        context = get_context(nav, doc_files, config, page)
+        template = env.get_template(page.meta.get("template", "main.html"))
+        context = config.plugins.on_page_context(context, page=page, config=config, nav=nav)
+        if excluded:
+            page.content = (
+                '<div class="mkdocs-draft-marker" '
+                'title="This page will not be included into the built site.">'
+                "DRAFT"
+                "</div>" + (page.content or "")
+            )
+        output = template.render(context)
+        output = config.plugins.on_post_page(output, page=page, config=config)
+        if output.strip():
+            return output.encode("utf-8", errors="xmlcharrefreplace")
+        log.info(f"Page skipped: '{page.file.src_uri}'. Generated empty output.")
+        return None
+    except Exception as e:
+        message = f"Error building page '{page.file.src_uri}':"
+        if not isinstance(e, BuildError):
+            message += f" {e}"
+        log.error(message)
+        raise
+    finally:
+        page.active = False
+        config._current_page = None
+
+
+def build(
+    config: MkDocsConfig, *, serve_url: str | None = None, cache_path: Path | None = None
+) -> None:
+    """Build the site of a loaded `config`, as `mkdocs.commands.build.build` would."""
+    runner = Runner(config, serve_url, cache_path)
+    try:
+        runner.build()
+    finally:
+        runner.close()
+
+
+def _setup_logging() -> None:
+    from mkdocs.__main__ import State, _enable_warnings
+
+    global _state
+    _state = State()
+    _enable_warnings()
+
+
+_state: Any = None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m konspekt.site.mkdocs_run build|worker …`; exit status as mkdocs's."""
+    parser = argparse.ArgumentParser(prog="python -m konspekt.site.mkdocs_run")
+    parser.add_argument("command", choices=["build", "worker"])
+    parser.add_argument("--config-file", required=True)
+    parser.add_argument("--site-dir")
+    parser.add_argument("--cache")
+    parser.add_argument("--run")
+    parser.add_argument("--pages")
+    parser.add_argument("--site-url", default="null")
+    parser.add_argument("--serve-url", default="null")
+    parser.add_argument("--strict", default="true")
+    args = parser.parse_args(argv)
+    _setup_logging()
+    try:
+        check_versions()
+    except RunnerError as error:
+        log.error(str(error))
+        return 1
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, ConfigurationError
+
+    cache = Path(args.cache) if args.cache else None
+    try:
+        if args.command == "build":
+            config = load_config(config_file=args.config_file, strict=True, site_dir=args.site_dir)
+            config.plugins.on_startup(command="build", dirty=False)
+            try:
+                build(config, cache_path=cache)
+            finally:
+                config.plugins.on_shutdown()
+            return 0
+        logging.getLogger("mkdocs").setLevel(logging.ERROR)
+        with tempfile.TemporaryDirectory(prefix="konspekt-worker-") as site_dir:
+            config = load_config(
+                config_file=args.config_file, strict=json.loads(args.strict), site_dir=site_dir
+            )
+            config.site_url = json.loads(args.site_url)
+            config.plugins.on_startup(command="build", dirty=False)
+            runner = Runner(config, json.loads(args.serve_url), cache, args.run)
+            try:
+                runner.work(set(json.loads(Path(args.pages).read_text("utf-8"))))
+            finally:
+                runner.close()
+        return 0
+    except (Abort, ConfigurationError) as error:
+        error.show()  # as the mkdocs command shows it
+        return 1
+
+
+if __name__ == "__main__":
+    # Through the imported module, so pickled cache entries name konspekt.site.mkdocs_run.
+    from konspekt.site.mkdocs_run import main as module_main
+
+    sys.exit(module_main())

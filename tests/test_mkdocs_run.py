@@ -1,0 +1,200 @@
+"""konspekt's MkDocs runner: an incremental site/ is, file for file, a cold one and plain MkDocs's.
+
+Each step edits the project the way an author does, then builds three times from the
+same docs/: incrementally with the project's page cache, cold with no cache (two
+worker processes), and with plain `mkdocs build --strict`. All three must agree byte
+for byte, and the incremental build must actually have reused pages.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, make_project
+from konspekt import load_glossary
+from konspekt.errors import MkDocsError
+from konspekt.site.build import BuildLog, generate, mkdocs_build, project_settings
+
+Edit = Callable[[Path], None]
+
+
+def replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def edit_definition(project: Path) -> None:
+    replace(project / "cards" / "kubernetes.yaml", "Наименьшая единица", "Самая маленькая единица")
+
+
+NEW_TERM = """
+  - id: pod-sandbox
+    term: Песочница пода
+    en: Pod sandbox
+    definition: >-
+      Окружение, которое среда выполнения готовит поду до запуска его контейнеров:
+      общее сетевое пространство и IP-адрес пода.
+"""
+
+
+def add_term(project: Path) -> None:
+    path = project / "cards" / "kubernetes.yaml"
+    path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + "\n" + NEW_TERM, "utf-8")
+
+
+def rename_term(project: Path) -> None:
+    replace(project / "cards" / "kubernetes.yaml", "term: Под\n", "term: Под Kubernetes\n")
+
+
+def edit_hand_written_page(project: Path) -> None:
+    path = project / "docs" / "index.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nЕщё один абзац.\n", "utf-8")
+
+
+def change_palette(project: Path) -> None:
+    replace(project / "mkdocs.yml", "primary: indigo", "primary: teal")
+
+
+def override_theme(project: Path) -> None:
+    (project / "overrides" / "main.html").write_text(
+        '{% extends "base.html" %}\n'
+        "{% block footer %}{{ super() }}<!-- konspekt test -->{% endblock %}\n",
+        encoding="utf-8",
+    )
+
+
+STEPS: list[tuple[str, Edit]] = [
+    ("a definition changed", edit_definition),
+    ("a term added", add_term),
+    ("a term renamed", rename_term),
+    ("a hand-written page edited", edit_hand_written_page),
+    ("mkdocs.yml changed", change_palette),
+    ("the theme overridden", override_theme),
+]
+
+
+def plain_mkdocs(project: Path, site_dir: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(site_dir)],
+        cwd=project,
+        check=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+
+
+def differences(left: Path, right: Path) -> list[str]:
+    """Relative paths that differ (or exist on one side only) between two trees."""
+
+    def files(root: Path) -> set[str]:
+        return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+    names = files(left) | files(right)
+    return sorted(
+        name
+        for name in names
+        if not ((left / name).is_file() and (right / name).is_file())
+        or not filecmp.cmp(left / name, right / name, shallow=False)
+    )
+
+
+def cached_pages(log: BuildLog) -> tuple[int, int]:
+    match = re.search(r"Pages from konspekt's cache: (\d+) of (\d+)", log.output)
+    assert match, log.output
+    return int(match.group(1)), int(match.group(2))
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # The sitemap carries the build date: one date for every build of the test.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    monkeypatch.chdir(tmp_path)
+    return make_project(tmp_path / "project", ROOT / "cards")
+
+
+def regenerate(project: Path) -> None:
+    settings = project_settings(project / "mkdocs.yml")
+    generate(
+        load_glossary(project / "cards"), project / "docs", None, project / ".cache", None, settings
+    )
+
+
+@pytest.mark.slow
+def test_incremental_site_is_the_cold_site_and_plain_mkdocs(project: Path, tmp_path: Path) -> None:
+    config = project / "mkdocs.yml"
+    cache = project / ".cache"
+    regenerate(project)
+    first = mkdocs_build(config, project / "site", cache)
+    assert cached_pages(first)[0] == 0
+    plain_mkdocs(project, tmp_path / "plain-0")
+    assert differences(project / "site", tmp_path / "plain-0") == []
+    for number, (what, edit) in enumerate(STEPS, start=1):
+        edit(project)
+        regenerate(project)
+        incremental = mkdocs_build(config, project / "site", cache)
+        cold = tmp_path / f"cold-{number}"
+        mkdocs_build(config, cold, None)
+        plain = tmp_path / f"plain-{number}"
+        plain_mkdocs(project, plain)
+        assert differences(project / "site", plain) == [], what
+        assert differences(cold, plain) == [], what
+        reused, total = cached_pages(incremental)
+        if edit not in (change_palette, override_theme):  # these change every page
+            assert 0 < reused < total, (what, reused, total)
+
+
+@pytest.mark.slow
+def test_a_broken_link_fails_every_build_even_from_a_cached_page(project: Path) -> None:
+    config = project / "mkdocs.yml"
+    cache = project / ".cache"
+    index = project / "docs" / "index.md"
+    index.write_text(index.read_text("utf-8") + "\nСм. [под](glossary/pod.md).\n", "utf-8")
+    regenerate(project)
+    mkdocs_build(config, project / "site", cache)
+    assert cached_pages(mkdocs_build(config, project / "site", cache))[0] > 0
+    (project / "docs" / "glossary" / "pod.md").unlink()  # the target goes; index.md does not change
+    for _ in range(2):  # a page that warned is not stored: it warns again
+        with pytest.raises(MkDocsError, match=r"contains a link 'glossary/pod\.md'"):
+            mkdocs_build(config, project / "site", cache)
+
+
+@pytest.mark.slow
+def test_a_missing_anchor_fails_the_build_when_the_linking_page_is_cached(project: Path) -> None:
+    config = project / "mkdocs.yml"
+    cache = project / ".cache"
+    index = project / "docs" / "index.md"
+    hand = project / "docs" / "glossary" / "pod.md"
+    regenerate(project)
+    index.write_text(
+        index.read_text("utf-8") + "\nСм. [пример](glossary/pod.md#anchor-x).\n", "utf-8"
+    )
+    hand.write_text(hand.read_text("utf-8") + '\n<p id="anchor-x">x</p>\n', "utf-8")
+    mkdocs_build(config, project / "site", cache)
+    replace(hand, 'id="anchor-x"', 'id="anchor-y"')  # index.md is a cache hit now
+    with pytest.raises(MkDocsError, match=r"does not contain an anchor '#anchor-x'"):
+        mkdocs_build(config, project / "site", cache)
+
+
+def test_the_runner_refuses_versions_it_does_not_mirror(monkeypatch: pytest.MonkeyPatch) -> None:
+    from konspekt.site import mkdocs_run
+
+    monkeypatch.setitem(mkdocs_run.SUPPORTED, "mkdocs", "0.9.")
+    with pytest.raises(mkdocs_run.RunnerError, match=r"mirrors mkdocs 0\.9\.x, but mkdocs 1\.6"):
+        mkdocs_run.check_versions()
+
+
+def test_a_damaged_cache_file_is_replaced(project: Path) -> None:
+    regenerate(project)
+    cache = project / ".cache"
+    cache.mkdir(exist_ok=True)
+    (cache / "mkdocs-pages.sqlite").write_bytes(b"not a database, " * 100)
+    mkdocs_build(project / "mkdocs.yml", project / "site", cache)
+    assert cached_pages(mkdocs_build(project / "mkdocs.yml", project / "site", cache))[0] > 0
