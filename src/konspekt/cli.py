@@ -389,12 +389,11 @@ def site(
       konspekt site                   the deck, docs/ from cards/, then site/
       konspekt site --no-build        only the Markdown, e.g. for `zensical build`
     """
+    from .link import Linker
     from .site.build import build_site, history_of
 
     project = project_of(cards_path, config_path)
     glossary = load_cards(project.cards_dir)
-    from .link import Linker
-
     # One linker for the deck's masks and the pages' links.
     linker = Linker.for_glossary(glossary, project.cache_dir)
     deck_path = write_deck(glossary, project, deck_path, title, site_url, linker=linker)

@@ -148,7 +148,7 @@ def generate(
             glossary,
             has_deck=deck_bytes is not None,
             deck_size=len(deck_bytes or b""),
-            linker=linker or Linker.for_glossary(glossary, cache_dir),
+            linker=linker if linker is not None else Linker.for_glossary(glossary, cache_dir),
             history=history,
             settings=settings,
             directory_urls=directory_urls,
