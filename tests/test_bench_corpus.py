@@ -5,29 +5,20 @@ Only correctness is tested here; timings live in benchmarks/run.py, never in `ma
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from bench_scripts import load_script
 
 from konspekt import yamlnodes
 from konspekt.load import load_glossary
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture(scope="module")
 def corpus() -> ModuleType:
-    # benchmarks/ is not a package (it is not shipped); load the script by path.
-    spec = importlib.util.spec_from_file_location("bench_corpus", ROOT / "benchmarks" / "corpus.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being created
-    spec.loader.exec_module(module)
-    return module
+    return load_script("corpus")
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(corpus: ModuleType) -> None:
