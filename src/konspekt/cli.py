@@ -319,6 +319,29 @@ def write_deck(
     linker: Linker | None = None,
 ) -> Path:
     """Build the deck, print its one-line summary; for `deck` and `site`. Returns its path."""
+    path, messages = build_deck_quietly(glossary, project, out, title, site_url, locked, linker)
+    echo_all(messages)
+    return path
+
+
+Message = tuple[str, bool]  # a line for the user, and whether it goes to stderr
+
+
+def echo_all(messages: list[Message]) -> None:
+    for text, err in messages:
+        click.echo(text, err=err)
+
+
+def build_deck_quietly(
+    glossary: Glossary,
+    project: Project,
+    out: Path | None,
+    title: str | None,
+    site_url: str | None,
+    locked: bool = False,
+    linker: Linker | None = None,
+) -> tuple[Path, list[Message]]:
+    """Build the deck; its path and the lines `write_deck` prints (`site` prints them later)."""
     from .deck import build_deck
 
     options = resolve_deck_options(project, title, site_url)
@@ -331,23 +354,25 @@ def write_deck(
         cache_dir=project.cache_dir,
         linker=linker,
     )
+    messages: list[Message] = []
     if report.namespace_changed_from is not None:
-        click.echo(
+        messages.append((
             f"warning: the namespace changed from {report.namespace_changed_from!r} to "
             f"{options.ns!r}: every learner who imports this deck gets every note a second "
             f"time, without its review history; put the old namespace back in {PROJECT_FILE} "
             "unless this is meant to be a new deck",
-            err=True,
-        )
+            True,
+        ))  # fmt: skip
     kept = report.retired_total - report.retired
-    click.echo(
+    messages.append((
         f"wrote {display_path(report.out)}: {report.notes} notes, {report.cards} cards, "
         f"{report.subdecks} subdecks; since {display_path(report.ledger)}: {report.new} new, "
         f"{report.changed} changed, {report.unchanged} unchanged, {report.retired} retired"
         + (f" ({kept} retired earlier, kept)" if kept else "")
-        + ("" if report.ledger_changed else "; ledger unchanged")
-    )
-    return report.out
+        + ("" if report.ledger_changed else "; ledger unchanged"),
+        False,
+    ))  # fmt: skip
+    return report.out, messages
 
 
 deck_file_option = path_option(
@@ -390,33 +415,48 @@ def site(
       konspekt site --no-build        only the Markdown, e.g. for `zensical build`
     """
     from .link import Linker
-    from .site.build import build_site, history_of
+    from .pool import in_child
+    from .site.build import build_html, build_site, history_of
 
     project = project_of(cards_path, config_path)
     glossary = load_cards(project.cards_dir)
-    # One linker for the deck's masks and the pages' links.
-    linker = Linker.for_glossary(glossary, project.cache_dir)
-    deck_path = write_deck(glossary, project, deck_path, title, site_url, linker=linker)
-    result = build_site(
-        glossary,
-        project.config_file,
-        deck_path,
-        cache_dir=project.cache_dir,
-        history=history_of(project.cards_dir),
-        build=not no_build,
-        project=project.settings,
-        linker=linker,
-    )
-    entries, topics = len(glossary.entries), len(glossary.topics)
-    click.echo(f"generated {entries} term pages, {topics} topic pages: {result.written.summary()}")
-    if result.build is not None:
-        for warning in result.build.warnings:
-            click.echo(warning, err=True)
-        logging.getLogger(__name__).info("mkdocs output:\n%s", result.build.output.rstrip())
-        click.echo(
-            f"built {display_path(result.site_dir)} with mkdocs build --strict: "
-            f"{count(len(result.build.warnings), 'warning')}"
+
+    def generate() -> tuple[Path, list[Message]]:
+        # One linker for the deck's masks and the pages' links.
+        linker = Linker.for_glossary(glossary, project.cache_dir)
+        deck, messages = build_deck_quietly(
+            glossary, project, deck_path, title, site_url, linker=linker
         )
+        result = build_site(
+            glossary,
+            project.config_file,
+            deck,
+            cache_dir=project.cache_dir,
+            history=history_of(project.cards_dir),
+            build=False,
+            project=project.settings,
+            linker=linker,
+        )
+        entries, topics = len(glossary.entries), len(glossary.topics)
+        summary = f"generated {entries} term pages, {topics} topic pages: "
+        messages.append((summary + result.written.summary(), False))
+        return result.site_dir, messages
+
+    # The linker, the deck and the pages are the largest data of a build: made in a
+    # child that exits before MkDocs starts, their memory is not held beside MkDocs's.
+    # (What it prints comes back as text: a test's captured stdout is not the child's.)
+    site_dir, messages = in_child(generate)
+    echo_all(messages)
+    if no_build:
+        return
+    build = build_html(project.config_file, site_dir, project.cache_dir)
+    for warning in build.warnings:
+        click.echo(warning, err=True)
+    logging.getLogger(__name__).info("mkdocs output:\n%s", build.output.rstrip())
+    click.echo(
+        f"built {display_path(site_dir)} with mkdocs build --strict: "
+        f"{count(len(build.warnings), 'warning')}"
+    )
 
 
 @main.command()

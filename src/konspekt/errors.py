@@ -59,6 +59,10 @@ class CardsError(KonspektError):
         self.problems = sorted(problems, key=lambda p: p.sort_key)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[CardsError], tuple[list[Problem]]]:
+        # Pickled with its problems, not its message (a step run in a child, pool.in_child).
+        return CardsError, (self.problems,)
+
 
 class BuildError(KonspektError):
     """A build step (deck, site) could not complete; the previous output is left as it was."""

@@ -1,4 +1,5 @@
-"""Work on two cores: one forked child computes the second half of a list.
+"""Work in forked children: the second half of a list on the other core, or a whole
+step whose memory should go back to the system when it ends.
 
 Rendering the deck's notes (Markdown, nh3, Pygments) is pure CPU work in Python, one
 note at a time, so a second process halves it on a two-core machine. The child is
@@ -17,11 +18,15 @@ Correct by construction rather than by care:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
+
+from .errors import KonspektError
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")
@@ -95,3 +100,62 @@ def map_in_two(
         if not reaped:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+
+
+def in_child(function: Callable[[], Result]) -> Result:
+    """`function()`, run in a forked child: what it allocates is freed when the child ends.
+
+    CPython rarely gives freed memory back to the system, so a process that built a
+    large glossary's linker and pages keeps that size while the next step (MkDocs)
+    runs beside it. A KonspektError the child raises is raised here; anything else the
+    child cannot deliver (another exception, a crash) makes the parent call `function`
+    itself, so a bug shows its own traceback, exactly as without the child. What the
+    child prints is flushed before it leaves; the result must pickle.
+    """
+    if not hasattr(os, "fork"):
+        return function()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run, send, leave without running the parent's cleanup
+        os.close(read_end)
+        code = 0
+        try:
+            try:
+                answer: tuple[bool, object] = (True, function())
+            except KonspektError as error:
+                answer = (False, error)
+            data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(write_end, view) :]
+        except BaseException:  # the parent runs `function` itself and raises
+            code = 1
+        finally:
+            with contextlib.suppress(BaseException):  # nothing may keep it from leaving
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+    os.close(write_end)
+    reaped = False
+    pipe = os.fdopen(read_end, "rb")
+    try:
+        data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        reaped = True
+    finally:
+        pipe.close()
+        if not reaped:  # interrupted while waiting: leave no child behind
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) == 0:
+        try:
+            ok, value = pickle.loads(data)
+        except Exception:  # a damaged answer: run it here
+            return function()
+        if not ok:
+            raise value  # a KonspektError, as the child raised it
+        result: Result = value
+        return result
+    return function()

@@ -270,13 +270,18 @@ def build_site(
         linker=linker,
     )
     target = site_dir or settings.site_dir
-    mkdocs_log = None
-    if build:
-        # MkDocs writes into a hidden folder beside site/, swapped in only when the
-        # build succeeded: a failed or interrupted build leaves site/ as it was.
-        with staged_dir(target) as staging:
-            mkdocs_log = mkdocs_build(config_file, staging, cache_dir)
+    mkdocs_log = build_html(config_file, target, cache_dir) if build else None
     return SiteReport(written, mkdocs_log, target)
+
+
+def build_html(config_file: Path, site_dir: Path, cache_dir: Path | None = None) -> BuildLog:
+    """Run MkDocs on the generated docs/ into `site_dir`; MkDocsError if it fails or warns.
+
+    MkDocs writes into a hidden folder beside `site_dir`, swapped in only when the
+    build succeeded: a failed or interrupted build leaves the site as it was.
+    """
+    with staged_dir(site_dir) as staging:
+        return mkdocs_build(config_file, staging, cache_dir)
 
 
 # --- serve: a live preview, rebuilt by konspekt's runner -----------------------------
