@@ -214,7 +214,7 @@ class Measurement:
 
 
 class TreeSampler(threading.Thread):
-    """The peak of the summed RSS of a process and all its live descendants.
+    """The peak of the summed memory of a process and all its live descendants.
 
     os.wait4 reports the largest *single* process of a reaped tree (Linux folds the
     children a process waited for into its own rusage: ru_maxrss is their maximum, not
@@ -231,13 +231,17 @@ class TreeSampler(threading.Thread):
 
     def run(self) -> None:
         while not self.done.wait(SAMPLE_EVERY):
-            self.peak_kb = max(self.peak_kb, tree_rss_kb(self.pid))
+            self.peak_kb = max(self.peak_kb, tree_pss_kb(self.pid))
 
 
-def tree_rss_kb(root: int) -> int:
-    """Summed VmRSS (KiB) of `root` and its descendants, from /proc."""
+def tree_pss_kb(root: int) -> int:
+    """Summed Pss (KiB) of `root` and its descendants, from /proc.
+
+    Pss, not RSS: a forked child shares its parent's pages until either writes them,
+    and the sum of RSS would count those pages once per process; Pss divides each page
+    among the processes that map it, so the sum is the memory the tree takes.
+    """
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -245,13 +249,11 @@ def tree_rss_kb(root: int) -> int:
             status = Path(entry.path, "status").read_text()
         except OSError:
             continue  # exited meanwhile
-        pid = int(entry.name)
         for line in status.splitlines():
             if line.startswith("PPid:"):
-                parents[pid] = int(line.split()[1])
-            elif line.startswith("VmRSS:"):
-                rss[pid] = int(line.split()[1])
-    tree, total = {root}, 0
+                parents[int(entry.name)] = int(line.split()[1])
+                break
+    tree = {root}
     changed = True
     while changed:  # a few passes: the tree is shallow
         changed = False
@@ -259,8 +261,16 @@ def tree_rss_kb(root: int) -> int:
             if parent in tree and pid not in tree:
                 tree.add(pid)
                 changed = True
+    total = 0
     for pid in tree:
-        total += rss.get(pid, 0)
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue  # exited meanwhile
+        for line in rollup.splitlines():
+            if line.startswith("Pss:"):
+                total += int(line.split()[1])
+                break
     return total
 
 
@@ -1090,9 +1100,10 @@ def write_report(results: Results, out: Path) -> list[str]:
         "the pages out of the nav (not_in_nav), as the term pages are.",
         "- **Memory**: the peak RSS os.wait4 reports — on Linux the largest single process "
         "of the reaped tree (a process's rusage folds in the children it waited for: their "
-        "maximum, not their sum) — and, for `site` and `serve`, the summed RSS of the whole "
-        f'process tree sampled from /proc every {SAMPLE_EVERY:g} s ("tree"), which sees '
-        "processes running at the same time; the target is judged on the larger.",
+        "maximum, not their sum) — and, for `site` and `serve`, the summed memory of the "
+        f'whole process tree sampled from /proc every {SAMPLE_EVERY:g} s ("tree"), which sees '
+        "processes running at the same time: Pss, not RSS, so a page a forked child still "
+        "shares with its parent is counted once; the target is judged on the larger.",
         f"- **Linear**: the CPU time at {LINEAR_SIZES[1]:,} over that at {LINEAR_SIZES[0]:,} "
         f"must be ≤ {LINEAR_SLACK:g} × 10 = {LINEAR_SLACK * 10:g}: 10% above proportional "
         "for noise, below n·log n (× 13.3). CPU time is steadier than wall time on a "
