@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 import konspekt.deck.cache
 import konspekt.deck.notes
 import konspekt.deck.notetype
+import konspekt.deck.questions
+import konspekt.link
 import konspekt.output
 import konspekt.pool
 from conftest import DEVOPS_PROJECT, ROOT, run_cli
@@ -767,3 +769,83 @@ def test_the_committed_ledger_is_written_back_byte_for_byte() -> None:
     assert dumps_ledger(loads_ledger(text)) == text
     data = json.loads(text)
     assert dumps_indented(data) + "\n" == text
+
+
+def test_a_rebuild_masks_only_the_edited_question_and_needs_no_linker(
+    cards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question cache: masked questions and each entry's names are kept while the
+    names of the glossary are the same; the deck is the one an uncached build gives."""
+    cache = tmp_path / ".cache"
+    ledger = cards / "anki.lock"
+
+    def build_at(out: str, now: int, cache_dir: Path | None = cache) -> DeckReport:
+        return build_deck(
+            load_glossary(cards),
+            tmp_path / out,
+            ledger_path=ledger,
+            options=DEVOPS,
+            now=now,
+            cache_dir=cache_dir,
+        )
+
+    entries = len(load_glossary(cards).entries)
+    assert build_at("cold.apkg", T1).masked == entries
+    assert build_at("warm.apkg", T1).masked == 0
+    edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
+    saved = ledger.read_text(encoding="utf-8")
+
+    def no_linker(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the linker was loaded")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(konspekt.link.Linker, "for_glossary", no_linker)
+        assert build_at("edited.apkg", T2).masked == 1
+    ledger.write_text(saved, encoding="utf-8")
+    build_at("uncached.apkg", T2, cache_dir=None)
+    assert (tmp_path / "edited.apkg").read_bytes() == (tmp_path / "uncached.apkg").read_bytes()
+    # A renamed term changes the linker's index: every question is masked again.
+    edit(cards, "docker.yaml", "term: Образ\n", "term: Образ контейнера\n")
+    saved = ledger.read_text(encoding="utf-8")
+    assert build_at("renamed.apkg", T2).masked == entries
+    ledger.write_text(saved, encoding="utf-8")
+    build_at("renamed-uncached.apkg", T2, cache_dir=None)
+    renamed = (tmp_path / "renamed.apkg").read_bytes()
+    assert renamed == (tmp_path / "renamed-uncached.apkg").read_bytes()
+
+
+def test_the_question_cache_key_follows_the_masking_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import konspekt.deck.questions
+    import konspekt.mask
+
+    key = konspekt.deck.questions._masking_code()
+    edited = tmp_path / "mask.py"
+    edited.write_bytes(Path(konspekt.mask.__file__).read_bytes() + b"\n# edited\n")
+    monkeypatch.setattr(konspekt.mask, "__file__", str(edited))
+    konspekt.deck.questions._masking_code.cache_clear()
+    try:
+        assert konspekt.deck.questions._masking_code() != key
+    finally:
+        konspekt.deck.questions._masking_code.cache_clear()
+
+
+def test_a_damaged_question_cache_is_masked_anew(cards: Path, tmp_path: Path) -> None:
+    cache = tmp_path / ".cache"
+    glossary = load_glossary(cards)
+    ledger = cards / "anki.lock"
+    build_deck(glossary, tmp_path / "a.apkg", ledger_path=ledger, options=DEVOPS, now=T1,
+               cache_dir=cache)  # fmt: skip
+    path = cache / konspekt.deck.questions.CACHE_NAME
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["names"] = {entry_id: "[1, 2]" for entry_id in data["names"]}
+    data["questions"] = {}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    report = build_deck(glossary, tmp_path / "b.apkg", ledger_path=ledger, options=DEVOPS,
+                        now=T1, cache_dir=cache)  # fmt: skip
+    assert report.masked == len(glossary.entries)
+    assert (tmp_path / "a.apkg").read_bytes() == (tmp_path / "b.apkg").read_bytes()
+    path.write_text("{", encoding="utf-8")
+    assert build_deck(glossary, tmp_path / "c.apkg", ledger_path=ledger, options=DEVOPS,
+                      now=T1, cache_dir=cache).masked == len(glossary.entries)  # fmt: skip

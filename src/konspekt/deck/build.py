@@ -35,6 +35,7 @@ from .notetype import TEMPLATES
 from .options import DeckOptions, slug
 from .package import package_bytes
 from .plan import plan_deck
+from .questions import Questions
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class DeckReport:
     retired_ids: tuple[str, ...]
     ledger_changed: bool
     fresh: int = 0  # notes rendered anew; the rest came from the field cache
+    masked: int = 0  # questions masked anew; the rest came from the question cache
     # The ledger's namespace when this build used another one: every note is new to
     # learners' collections, the old ones stay beside them.
     namespace_changed_from: str | None = None
@@ -82,13 +84,15 @@ def build_deck(
     caller that links pages too (the site) build it once for both.
     """
     ledger, old_text = read_ledger(ledger_path)
+    # The linker is loaded only if a question must be masked anew (questions.py).
+    questions = Questions(glossary, linker, cache_dir)
     plan = plan_deck(
         glossary,
         ledger,
         options,
         build_time() if now is None else now,
         read_field_cache(cache_dir),
-        linker if linker is not None else Linker.for_glossary(glossary, cache_dir),
+        questions,
         published_peaks(ledger_path),
     )
     new_text = dumps_ledger(plan.ledger)
@@ -110,6 +114,7 @@ def build_deck(
         saved = executor.submit(write_field_cache, cache_dir, plan.fields_by_hash)
         package = package_bytes(plan)
         saved.result()  # re-raises here what the thread raised
+    questions.save()
     write_file(out, package)
     if ledger_changed:
         write_file(ledger_path, new_text.encode("utf-8"))
@@ -128,6 +133,7 @@ def build_deck(
         retired_ids=plan.retired,
         ledger_changed=ledger_changed,
         fresh=plan.fresh,
+        masked=questions.masked,
         namespace_changed_from=renamed,
     )
 
@@ -137,9 +143,9 @@ def ledger_is_current(
 ) -> bool:
     """Whether building would leave the ledger exactly as it is (nothing is written)."""
     ledger, text = read_ledger(ledger_path)
-    linker = Linker.for_glossary(glossary, cache_dir)
+    questions = Questions(glossary, cache_dir=cache_dir)
     plan = plan_deck(
-        glossary, ledger, options, build_time(), linker=linker, peaks=published_peaks(ledger_path)
+        glossary, ledger, options, build_time(), masks=questions, peaks=published_peaks(ledger_path)
     )
     return dumps_ledger(plan.ledger) == text
 
