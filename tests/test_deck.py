@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
 import shutil
+import sqlite3
+import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import genanki
 import pytest
 from anki.collection import Collection, ImportAnkiPackageRequest
 from anki.import_export_pb2 import ImportResponse
@@ -17,8 +23,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import konspekt.deck.cache
+import konspekt.deck.ledger
 import konspekt.deck.notes
 import konspekt.deck.notetype
+import konspekt.deck.package
 import konspekt.deck.questions
 import konspekt.link
 import konspekt.output
@@ -29,9 +37,11 @@ from konspekt.cli import resolve_deck_options
 from konspekt.deck import DeckOptions, DeckReport, build_deck, ledger_is_current, stale_message
 from konspekt.deck.ledger import dumps_indented, dumps_ledger, loads_ledger
 from konspekt.deck.notetype import FIELD_NAMES, FIELDS, TEMPLATES
-from konspekt.deck.options import note_guid
+from konspekt.deck.options import deck_id, note_guid
+from konspekt.deck.plan import DeckPlan, PlannedNote, plan_deck, subdeck_name
 from konspekt.errors import CardsError
 from konspekt.project import Project
+from konspekt.render import markdown_html
 
 FIXTURE = Path(__file__).parent / "fixtures" / "deck"
 SITE = "https://example.org/devops/"
@@ -849,3 +859,71 @@ def test_a_damaged_question_cache_is_masked_anew(cards: Path, tmp_path: Path) ->
     path.write_text("{", encoding="utf-8")
     assert build_deck(glossary, tmp_path / "c.apkg", ledger_path=ledger, options=DEVOPS,
                       now=T1, cache_dir=cache).masked == len(glossary.entries)  # fmt: skip
+
+
+class _GenankiNote(genanki.Note):
+    """How package.py wrote notes before it wrote their rows itself: genanki's Note
+    with the ledger's ids and time. The reference for the rows' bytes."""
+
+    def __init__(self, planned: PlannedNote, model: genanki.Model) -> None:
+        super().__init__(
+            model=model, fields=list(planned.fields), tags=list(planned.tags),
+            guid=planned.guid, due=planned.due,
+        )  # fmt: skip
+        self._planned = planned
+        if planned.topic is None:
+            self.cards: list[genanki.Card] = []
+
+    def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
+        first = self._planned.note_id
+        ids = iter([first, *range(first, first + len(TEMPLATES))])
+        super().write_to_db(cursor, self._planned.mtime, deck_id, ids)
+
+
+def genanki_collection(plan: DeckPlan) -> bytes:
+    """The collection as genanki's own objects write it, in a plain file."""
+    options = plan.options
+    model = konspekt.deck.package._notetype(plan)
+    root = genanki.Deck(deck_id(options), options.title, konspekt.deck.package.ROOT_DESCRIPTION)
+    decks: dict[str | None, genanki.Deck] = {None: root}
+    for topic in plan.topics:
+        description = markdown_html(topic.description) if topic.description else ""
+        decks[topic.topic] = genanki.Deck(
+            deck_id(options, topic.topic), subdeck_name(options, topic), description
+        )
+    for planned in plan.notes:
+        decks[planned.topic].add_note(_GenankiNote(planned, model))
+    with tempfile.TemporaryDirectory() as tmp:
+        connection = sqlite3.connect(Path(tmp) / "c.anki2")
+        genanki.Package(list(decks.values())).write_to_db(
+            connection.cursor(), plan.notetype_mtime, iter(())
+        )
+        connection.commit()
+        connection.close()
+        return (Path(tmp) / "c.anki2").read_bytes()
+
+
+@pytest.mark.parametrize("source", [FIXTURE, REAL_CARDS], ids=["fixture", "real"])
+def test_the_collection_is_byte_for_byte_what_genanki_writes(source: Path, tmp_path: Path) -> None:
+    """package.py writes genanki's rows itself (faster): the same file, retired notes too."""
+    cards = Path(shutil.copytree(source, tmp_path / "cards"))
+    ledger_path = cards / "anki.lock"
+    ledger_path.unlink(missing_ok=True)
+    # An entry that then leaves the cards: its note is retired (no cards, the root deck).
+    path = sorted(cards.glob("*.yaml"))[-1]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.rstrip("\n") + "\n  - id: passing-term\n    term: Проходной термин\n"
+        "    definition: Термин, который уйдёт из карточек.\n",
+        encoding="utf-8",
+    )
+    build_deck(
+        load_glossary(cards), tmp_path / "a.apkg", ledger_path=ledger_path, options=DEVOPS, now=T1
+    )
+    path.write_text(text, encoding="utf-8")
+    glossary = load_glossary(cards)
+    ledger, _ = konspekt.deck.ledger.read_ledger(ledger_path)
+    plan = plan_deck(glossary, ledger, DEVOPS, T2)
+    assert plan.retired_total == 1
+    with zipfile.ZipFile(io.BytesIO(konspekt.deck.package.package_bytes(plan))) as archive:
+        assert archive.read("collection.anki2") == genanki_collection(plan)

@@ -108,13 +108,16 @@ def build_deck(
             entry_id,
             options.retired_tag,
         )
-    # zlib compresses the collection without holding the GIL: the field cache (a JSON
-    # of every note's fields, for the next build) is written meanwhile, on the other core.
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        saved = executor.submit(write_field_cache, cache_dir, plan.fields_by_hash)
+    # zlib compresses the collection without holding the GIL: the caches (every note's
+    # fields and masked question, for the next build) are written meanwhile.
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        saved = [
+            executor.submit(write_field_cache, cache_dir, plan.fields_by_hash),
+            executor.submit(questions.save),
+        ]
         package = package_bytes(plan)
-        saved.result()  # re-raises here what the thread raised
-    questions.save()
+        for future in saved:
+            future.result()  # re-raises here what the thread raised
     write_file(out, package)
     if ledger_changed:
         write_file(ledger_path, new_text.encode("utf-8"))
