@@ -849,9 +849,10 @@ def test_a_damaged_question_cache_is_masked_anew(cards: Path, tmp_path: Path) ->
                cache_dir=cache)  # fmt: skip
     path = cache / konspekt.deck.questions.CACHE_NAME
     data = json.loads(path.read_text(encoding="utf-8"))
-    data["names"] = {entry_id: "[1, 2]" for entry_id in data["names"]}
     data["questions"] = {}
     path.write_text(json.dumps(data), encoding="utf-8")
+    [names] = cache.glob(f"{konspekt.deck.questions.NAMES_PREFIX}*")
+    names.write_text(json.dumps({entry.id: "[1, 2]" for entry in glossary.entries}), "utf-8")
     report = build_deck(glossary, tmp_path / "b.apkg", ledger_path=ledger, options=DEVOPS,
                         now=T1, cache_dir=cache)  # fmt: skip
     assert report.masked == len(glossary.entries)

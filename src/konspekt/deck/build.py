@@ -95,27 +95,29 @@ def build_deck(
         questions,
         published_peaks(ledger_path),
     )
-    new_text = dumps_ledger(plan.ledger)
     renamed = None
     if ledger.notes and ledger.namespace and slug(ledger.namespace) != options.id_root:
         renamed = ledger.namespace
-    ledger_changed = new_text != old_text
-    if locked and ledger_changed:
-        raise StaleLedgerError(stale_message(ledger_path))
-    for entry_id in plan.retired:
-        log.warning(
-            "entry '%s' is no longer in the cards: its note stays in the deck, tagged %s",
-            entry_id,
-            options.retired_tag,
-        )
-    # zlib compresses the collection without holding the GIL: the caches (every note's
-    # fields and masked question, for the next build) are written meanwhile.
-    with ThreadPoolExecutor(max_workers=2) as executor:
+    # SQLite and zlib work without holding the GIL: the package is made on the other
+    # core while this one writes out the ledger and then the caches (every note's fields
+    # and masked question, for the next build).
+    with ThreadPoolExecutor(max_workers=3) as executor:
+        packaged = executor.submit(package_bytes, plan)
+        new_text = dumps_ledger(plan.ledger)
+        ledger_changed = new_text != old_text
+        if locked and ledger_changed:
+            raise StaleLedgerError(stale_message(ledger_path))
+        for entry_id in plan.retired:
+            log.warning(
+                "entry '%s' is no longer in the cards: its note stays in the deck, tagged %s",
+                entry_id,
+                options.retired_tag,
+            )
         saved = [
             executor.submit(write_field_cache, cache_dir, plan.fields_by_hash),
             executor.submit(questions.save),
         ]
-        package = package_bytes(plan)
+        package = packaged.result()
         for future in saved:
             future.result()  # re-raises here what the thread raised
     write_file(out, package)

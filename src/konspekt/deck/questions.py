@@ -31,6 +31,8 @@ from ..output import write_file
 log = logging.getLogger(__name__)
 
 CACHE_NAME = "deck-questions.json"
+# + the key + ".json": each entry's names (`Linker.keys_of`) under that key
+NAMES_PREFIX = "deck-names-"
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ class Questions:
     """Every entry's masked question; the linker is loaded only for what the cache lacks.
 
     `linker` is the glossary's when the caller has one (the site links pages with it);
-    otherwise `Linker.for_glossary(glossary, cache_dir)` is called at the first miss.
+    otherwise `Linker.for_glossary(glossary, cache_dir)` is called at the first miss
+    whose entry's names are not kept.
     """
 
     def __init__(
@@ -61,7 +64,8 @@ class Questions:
         self._linker = linker
         self._cache_dir = cache_dir
         self._key = _cache_key(glossary) if cache_dir is not None else ""
-        self._previous, self._names = _read(cache_dir, self._key)
+        self._previous = _read(cache_dir, self._key)
+        self._names: _Names | None = None  # read at the first miss
         self._current: _Masked = {}
         self.masked = 0  # questions masked by this build; the others came from the cache
 
@@ -82,32 +86,38 @@ class Questions:
         return question
 
     def _masker(self, entry_id: str) -> Masker:
-        if self._linker is None and entry_id in self._names:
-            keys = _keys(self._names[entry_id])
+        if self._linker is None:
+            if self._names is None:
+                self._names = _read_names(self._cache_dir, self._key)
+            keys = _keys(self._names[entry_id]) if entry_id in self._names else None
             if keys is not None:
                 return Masker.of_keys(keys)
         return Masker.of(self.linker(), entry_id)
 
     def save(self) -> None:
-        """Keep this build's questions for the next; only if one was masked anew."""
-        if self._cache_dir is None or (self.masked == 0 and self._current == self._previous):
+        """Keep this build's questions for the next, and the entries' names if the
+        linker was loaded and they are not kept yet; only what changed is written."""
+        if self._cache_dir is None:
             return
-        notes = {
-            entry_id: [text, title, question.text, question.topic]
-            for entry_id, (text, title, question) in sorted(self._current.items())
-        }
-        if self._linker is not None:  # the names of every entry, as the linker has them
-            self._names = {
-                entry.id: json.dumps(self._linker.keys_of(entry.id), ensure_ascii=False)
-                for entry in self._glossary.entries
-            }
-        names = dict(sorted(self._names.items()))
-        data = json.dumps(
-            {"key": self._key, "questions": notes, "names": names}, ensure_ascii=False
-        )
+        names_path = self._cache_dir / f"{NAMES_PREFIX}{self._key}.json"
         try:
+            if self._linker is not None and not names_path.exists():
+                names = {
+                    entry.id: json.dumps(self._linker.keys_of(entry.id), ensure_ascii=False)
+                    for entry in self._glossary.entries
+                }
+                for old in self._cache_dir.glob(f"{NAMES_PREFIX}*"):
+                    old.unlink(missing_ok=True)  # one is kept: the current names'
+                write_file(names_path, json.dumps(names, ensure_ascii=False).encode("utf-8"))
+            if self.masked == 0 and self._current == self._previous:
+                return
+            notes = {
+                entry_id: [text, title, question.text, question.topic]
+                for entry_id, (text, title, question) in sorted(self._current.items())
+            }
+            data = json.dumps({"key": self._key, "questions": notes}, ensure_ascii=False)
             write_file(self._cache_dir / CACHE_NAME, data.encode("utf-8"))
-        except BuildError as error:  # a cache: the deck is already written
+        except (BuildError, OSError) as error:  # a cache: the deck is already written
             log.warning("could not save the question cache: %s", error)
 
 
@@ -146,13 +156,13 @@ def _keys(text: str) -> list[tuple[str, ...]] | None:
     return [tuple(key) for key in keys]
 
 
-def _read(cache_dir: Path | None, key: str) -> tuple[_Masked, _Names]:
+def _read(cache_dir: Path | None, key: str) -> _Masked:
     if cache_dir is None:
-        return {}, {}
+        return {}
     try:
         data = json.loads((cache_dir / CACHE_NAME).read_text(encoding="utf-8"))
         if data["key"] != key:
-            return {}, {}
+            return {}
         found: _Masked = {}
         for entry_id, (text, title, masked, topic) in data["questions"].items():
             if not all(isinstance(value, str) for value in (entry_id, text, title, masked)):
@@ -160,9 +170,20 @@ def _read(cache_dir: Path | None, key: str) -> tuple[_Masked, _Names]:
             if topic is not None and not isinstance(topic, str):
                 raise TypeError("not a topic")
             found[entry_id] = (text, title, Question(masked, topic))
-        names = data["names"]
-        if not all(isinstance(value, str) for value in names.values()):
-            raise TypeError("not a text")
-        return found, dict(names)
+        return found
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}, {}
+        return {}
+
+
+def _read_names(cache_dir: Path | None, key: str) -> _Names:
+    if cache_dir is None:
+        return {}
+    try:
+        names = json.loads((cache_dir / f"{NAMES_PREFIX}{key}.json").read_text(encoding="utf-8"))
+        if not isinstance(names, dict) or not all(
+            isinstance(value, str) for value in names.values()
+        ):
+            return {}
+        return names
+    except (OSError, ValueError):
+        return {}
