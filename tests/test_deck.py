@@ -625,7 +625,10 @@ def test_a_rebuild_renders_only_the_notes_that_changed(tmp_path: Path) -> None:
 
     first = build_cached(1000)
     assert first.fresh == first.notes
+    written = (cache / konspekt.deck.cache.CACHE_NAME).stat()
     assert build_cached(2000).fresh == 0
+    # Nothing new to keep: the field cache is not written again (a new file, new inode).
+    assert (cache / konspekt.deck.cache.CACHE_NAME).stat().st_ino == written.st_ino
     edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
     assert build_cached(3000).fresh == 1
     assert sorted(p.name for p in out.parent.iterdir()) == ["deck.apkg"]  # no cache beside it

@@ -86,15 +86,18 @@ def build_deck(
     ledger, old_text = read_ledger(ledger_path)
     # The linker is loaded only if a question must be masked anew (questions.py).
     questions = Questions(glossary, linker, cache_dir)
+    field_cache = read_field_cache(cache_dir)
     plan = plan_deck(
         glossary,
         ledger,
         options,
         build_time() if now is None else now,
-        read_field_cache(cache_dir),
+        field_cache,
         questions,
         published_peaks(ledger_path),
     )
+    # Nothing rendered anew and no note gone: the field cache on disk is this deck's.
+    fields_changed = plan.fresh > 0 or len(plan.fields_by_hash) != len(field_cache)
     renamed = None
     if ledger.notes and ledger.namespace and slug(ledger.namespace) != options.id_root:
         renamed = ledger.namespace
@@ -113,10 +116,9 @@ def build_deck(
                 entry_id,
                 options.retired_tag,
             )
-        saved = [
-            executor.submit(write_field_cache, cache_dir, plan.fields_by_hash),
-            executor.submit(questions.save),
-        ]
+        saved = [executor.submit(questions.save)]
+        if fields_changed:
+            saved.append(executor.submit(write_field_cache, cache_dir, plan.fields_by_hash))
         package = packaged.result()
         for future in saved:
             future.result()  # re-raises here what the thread raised
