@@ -931,3 +931,28 @@ def test_the_collection_is_byte_for_byte_what_genanki_writes(source: Path, tmp_p
     assert plan.retired_total == 1
     with zipfile.ZipFile(io.BytesIO(konspekt.deck.package.package_bytes(plan))) as archive:
         assert archive.read("collection.anki2") == genanki_collection(plan)
+
+
+def test_the_ledger_copies_unchanged_records_only_from_a_ledger_it_wrote(
+    cards: Path, tmp_path: Path
+) -> None:
+    """Unchanged records are copied from the previous text when the stamp says this code
+    wrote it; a ledger edited by hand (valid JSON, not our layout) is written out anew."""
+    cache = tmp_path / ".cache"
+    ledger = cards / "anki.lock"
+
+    def build_at(now: int, cache_dir: Path | None = cache) -> str:
+        build_deck(load_glossary(cards), tmp_path / "d.apkg", ledger_path=ledger,
+                   options=DEVOPS, now=now, cache_dir=cache_dir)  # fmt: skip
+        return ledger.read_text(encoding="utf-8")
+
+    build_at(T1)
+    assert (cache / konspekt.deck.cache.LEDGER_STAMP_NAME).exists()
+    edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
+    before = ledger.read_text(encoding="utf-8")
+    copied = build_at(T2)
+    ledger.write_text(before, encoding="utf-8")
+    assert copied == build_at(T2, cache_dir=None) == dumps_ledger(loads_ledger(copied))
+    # By hand: one record's layout changed, its content not.
+    ledger.write_text(copied.replace('"added": "', '"added":  "', 1), encoding="utf-8")
+    assert build_at(T2) == copied

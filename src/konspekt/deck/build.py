@@ -28,7 +28,13 @@ from ..errors import ConfigError, StaleLedgerError
 from ..link import Linker
 from ..model import Glossary
 from ..output import write_file
-from .cache import read_field_cache, write_field_cache
+from .cache import (
+    ledger_stamp,
+    read_field_cache,
+    read_ledger_stamp,
+    write_field_cache,
+    write_ledger_stamp,
+)
 from .history import published_peaks
 from .ledger import dumps_ledger, read_ledger
 from .notetype import TEMPLATES
@@ -106,7 +112,12 @@ def build_deck(
     # and masked question, for the next build).
     with ThreadPoolExecutor(max_workers=3) as executor:
         packaged = executor.submit(package_bytes, plan)
-        new_text = dumps_ledger(plan.ledger)
+        # Unchanged records are copied from the ledger's text if this code wrote it.
+        previous = None
+        stamp = read_ledger_stamp(cache_dir)
+        if stamp is not None and old_text is not None and ledger_stamp(old_text) == stamp:
+            previous = (ledger, old_text)
+        new_text = dumps_ledger(plan.ledger, previous)
         ledger_changed = new_text != old_text
         if locked and ledger_changed:
             raise StaleLedgerError(stale_message(ledger_path))
@@ -125,6 +136,8 @@ def build_deck(
     write_file(out, package)
     if ledger_changed:
         write_file(ledger_path, new_text.encode("utf-8"))
+    if ledger_changed or previous is None:
+        write_ledger_stamp(cache_dir, ledger_stamp(new_text))
     log.info("rendered %d notes, reused %d", plan.fresh, len(plan.notes) - plan.fresh)
     return DeckReport(
         out=out,
