@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
 import shutil
+import sqlite3
+import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import genanki
 import pytest
 from anki.collection import Collection, ImportAnkiPackageRequest
 from anki.import_export_pb2 import ImportResponse
@@ -17,8 +23,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import konspekt.deck.cache
+import konspekt.deck.ledger
 import konspekt.deck.notes
 import konspekt.deck.notetype
+import konspekt.deck.package
+import konspekt.deck.questions
+import konspekt.link
 import konspekt.output
 import konspekt.pool
 from conftest import DEVOPS_PROJECT, ROOT, run_cli
@@ -27,9 +37,11 @@ from konspekt.cli import resolve_deck_options
 from konspekt.deck import DeckOptions, DeckReport, build_deck, ledger_is_current, stale_message
 from konspekt.deck.ledger import dumps_indented, dumps_ledger, loads_ledger
 from konspekt.deck.notetype import FIELD_NAMES, FIELDS, TEMPLATES
-from konspekt.deck.options import note_guid
+from konspekt.deck.options import deck_id, note_guid
+from konspekt.deck.plan import DeckPlan, PlannedNote, plan_deck, subdeck_name
 from konspekt.errors import CardsError
 from konspekt.project import Project
+from konspekt.render import markdown_html
 
 FIXTURE = Path(__file__).parent / "fixtures" / "deck"
 SITE = "https://example.org/devops/"
@@ -613,7 +625,10 @@ def test_a_rebuild_renders_only_the_notes_that_changed(tmp_path: Path) -> None:
 
     first = build_cached(1000)
     assert first.fresh == first.notes
+    written = (cache / konspekt.deck.cache.CACHE_NAME).stat()
     assert build_cached(2000).fresh == 0
+    # Nothing new to keep: the field cache is not written again (a new file, new inode).
+    assert (cache / konspekt.deck.cache.CACHE_NAME).stat().st_ino == written.st_ino
     edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
     assert build_cached(3000).fresh == 1
     assert sorted(p.name for p in out.parent.iterdir()) == ["deck.apkg"]  # no cache beside it
@@ -767,3 +782,177 @@ def test_the_committed_ledger_is_written_back_byte_for_byte() -> None:
     assert dumps_ledger(loads_ledger(text)) == text
     data = json.loads(text)
     assert dumps_indented(data) + "\n" == text
+
+
+def test_a_rebuild_masks_only_the_edited_question_and_needs_no_linker(
+    cards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question cache: masked questions and each entry's names are kept while the
+    names of the glossary are the same; the deck is the one an uncached build gives."""
+    cache = tmp_path / ".cache"
+    ledger = cards / "anki.lock"
+
+    def build_at(out: str, now: int, cache_dir: Path | None = cache) -> DeckReport:
+        return build_deck(
+            load_glossary(cards),
+            tmp_path / out,
+            ledger_path=ledger,
+            options=DEVOPS,
+            now=now,
+            cache_dir=cache_dir,
+        )
+
+    entries = len(load_glossary(cards).entries)
+    assert build_at("cold.apkg", T1).masked == entries
+    assert build_at("warm.apkg", T1).masked == 0
+    edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
+    saved = ledger.read_text(encoding="utf-8")
+
+    def no_linker(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the linker was loaded")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(konspekt.link.Linker, "for_glossary", no_linker)
+        assert build_at("edited.apkg", T2).masked == 1
+    ledger.write_text(saved, encoding="utf-8")
+    build_at("uncached.apkg", T2, cache_dir=None)
+    assert (tmp_path / "edited.apkg").read_bytes() == (tmp_path / "uncached.apkg").read_bytes()
+    # A renamed term changes the linker's index: every question is masked again.
+    edit(cards, "docker.yaml", "term: Образ\n", "term: Образ контейнера\n")
+    saved = ledger.read_text(encoding="utf-8")
+    assert build_at("renamed.apkg", T2).masked == entries
+    ledger.write_text(saved, encoding="utf-8")
+    build_at("renamed-uncached.apkg", T2, cache_dir=None)
+    renamed = (tmp_path / "renamed.apkg").read_bytes()
+    assert renamed == (tmp_path / "renamed-uncached.apkg").read_bytes()
+
+
+def test_the_question_cache_key_follows_the_masking_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import konspekt.deck.questions
+    import konspekt.mask
+
+    key = konspekt.deck.questions._masking_code()
+    edited = tmp_path / "mask.py"
+    edited.write_bytes(Path(konspekt.mask.__file__).read_bytes() + b"\n# edited\n")
+    monkeypatch.setattr(konspekt.mask, "__file__", str(edited))
+    konspekt.deck.questions._masking_code.cache_clear()
+    try:
+        assert konspekt.deck.questions._masking_code() != key
+    finally:
+        konspekt.deck.questions._masking_code.cache_clear()
+
+
+def test_a_damaged_question_cache_is_masked_anew(cards: Path, tmp_path: Path) -> None:
+    cache = tmp_path / ".cache"
+    glossary = load_glossary(cards)
+    ledger = cards / "anki.lock"
+    build_deck(glossary, tmp_path / "a.apkg", ledger_path=ledger, options=DEVOPS, now=T1,
+               cache_dir=cache)  # fmt: skip
+    path = cache / konspekt.deck.questions.CACHE_NAME
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["questions"] = {}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    [names] = cache.glob(f"{konspekt.deck.questions.NAMES_PREFIX}*")
+    names.write_text(json.dumps({entry.id: "[1, 2]" for entry in glossary.entries}), "utf-8")
+    report = build_deck(glossary, tmp_path / "b.apkg", ledger_path=ledger, options=DEVOPS,
+                        now=T1, cache_dir=cache)  # fmt: skip
+    assert report.masked == len(glossary.entries)
+    assert (tmp_path / "a.apkg").read_bytes() == (tmp_path / "b.apkg").read_bytes()
+    path.write_text("{", encoding="utf-8")
+    assert build_deck(glossary, tmp_path / "c.apkg", ledger_path=ledger, options=DEVOPS,
+                      now=T1, cache_dir=cache).masked == len(glossary.entries)  # fmt: skip
+
+
+class _GenankiNote(genanki.Note):
+    """How package.py wrote notes before it wrote their rows itself: genanki's Note
+    with the ledger's ids and time. The reference for the rows' bytes."""
+
+    def __init__(self, planned: PlannedNote, model: genanki.Model) -> None:
+        super().__init__(
+            model=model, fields=list(planned.fields), tags=list(planned.tags),
+            guid=planned.guid, due=planned.due,
+        )  # fmt: skip
+        self._planned = planned
+        if planned.topic is None:
+            self.cards: list[genanki.Card] = []
+
+    def write_to_db(self, cursor: Any, timestamp: float, deck_id: int, id_gen: Any) -> None:
+        first = self._planned.note_id
+        ids = iter([first, *range(first, first + len(TEMPLATES))])
+        super().write_to_db(cursor, self._planned.mtime, deck_id, ids)
+
+
+def genanki_collection(plan: DeckPlan) -> bytes:
+    """The collection as genanki's own objects write it, in a plain file."""
+    options = plan.options
+    model = konspekt.deck.package._notetype(plan)
+    root = genanki.Deck(deck_id(options), options.title, konspekt.deck.package.ROOT_DESCRIPTION)
+    decks: dict[str | None, genanki.Deck] = {None: root}
+    for topic in plan.topics:
+        description = markdown_html(topic.description) if topic.description else ""
+        decks[topic.topic] = genanki.Deck(
+            deck_id(options, topic.topic), subdeck_name(options, topic), description
+        )
+    for planned in plan.notes:
+        decks[planned.topic].add_note(_GenankiNote(planned, model))
+    with tempfile.TemporaryDirectory() as tmp:
+        connection = sqlite3.connect(Path(tmp) / "c.anki2")
+        genanki.Package(list(decks.values())).write_to_db(
+            connection.cursor(), plan.notetype_mtime, iter(())
+        )
+        connection.commit()
+        connection.close()
+        return (Path(tmp) / "c.anki2").read_bytes()
+
+
+@pytest.mark.parametrize("source", [FIXTURE, REAL_CARDS], ids=["fixture", "real"])
+def test_the_collection_is_byte_for_byte_what_genanki_writes(source: Path, tmp_path: Path) -> None:
+    """package.py writes genanki's rows itself (faster): the same file, retired notes too."""
+    cards = Path(shutil.copytree(source, tmp_path / "cards"))
+    ledger_path = cards / "anki.lock"
+    ledger_path.unlink(missing_ok=True)
+    # An entry that then leaves the cards: its note is retired (no cards, the root deck).
+    path = sorted(cards.glob("*.yaml"))[-1]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.rstrip("\n") + "\n  - id: passing-term\n    term: Проходной термин\n"
+        "    definition: Термин, который уйдёт из карточек.\n",
+        encoding="utf-8",
+    )
+    build_deck(
+        load_glossary(cards), tmp_path / "a.apkg", ledger_path=ledger_path, options=DEVOPS, now=T1
+    )
+    path.write_text(text, encoding="utf-8")
+    glossary = load_glossary(cards)
+    ledger, _ = konspekt.deck.ledger.read_ledger(ledger_path)
+    plan = plan_deck(glossary, ledger, DEVOPS, T2)
+    assert plan.retired_total == 1
+    with zipfile.ZipFile(io.BytesIO(konspekt.deck.package.package_bytes(plan))) as archive:
+        assert archive.read("collection.anki2") == genanki_collection(plan)
+
+
+def test_the_ledger_copies_unchanged_records_only_from_a_ledger_it_wrote(
+    cards: Path, tmp_path: Path
+) -> None:
+    """Unchanged records are copied from the previous text when the stamp says this code
+    wrote it; a ledger edited by hand (valid JSON, not our layout) is written out anew."""
+    cache = tmp_path / ".cache"
+    ledger = cards / "anki.lock"
+
+    def build_at(now: int, cache_dir: Path | None = cache) -> str:
+        build_deck(load_glossary(cards), tmp_path / "d.apkg", ledger_path=ledger,
+                   options=DEVOPS, now=now, cache_dir=cache_dir)  # fmt: skip
+        return ledger.read_text(encoding="utf-8")
+
+    build_at(T1)
+    assert (cache / konspekt.deck.cache.LEDGER_STAMP_NAME).exists()
+    edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
+    before = ledger.read_text(encoding="utf-8")
+    copied = build_at(T2)
+    ledger.write_text(before, encoding="utf-8")
+    assert copied == build_at(T2, cache_dir=None) == dumps_ledger(loads_ledger(copied))
+    # By hand: one record's layout changed, its content not.
+    ledger.write_text(copied.replace('"added": "', '"added":  "', 1), encoding="utf-8")
+    assert build_at(T2) == copied

@@ -34,7 +34,12 @@ class Masker:
 
     @classmethod
     def of(cls, linker: Linker, entry_id: str) -> Masker:
-        keys = frozenset(linker.keys_of(entry_id))
+        return cls.of_keys(linker.keys_of(entry_id))
+
+    @classmethod
+    def of_keys(cls, found: Iterable[tuple[str, ...]]) -> Masker:
+        """The masker of an entry whose keys (`Linker.keys_of`) are `found`."""
+        keys = frozenset(found)
         return cls(keys, max((len(key) + 1) // 2 for key in keys) if keys else 0)
 
     def spans(self, text: str) -> list[tuple[int, int]]:

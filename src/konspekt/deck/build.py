@@ -28,13 +28,20 @@ from ..errors import ConfigError, StaleLedgerError
 from ..link import Linker
 from ..model import Glossary
 from ..output import write_file
-from .cache import read_field_cache, write_field_cache
+from .cache import (
+    ledger_stamp,
+    read_field_cache,
+    read_ledger_stamp,
+    write_field_cache,
+    write_ledger_stamp,
+)
 from .history import published_peaks
 from .ledger import dumps_ledger, read_ledger
 from .notetype import TEMPLATES
 from .options import DeckOptions, slug
 from .package import package_bytes
 from .plan import plan_deck
+from .questions import Questions
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +65,7 @@ class DeckReport:
     retired_ids: tuple[str, ...]
     ledger_changed: bool
     fresh: int = 0  # notes rendered anew; the rest came from the field cache
+    masked: int = 0  # questions masked anew; the rest came from the question cache
     # The ledger's namespace when this build used another one: every note is new to
     # learners' collections, the old ones stay beside them.
     namespace_changed_from: str | None = None
@@ -82,37 +90,54 @@ def build_deck(
     caller that links pages too (the site) build it once for both.
     """
     ledger, old_text = read_ledger(ledger_path)
+    # The linker is loaded only if a question must be masked anew (questions.py).
+    questions = Questions(glossary, linker, cache_dir)
+    field_cache = read_field_cache(cache_dir)
     plan = plan_deck(
         glossary,
         ledger,
         options,
         build_time() if now is None else now,
-        read_field_cache(cache_dir),
-        linker if linker is not None else Linker.for_glossary(glossary, cache_dir),
+        field_cache,
+        questions,
         published_peaks(ledger_path),
     )
-    new_text = dumps_ledger(plan.ledger)
+    # Nothing rendered anew and no note gone: the field cache on disk is this deck's.
+    fields_changed = plan.fresh > 0 or len(plan.fields_by_hash) != len(field_cache)
     renamed = None
     if ledger.notes and ledger.namespace and slug(ledger.namespace) != options.id_root:
         renamed = ledger.namespace
-    ledger_changed = new_text != old_text
-    if locked and ledger_changed:
-        raise StaleLedgerError(stale_message(ledger_path))
-    for entry_id in plan.retired:
-        log.warning(
-            "entry '%s' is no longer in the cards: its note stays in the deck, tagged %s",
-            entry_id,
-            options.retired_tag,
-        )
-    # zlib compresses the collection without holding the GIL: the field cache (a JSON
-    # of every note's fields, for the next build) is written meanwhile, on the other core.
-    with ThreadPoolExecutor(max_workers=1) as executor:
-        saved = executor.submit(write_field_cache, cache_dir, plan.fields_by_hash)
-        package = package_bytes(plan)
-        saved.result()  # re-raises here what the thread raised
+    # SQLite and zlib work without holding the GIL: the package is made on the other
+    # core while this one writes out the ledger and then the caches (every note's fields
+    # and masked question, for the next build).
+    with ThreadPoolExecutor(max_workers=3) as executor:
+        packaged = executor.submit(package_bytes, plan)
+        # Unchanged records are copied from the ledger's text if this code wrote it.
+        previous = None
+        stamp = read_ledger_stamp(cache_dir)
+        if stamp is not None and old_text is not None and ledger_stamp(old_text) == stamp:
+            previous = (ledger, old_text)
+        new_text = dumps_ledger(plan.ledger, previous)
+        ledger_changed = new_text != old_text
+        if locked and ledger_changed:
+            raise StaleLedgerError(stale_message(ledger_path))
+        for entry_id in plan.retired:
+            log.warning(
+                "entry '%s' is no longer in the cards: its note stays in the deck, tagged %s",
+                entry_id,
+                options.retired_tag,
+            )
+        saved = [executor.submit(questions.save)]
+        if fields_changed:
+            saved.append(executor.submit(write_field_cache, cache_dir, plan.fields_by_hash))
+        package = packaged.result()
+        for future in saved:
+            future.result()  # re-raises here what the thread raised
     write_file(out, package)
     if ledger_changed:
         write_file(ledger_path, new_text.encode("utf-8"))
+    if ledger_changed or previous is None:
+        write_ledger_stamp(cache_dir, ledger_stamp(new_text))
     log.info("rendered %d notes, reused %d", plan.fresh, len(plan.notes) - plan.fresh)
     return DeckReport(
         out=out,
@@ -128,6 +153,7 @@ def build_deck(
         retired_ids=plan.retired,
         ledger_changed=ledger_changed,
         fresh=plan.fresh,
+        masked=questions.masked,
         namespace_changed_from=renamed,
     )
 
@@ -137,9 +163,9 @@ def ledger_is_current(
 ) -> bool:
     """Whether building would leave the ledger exactly as it is (nothing is written)."""
     ledger, text = read_ledger(ledger_path)
-    linker = Linker.for_glossary(glossary, cache_dir)
+    questions = Questions(glossary, cache_dir=cache_dir)
     plan = plan_deck(
-        glossary, ledger, options, build_time(), linker=linker, peaks=published_peaks(ledger_path)
+        glossary, ledger, options, build_time(), masks=questions, peaks=published_peaks(ledger_path)
     )
     return dumps_ledger(plan.ledger) == text
 

@@ -19,13 +19,14 @@ from typing import Any
 
 from ..errors import DamagedLedgerError
 from ..link import Linker
-from ..mask import MASK, Masker
+from ..mask import MASK
 from ..media import anki_name, image_paths, rewrite_images
 from ..model import Entry, Glossary, Topic
 from ..render import highlight, inline_html, markdown_html
 from ..ru import same_name, shown_aliases
 from .notetype import FIELD_NAMES
 from .options import DeckOptions
+from .questions import Question, Questions
 
 RETIRED_STATUS = (
     "Этого термина больше нет в конспекте. Карточки можно удалить: "
@@ -81,15 +82,15 @@ class NoteSource:
         entry: Entry,
         topic: Topic,
         media_hashes: Mapping[str, str] | None = None,
-        masker: Masker | None = None,
+        questions: Questions | None = None,
     ) -> NoteSource:
+        """The entry's note; without `questions`, its question is left unmasked."""
         hashes = media_hashes or {}
-        question = _to_anki(entry.clue or entry.definition)
-        question_topic: str | None = topic.title
-        if masker is not None:
-            question = masker.mask(question)
-            if masker.spans(topic.title):
-                question_topic = None
+        text = _to_anki(entry.clue or entry.definition)
+        if questions is None:
+            question = Question(text, topic.title)
+        else:
+            question = questions.of(entry, text, topic)
         return cls(
             topic=topic.topic,
             topic_title=topic.title,
@@ -112,8 +113,8 @@ class NoteSource:
                     for path in image_paths(text)
                 }
             ),
-            question=question,
-            question_topic=question_topic,
+            question=question.text,
+            question_topic=question.topic,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -172,11 +173,13 @@ class NoteSource:
 
 
 def note_sources(
-    glossary: Glossary, media_hashes: Mapping[str, str], linker: Linker
+    glossary: Glossary, media_hashes: Mapping[str, str], masks: Linker | Questions
 ) -> dict[str, NoteSource]:
-    """Every entry's note content, in reading order, names masked by `linker`."""
+    """Every entry's note content, in reading order, names masked by the glossary's
+    linker (or by `Questions`, which keeps what it masked between builds)."""
+    questions = masks if isinstance(masks, Questions) else Questions(glossary, masks)
     return {
-        entry.id: NoteSource.from_entry(entry, topic, media_hashes, Masker.of(linker, entry.id))
+        entry.id: NoteSource.from_entry(entry, topic, media_hashes, questions)
         for topic in glossary.topics
         for entry in topic.entries
     }

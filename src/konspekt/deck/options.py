@@ -6,6 +6,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 
 import genanki
 
@@ -34,17 +35,17 @@ class DeckOptions:
     def ns(self) -> str:
         return self.namespace if self.namespace is not None else self.title
 
-    @property
+    @cached_property  # asked for every note
     def id_root(self) -> str:
         """What every id derives from: the namespace, never the title."""
         return slug(self.ns)
 
-    @property
+    @cached_property  # asked for every note
     def tag_root(self) -> str:
         """Tags follow the title (a tag is content, not identity: renaming updates notes)."""
         return slug(self.title) or self.id_root
 
-    @property
+    @cached_property  # asked for every note
     def retired_tag(self) -> str:
         return f"{self.tag_root}::retired"
 

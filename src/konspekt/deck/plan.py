@@ -25,6 +25,7 @@ from .notes import (
 )
 from .notetype import TEMPLATES, notetype_identity
 from .options import DeckOptions, note_guid
+from .questions import Questions
 
 
 @dataclass(frozen=True)
@@ -73,24 +74,24 @@ def plan_deck(
     options: DeckOptions,
     now: int,
     field_cache: FieldCache | None = None,
-    linker: Linker | None = None,
+    masks: Linker | Questions | None = None,
     peaks: Mapping[str, Peak] | None = None,
 ) -> DeckPlan:
     """Decide every note, its time and id, and the next ledger; write nothing.
 
     A note whose hash is in `field_cache` (rendered by an earlier build) is not
-    rendered again. `linker` (built from `glossary`) finds the names to mask on
-    questions; without one it is built here. `peaks` (history.py) are the newest
+    rendered again. `masks`, the glossary's linker or `Questions` (which reuses what
+    earlier builds masked), masks the names on questions; without it the linker is
+    built here. `peaks` (history.py) are the newest
     times committed ledgers gave each note: a note that differs from its peak must be
     newer than it, so a reverted change still reaches learners.
     """
     peaks = peaks or {}
-    linker = linker or Linker.for_glossary(glossary)
     previous_render = field_cache or {}
     media = {path: file.read_bytes() for path, file in sorted(glossary.media.items())}
     # Every note in reading order (topics, then entries as written), then the retired
     # ones: entries the ledger knows that left the cards.
-    current = note_sources(glossary, media_hashes(media), linker)
+    current = note_sources(glossary, media_hashes(media), masks or Questions(glossary))
     sources = [_Source(entry.id, current[entry.id], entry.topic) for entry in glossary.entries]
     sources += [
         _Source(entry_id, record.entry, None)

@@ -1,0 +1,189 @@
+"""The «definition → term» card's question: the entry's clue with its names masked.
+
+Masking needs the linker's index (every form of every name), and loading even a cached
+index is a large part of a deck build that only re-renders one edited note. So what
+masking produced is kept in the project's cache, per entry, with the texts it read,
+under a key of everything else it reads: the linker's index key (a hash of every
+entry's names and of the linking code and dictionary, see link.py) and the masking
+code. While that key holds and an entry's question text and topic title are the ones
+it was masked from, its masked question is reused. Under the same key an entry's names
+(`Linker.keys_of`) are the same too, so they are kept beside: an edited question is
+masked with them, and the linker is loaded only when the names change. A missing or
+unreadable cache only means masking everything again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from ..errors import BuildError
+from ..link import Linker
+from ..link import _index_key as linker_index_key  # the key the linker's own cache uses
+from ..mask import Masker
+from ..model import Entry, Glossary, Topic
+from ..output import write_file
+
+log = logging.getLogger(__name__)
+
+CACHE_NAME = "deck-questions.json"
+# + the key + ".json": each entry's names (`Linker.keys_of`) under that key
+NAMES_PREFIX = "deck-names-"
+
+
+@dataclass(frozen=True)
+class Question:
+    """An entry's question as masking leaves it."""
+
+    text: str  # card Markdown, every name of the entry replaced by MASK
+    topic: str | None  # the topic label, None when it names the answer
+
+
+# entry id → (question text before masking, topic title, the Question)
+_Masked = dict[str, tuple[str, str, Question]]
+# entry id → its keys as JSON text: decoded only for an entry masked anew
+_Names = dict[str, str]
+
+
+class Questions:
+    """Every entry's masked question; the linker is loaded only for what the cache lacks.
+
+    `linker` is the glossary's when the caller has one (the site links pages with it);
+    otherwise `Linker.for_glossary(glossary, cache_dir)` is called at the first miss
+    whose entry's names are not kept.
+    """
+
+    def __init__(
+        self, glossary: Glossary, linker: Linker | None = None, cache_dir: Path | None = None
+    ) -> None:
+        self._glossary = glossary
+        self._linker = linker
+        self._cache_dir = cache_dir
+        self._key = _cache_key(glossary) if cache_dir is not None else ""
+        self._previous = _read(cache_dir, self._key)
+        self._names: _Names | None = None  # read at the first miss
+        self._current: _Masked = {}
+        self.masked = 0  # questions masked by this build; the others came from the cache
+
+    def linker(self) -> Linker:
+        if self._linker is None:
+            self._linker = Linker.for_glossary(self._glossary, self._cache_dir)
+        return self._linker
+
+    def of(self, entry: Entry, text: str, topic: Topic) -> Question:
+        """`text` (the entry's clue or definition, as the note shows it) masked."""
+        hit = self._previous.get(entry.id)
+        if hit is not None and hit[0] == text and hit[1] == topic.title:
+            question = hit[2]
+        else:
+            question = mask_question(self._masker(entry.id), text, topic)
+            self.masked += 1
+        self._current[entry.id] = (text, topic.title, question)
+        return question
+
+    def _masker(self, entry_id: str) -> Masker:
+        if self._linker is None:
+            if self._names is None:
+                self._names = _read_names(self._cache_dir, self._key)
+            keys = _keys(self._names[entry_id]) if entry_id in self._names else None
+            if keys is not None:
+                return Masker.of_keys(keys)
+        return Masker.of(self.linker(), entry_id)
+
+    def save(self) -> None:
+        """Keep this build's questions for the next, and the entries' names if the
+        linker was loaded and they are not kept yet; only what changed is written."""
+        if self._cache_dir is None:
+            return
+        names_path = self._cache_dir / f"{NAMES_PREFIX}{self._key}.json"
+        try:
+            if self._linker is not None and not names_path.exists():
+                names = {
+                    entry.id: json.dumps(self._linker.keys_of(entry.id), ensure_ascii=False)
+                    for entry in self._glossary.entries
+                }
+                for old in self._cache_dir.glob(f"{NAMES_PREFIX}*"):
+                    old.unlink(missing_ok=True)  # one is kept: the current names'
+                write_file(names_path, json.dumps(names, ensure_ascii=False).encode("utf-8"))
+            if self.masked == 0 and self._current == self._previous:
+                return
+            notes = {
+                entry_id: [text, title, question.text, question.topic]
+                for entry_id, (text, title, question) in sorted(self._current.items())
+            }
+            data = json.dumps({"key": self._key, "questions": notes}, ensure_ascii=False)
+            write_file(self._cache_dir / CACHE_NAME, data.encode("utf-8"))
+        except (BuildError, OSError) as error:  # a cache: the deck is already written
+            log.warning("could not save the question cache: %s", error)
+
+
+def mask_question(masker: Masker, text: str, topic: Topic) -> Question:
+    """The question `text` with the entry's names masked; the topic label unless it
+    names the answer."""
+    return Question(masker.mask(text), None if masker.spans(topic.title) else topic.title)
+
+
+def _cache_key(glossary: Glossary) -> str:
+    return f"{linker_index_key(glossary.entries)}-{_masking_code()}"
+
+
+@cache
+def _masking_code() -> str:
+    """A hash of the masking code; the linking code it calls is in the index key."""
+    from .. import mask
+    from . import questions
+
+    digest = hashlib.sha256()
+    for module in (mask, questions):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _keys(text: str) -> list[tuple[str, ...]] | None:
+    """Keys kept by `Questions.save`; None if they are not exactly that shape."""
+    try:
+        keys = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(keys, list) or not all(
+        isinstance(key, list) and all(isinstance(word, str) for word in key) for key in keys
+    ):
+        return None
+    return [tuple(key) for key in keys]
+
+
+def _read(cache_dir: Path | None, key: str) -> _Masked:
+    if cache_dir is None:
+        return {}
+    try:
+        data = json.loads((cache_dir / CACHE_NAME).read_text(encoding="utf-8"))
+        if data["key"] != key:
+            return {}
+        found: _Masked = {}
+        for entry_id, (text, title, masked, topic) in data["questions"].items():
+            if not all(isinstance(value, str) for value in (entry_id, text, title, masked)):
+                raise TypeError("not a text")
+            if topic is not None and not isinstance(topic, str):
+                raise TypeError("not a topic")
+            found[entry_id] = (text, title, Question(masked, topic))
+        return found
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _read_names(cache_dir: Path | None, key: str) -> _Names:
+    if cache_dir is None:
+        return {}
+    try:
+        names = json.loads((cache_dir / f"{NAMES_PREFIX}{key}.json").read_text(encoding="utf-8"))
+        if not isinstance(names, dict) or not all(
+            isinstance(value, str) for value in names.values()
+        ):
+            return {}
+        return names
+    except (OSError, ValueError):
+        return {}
