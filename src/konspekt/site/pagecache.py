@@ -30,7 +30,7 @@ import json
 import logging
 import sqlite3
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version
@@ -157,7 +157,7 @@ class _RecordingEntries:
 
 
 def entry_reads(entry: Entry | None) -> str:
-    """The fingerprint of what linking reads of an entry (see `_EntryView`)."""
+    """What linking reads of an entry (see `_EntryView`), as one string."""
     return "" if entry is None else json.dumps([entry.id, entry.topic, entry.context])
 
 
@@ -167,7 +167,6 @@ class LinkRecorder:
     def __init__(self, linker: Linker) -> None:
         self.words: set[str] = set()
         self.entries: dict[str, str] = {}
-        self._words = self.words
         entries = {entry.id: entry for entry in linker.entries}
         self._view = linker.reading(
             cast(LinkIndex, _RecordingIndex(linker.index, self.words)),
@@ -212,39 +211,48 @@ def word_digests(index: LinkIndex) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class TextRow:
-    """A text unit's linking as stored: per text, its mentions (start, end, entry id)."""
+    """A text unit's linking as stored: plain strings, split only when needed."""
 
-    mentions: tuple[tuple[tuple[int, int, str], ...], ...]
-    words: str  # the noted first words, one per line: parsed only when keys changed
-    reads: dict[str, str]  # entry id → what was read of it
     fingerprint: str  # of the unit's texts and mentions: what a page reads of them
+    ids: str  # the entries the unit mentions, in order of first mention, space-separated
+    reads: str  # the entries linking read (see `_EntryView`), space-separated
+    words: str  # the first words of the lookups, one per line
+    mentions: str  # JSON: per text, a JSON string of its [start, end, id] mentions
 
 
 @dataclass(frozen=True)
 class PageRow:
-    key: str  # digest of every fact the page read, in order, with its value
-    output: str  # digest of the page's text
-    facts: tuple[str, ...]  # "kind key", as `pages.Facts` notes them
-    wants: tuple[str, ...]  # links to check (Links.want), as "page#anchor"
+    output: str  # digest of the page's bytes
+    facts: str  # every fact the page read, "kind key", one per line (see `pages.Facts`)
+    wants: str  # the links it made, "page#anchor", one per line (see `Links.want`)
+
+
+_TABLES = {
+    "meta": "data",
+    "texts": "fingerprint, ids, reads, words, mentions",
+    "pages": "output, facts, wants",
+    "shorts": "data",
+}
+# The columns read when the file is opened; the others only when a run needs them.
+_READ = {"meta": "data", "texts": "fingerprint, ids", "pages": "output, facts, wants",
+         "shorts": "data"}  # fmt: skip
 
 
 class GenerationCache:
-    """The SQLite file: read whole when opened, written in one transaction by `commit`."""
+    """The SQLite file: read whole when opened, written in one transaction by `commit`.
+
+    What a run uses it notes (`keep_*`, `put_*`); the rest is dropped on commit.
+    """
 
     def __init__(self, path: Path, settings: str) -> None:
         self.path = path
         self.key = digest(generator_key(), settings)
-        self._texts: dict[str, str] = {}
-        self._pages: dict[str, str] = {}
-        self._shorts: dict[str, str] = {}
         self._meta: dict[str, str] = {}
-        self.new_texts: dict[str, str] = {}
-        self.used_texts: set[str] = set()
-        self.new_pages: dict[str, str] = {}
-        self.used_pages: set[str] = set()
-        self.new_shorts: dict[str, str] = {}
-        self.used_shorts: set[str] = set()
+        self._rows: dict[str, dict[str, tuple[str, ...]]] = {t: {} for t in _TABLES}
+        self._new: dict[str, dict[str, tuple[str, ...]]] = {t: {} for t in _TABLES}
+        self._used: dict[str, set[str]] = {t: set() for t in _TABLES}
         self.new_meta: dict[str, str] = {}
+        self._columns: dict[str, dict[str, str]] = {}
         self._db: sqlite3.Connection | None = None
         try:
             self._open()
@@ -256,15 +264,32 @@ class GenerationCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         self._db = db
-        for table in ("meta", "texts", "pages", "shorts"):
-            db.execute(f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, data TEXT)")
-        self._meta = dict(db.execute("SELECT key, data FROM meta"))
-        if self._meta.get("key") != self.key:
-            self._meta = {}
+        for table, columns in _TABLES.items():
+            db.execute(f"CREATE TABLE IF NOT EXISTS {table} (key TEXT PRIMARY KEY, {columns})")
+        meta = {key: data for key, data in db.execute("SELECT key, data FROM meta")}
+        if meta.get("key") != self.key:
             return  # another generator or settings: nothing stored is used (commit clears)
-        self._texts = dict(db.execute("SELECT key, data FROM texts"))
-        self._pages = dict(db.execute("SELECT key, data FROM pages"))
-        self._shorts = dict(db.execute("SELECT key, data FROM shorts"))
+        self._meta = meta
+        for table, columns in _READ.items():
+            rows = db.execute(f"SELECT key, {columns} FROM {table}")
+            self._rows[table] = {row[0]: row[1:] for row in rows}
+
+    def _column(self, column: str) -> dict[str, str]:
+        """One column of every stored text, read when first needed."""
+        if column not in self._columns:
+            found: dict[str, str] = {}
+            if self._db is not None and self._meta:
+                rows = self._db.execute(f"SELECT key, {column} FROM texts")
+                found = {key: value for key, value in rows if type(value) is str}
+            self._columns[column] = found
+        return self._columns[column]
+
+    def stored_mentions(self, key: str) -> str:
+        """A stored text unit's mentions (see `TextRow`); "" if there are none."""
+        row = None
+        if self._db is not None and self._meta:
+            row = self._db.execute("SELECT mentions FROM texts WHERE key=?", (key,)).fetchone()
+        return row[0] if row is not None and type(row[0]) is str else ""
 
     def _drop(self) -> None:
         if self._db is not None:
@@ -272,36 +297,52 @@ class GenerationCache:
             self._db = None
         for stale in (self.path, self.path.with_name(self.path.name + "-journal")):
             stale.unlink(missing_ok=True)
-        self._meta, self._texts, self._pages, self._shorts = {}, {}, {}, {}
+        self._meta = {}
+        self._rows = {t: {} for t in _TABLES}
         try:
             self._open()
         except (sqlite3.Error, OSError) as error:
             log.warning("could not open the generation cache %s: %s", self.path, error)
             self._db = None
 
+    def _row(self, table: str, key: str, width: int) -> tuple[str, ...] | None:
+        row = self._rows[table].get(key)
+        if row is None or len(row) != width or not all(type(v) is str for v in row):
+            return None  # none, or damaged: made again
+        return row
+
+    def meta(self, name: str) -> object:
+        """A stored JSON value of this run's kind; None if there is none (or it is damaged)."""
+        data = self._meta.get(name)
+        if data is None:
+            return None
+        try:
+            return json.loads(data)
+        except ValueError:
+            return None
+
+    def put_meta(self, name: str, value: object) -> None:
+        self.new_meta[name] = json.dumps(value, ensure_ascii=False)
+
     # --- the linker's index
 
     def _same_index(self, linker: Linker) -> bool:
         """Whether the linker's index is the stored run's (`index_key` names it)."""
         if "index" not in self.new_meta:
-            self.new_meta["index"] = index_key(linker.entries)
+            self.put_meta("index", index_key(linker.entries))
         return self._meta.get("index") == self.new_meta["index"]
 
     def keys_fingerprints(self, linker: Linker) -> dict[str, str]:
         """For each entry, a digest of its keys in the index (`Linker.keys_of`)."""
-        if self._same_index(linker) and "keys" in self._meta:
-            try:
-                stored = json.loads(self._meta["keys"])
-                if isinstance(stored, dict):
-                    self.new_meta["keys"] = self._meta["keys"]
-                    return {str(k): str(v) for k, v in stored.items()}
-            except ValueError:
-                pass
+        stored = self.meta("keys")
+        if self._same_index(linker) and isinstance(stored, dict):
+            self.new_meta["keys"] = self._meta["keys"]
+            return {str(k): str(v) for k, v in stored.items()}
         found = {
-            entry_id: digest(json.dumps(keys, ensure_ascii=False))
+            entry_id: short_digest(json.dumps(keys, ensure_ascii=False))
             for entry_id, keys in linker.index.keys.items()
         }
-        self.new_meta["keys"] = json.dumps(found, ensure_ascii=False)
+        self.put_meta("keys", found)
         return found
 
     def changed_words(self, linker: Linker) -> frozenset[str] | None:
@@ -310,105 +351,106 @@ class GenerationCache:
             self.new_meta["words"] = self._meta["words"]
             return frozenset()
         now = word_digests(linker.index)
-        self.new_meta["words"] = json.dumps(now, ensure_ascii=False)
-        try:
-            before = json.loads(self._meta["words"])
-            if not isinstance(before, dict):
-                return None
-        except (KeyError, ValueError):
+        self.put_meta("words", now)
+        before = self.meta("words")
+        if not isinstance(before, dict):
             return None
         return frozenset(w for w in now.keys() | before.keys() if now.get(w) != before.get(w))
 
+    def changed_entries(self, reads: dict[str, str]) -> frozenset[str] | None:
+        """The entries whose `entry_reads` changed since the stored run; None: unknown."""
+        self.put_meta("reads", reads)
+        before = self.meta("reads")
+        if not isinstance(before, dict):
+            return None
+        return frozenset(i for i in reads.keys() | before.keys() if reads.get(i) != before.get(i))
+
     # --- linked texts
 
-    def text(self, key: str) -> TextRow | None:
-        data = self._texts.get(key)
-        if data is None:
-            return None
-        try:
-            mentions, words, reads, fingerprint = json.loads(data)
-            row = TextRow(
-                tuple(tuple((int(s), int(e), str(i)) for s, e, i in ms) for ms in mentions),
-                str(words),
-                {str(k): str(v) for k, v in reads.items()},
-                str(fingerprint),
-            )
-        except (ValueError, TypeError, AttributeError):
-            return None  # damaged: linked again
-        return row
+    def text(self, key: str) -> tuple[str, str] | None:
+        """A stored text unit's fingerprint and ids (see `TextRow`)."""
+        row = self._row("texts", key, 2)
+        return None if row is None else (row[0], row[1])
+
+    def words(self, key: str) -> str:
+        return self._column("words").get(key, "")
+
+    def reads(self, key: str) -> str:
+        return self._column("reads").get(key, "")
 
     def keep_text(self, key: str) -> None:
-        self.used_texts.add(key)
+        self._used["texts"].add(key)
 
     def put_text(self, key: str, row: TextRow) -> None:
-        self.used_texts.add(key)
-        data = [[list(m) for m in ms] for ms in row.mentions]
-        self.new_texts[key] = json.dumps(
-            [data, row.words, row.reads, row.fingerprint], ensure_ascii=False
-        )
+        self._used["texts"].add(key)
+        self._new["texts"][key] = (row.fingerprint, row.ids, row.reads, row.words, row.mentions)
 
     # --- short definitions (their tooltips): a Markdown rendering each
 
     def short(self, key: str) -> str | None:
-        found = self._shorts.get(key)
-        if found is not None:
-            self.used_shorts.add(key)
-        return found
+        row = self._row("shorts", key, 1)
+        if row is None:
+            return None
+        self._used["shorts"].add(key)
+        return row[0]
 
     def put_short(self, key: str, value: str) -> None:
-        self.used_shorts.add(key)
-        self.new_shorts[key] = value
+        self._used["shorts"].add(key)
+        self._new["shorts"][key] = (value,)
 
     # --- pages
 
     def page(self, path: str) -> PageRow | None:
-        data = self._pages.get(path)
-        if data is None:
-            return None
-        try:
-            key, output, facts, wants = json.loads(data)
-            return PageRow(
-                str(key), str(output), tuple(facts.split("\n")), tuple(wants.split("\n"))
-            )
-        except (ValueError, TypeError, AttributeError):
-            return None
+        row = self._row("pages", path, 3)
+        return None if row is None else PageRow(*row)
 
     def keep_page(self, path: str) -> None:
-        self.used_pages.add(path)
+        self._used["pages"].add(path)
 
     def put_page(self, path: str, row: PageRow) -> None:
-        self.used_pages.add(path)
-        facts, wants = "\n".join(row.facts), "\n".join(row.wants)
-        self.new_pages[path] = json.dumps([row.key, row.output, facts, wants], ensure_ascii=False)
+        self._used["pages"].add(path)
+        self._new["pages"][path] = (row.output, row.facts, row.wants)
 
     def commit(self) -> None:
         """Store this run: its rows replace the file's, unused ones are dropped."""
+        pages, texts = self._used["pages"], self._used["texts"]
+        log.info(
+            "generation cache: %d of %d pages reused, %d of %d texts reused",
+            len(pages) - len(self._new["pages"]),
+            len(pages),
+            len(texts) - len(self._new["texts"]),
+            len(texts),
+        )
         if self._db is None:
             return
         meta = {**self.new_meta, "key": self.key}
+        db = self._db
         try:
-            db = self._db
             db.execute("BEGIN")
             if self._meta.get("key") != self.key:
-                for table in ("meta", "texts", "pages", "shorts"):
+                for table in _TABLES:
                     db.execute(f"DELETE FROM {table}")
-            for table, stored, used, new in (
-                ("texts", self._texts, self.used_texts, self.new_texts),
-                ("pages", self._pages, self.used_pages, self.new_pages),
-                ("shorts", self._shorts, self.used_shorts, self.new_shorts),
-            ):
-                stale = [(key,) for key in stored if key not in used]
+            else:
+                db.execute("DELETE FROM meta")
+            for table, columns in _TABLES.items():
+                if table == "meta":
+                    continue
+                used = self._used[table]
+                stale = [(key,) for key in self._rows[table] if key not in used]
                 db.executemany(f"DELETE FROM {table} WHERE key=?", stale)
-                _replace(db, table, new.items())
-            _replace(db, "meta", meta.items())
+                marks = ", ".join("?" * (columns.count(",") + 2))
+                db.executemany(
+                    f"INSERT OR REPLACE INTO {table} (key, {columns}) VALUES ({marks})",
+                    [(key, *row) for key, row in self._new[table].items()],
+                )
+            db.executemany("INSERT INTO meta (key, data) VALUES (?, ?)", meta.items())
             db.execute("COMMIT")
         except (sqlite3.Error, OSError) as error:
             log.warning("could not save the generation cache: %s", error)
             with contextlib.suppress(sqlite3.Error):
-                self._db.execute("ROLLBACK")
+                db.execute("ROLLBACK")
         finally:
-            self._db.close()
-            self._db = None
+            self.close()
 
     def close(self) -> None:
         if self._db is not None:
@@ -416,14 +458,6 @@ class GenerationCache:
             self._db = None
 
 
-def _replace(db: sqlite3.Connection, table: str, rows: Iterable[tuple[str, str]]) -> None:
-    db.executemany(f"INSERT OR REPLACE INTO {table} (key, data) VALUES (?, ?)", rows)
-
-
 def settings_key(directory_urls: bool) -> str:
     """The settings every cached page reads: the URLs its links use."""
     return json.dumps({"directory_urls": directory_urls})
-
-
-def words_text(words: Sequence[str]) -> str:
-    return "\n".join(sorted(words))

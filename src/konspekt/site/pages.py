@@ -25,12 +25,11 @@ Paths are relative to docs/:
 
 from __future__ import annotations
 
-import contextlib
 import html
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
@@ -54,7 +53,6 @@ from .pagecache import (
     digest,
     entry_reads,
     short_digest,
-    words_text,
 )
 
 if TYPE_CHECKING:
@@ -201,7 +199,7 @@ class Links:
             up = self._up[(base, folder)] = _relative_folder(base, folder)
         return (up + leaf or "./") + fragment
 
-    def check(self, pages: Mapping[str, str]) -> None:
+    def check(self, pages: Mapping[str, str | bytes]) -> None:
         """SiteLinkError for the first link (in page order) to a page or anchor not generated."""
         ids: dict[str, frozenset[str]] = {}
         missing = []
@@ -211,7 +209,8 @@ class Links:
                 continue
             if anchor:
                 if target not in ids:
-                    ids[target] = anchors_of(pages[target])
+                    page = pages[target]
+                    ids[target] = anchors_of(page if isinstance(page, str) else page.decode())
                 if anchor not in ids[target]:
                     missing.append((source, target, anchor))
         if missing:
@@ -245,11 +244,24 @@ def anchors_of(page: str) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class LinkedText:
-    """One card text as linked: the text (images rewritten) and the mentions found in it."""
+    """One card text as linked: the text (images rewritten) and the mentions found in it,
+    as a Document, or as the cache stored them (JSON, read when first needed)."""
 
     text: str
-    mentions: tuple[Mention, ...]
-    linked: Document | None = field(default=None, compare=False, repr=False)
+    linked: Document | None = None
+    stored: _StoredUnit | None = None
+    index: int = 0  # of the text in its stored unit
+
+    @cached_property
+    def mentions(self) -> tuple[Mention, ...]:
+        if self.linked is not None:
+            return self.linked.mentions
+        try:
+            parts = self.stored.parts if self.stored is not None else []
+            found = [(int(s), int(e), str(i)) for s, e, i in json.loads(parts[self.index])]
+        except (ValueError, TypeError, IndexError):
+            found = []  # damaged: the text unlinked (the row's key and ids were right)
+        return tuple(Mention(s, e, self.text[s:e], i) for s, e, i in found)
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -292,12 +304,8 @@ class EntryTexts:
     definition: LinkedText
     details: LinkedText | None
     examples: tuple[LinkedText | None, ...]  # None for code examples
+    mentions: tuple[str, ...]  # the entries linked from any of them, in order
     fingerprint: str = ""  # of the texts and their mentions, when generating with a cache
-
-    @property
-    def mentions(self) -> tuple[str, ...]:
-        docs = [self.definition, self.details, *self.examples]
-        return tuple(dict.fromkeys(i for doc in docs if doc is not None for i in doc.ids))
 
 
 @dataclass(frozen=True)
@@ -311,6 +319,7 @@ class TopicHead:
 
 _ENTRY_FIELDS = tuple(f.name for f in fields(Entry) if f.name not in ("pos", "field_pos"))
 _MISSING = "\x00missing"
+_MISSING_PRINT = short_digest(_MISSING)
 
 
 class Facts:
@@ -343,11 +352,18 @@ class Facts:
         if self._noted is not None:
             self._noted[f"{kind} {key}"] = None
 
-    def digest(self, facts: Sequence[str]) -> str:
-        """One digest of the facts' fingerprints now (each of fixed length)."""
-        prints = self._prints
-        found = [prints.get(fact) or self.fingerprint(fact) for fact in facts]
-        return digest("".join(found))
+    def unchanged(self, cache: GenerationCache) -> frozenset[str]:
+        """The facts the stored run recorded that read the same now."""
+        stored = cache.meta("facts")
+        if not isinstance(stored, dict):
+            return frozenset()
+        fingerprint = self.fingerprint
+        return frozenset(f for f, fp in stored.items() if type(f) is str and fingerprint(f) == fp)
+
+    def table(self) -> dict[str, str]:
+        """Every fact fingerprinted in this run (all a stored page may have read), with its
+        fingerprint: what `unchanged` compares with next time."""
+        return {fact: fp for fact, fp in self._prints.items() if fp != _MISSING_PRINT}
 
     def fingerprint(self, fact: str) -> str:
         """A digest of what the fact (`kind key`) reads now."""
@@ -453,8 +469,21 @@ class Facts:
         return self._site.linker.keys_of(entry_id)
 
 
-def _linked(document: Document) -> LinkedText:
-    return LinkedText(document.text, document.mentions, document)
+class _StoredUnit:
+    """A text unit's mentions in the cache, read when a page shows one of its texts."""
+
+    def __init__(self, cache: GenerationCache, key: str) -> None:
+        self._cache = cache
+        self._key = key
+
+    @cached_property
+    def parts(self) -> list[str]:
+        """Per text, its mentions as JSON."""
+        try:
+            parts = json.loads(self._cache.stored_mentions(self._key))
+        except ValueError:
+            return []
+        return [p for p in parts if type(p) is str] if isinstance(parts, list) else []
 
 
 class _Linking:
@@ -462,53 +491,64 @@ class _Linking:
 
     def __init__(self, cache: GenerationCache, linker: Linker, glossary: Glossary) -> None:
         self.cache = cache
-        self.changed = cache.changed_words(linker)
+        self.changed_words = cache.changed_words(linker)
+        reads = {entry.id: entry_reads(entry) for entry in glossary.entries}
+        self.changed_entries = cache.changed_entries(reads)
         self.recorder = LinkRecorder(linker)
-        self.by_id = glossary.by_id
-        self._reads: dict[str, str] = {}
+        self.known = glossary.by_id.keys()
 
-    def reads(self, entry_id: str) -> str:
-        found = self._reads.get(entry_id)
-        if found is None:
-            found = self._reads[entry_id] = entry_reads(self.by_id.get(entry_id))
-        return found
+    def _valid(self, key: str, ids: str) -> bool:
+        cache = self.cache
+        if self.changed_words is None or self.changed_entries is None:
+            return False
+        words = self.changed_words
+        if words and not words.isdisjoint(cache.words(key).split("\n")):
+            return False
+        entries = self.changed_entries
+        if entries and not entries.isdisjoint(cache.reads(key).split()):
+            return False
+        return self.known >= set(ids.split())
 
-    def _valid(self, row: TextRow, count: int) -> bool:
-        if self.changed is None or len(row.mentions) != count:
-            return False
-        if self.changed and not self.changed.isdisjoint(row.words.split("\n")):
-            return False
-        if not all(self.reads(i) == f for i, f in row.reads.items()):
-            return False
-        return all(m[2] in self.by_id for ms in row.mentions for m in ms)
-
-    def link(
-        self, texts: Sequence[str | None], page: str | None
-    ) -> tuple[tuple[LinkedText | None, ...], str]:
-        """The texts linked (one unit: an entry's texts, or a description), and the
-        fingerprint of the texts and their mentions."""
+    def link(self, texts: Sequence[str | None], page: str | None) -> EntryTexts:
+        """The texts linked as one unit: an entry's texts, or a topic's description."""
         key = digest(page or "", *("\0" if text is None else text for text in texts))
         row = self.cache.text(key)
-        if row is not None and self._valid(row, len(texts)):
+        if row is not None and self._valid(key, row[1]):
             self.cache.keep_text(key)
-            linked = tuple(
-                None
-                if text is None
-                else LinkedText(text, tuple(Mention(s, e, text[s:e], i) for s, e, i in found))
-                for text, found in zip(texts, row.mentions, strict=True)
-            )
-            return linked, row.fingerprint
+            unit = _StoredUnit(self.cache, key)
+            linked = [
+                None if text is None else LinkedText(text, stored=unit, index=index)
+                for index, text in enumerate(texts)
+            ]
+            return _entry_texts(linked, tuple(row[1].split()), row[0])
         recorder = self.recorder
         recorder.start()
         documents = [None if text is None else recorder.document(text, page) for text in texts]
-        mentions = tuple(
-            () if doc is None else tuple((m.start, m.end, m.id) for m in doc.mentions)
+        mentions = [
+            json.dumps([] if doc is None else [[m.start, m.end, m.id] for m in doc.mentions])
             for doc in documents
+        ]
+        ids = tuple(dict.fromkeys(m.id for doc in documents if doc for m in doc.mentions))
+        fingerprint = digest(key, *mentions)
+        linking = TextRow(
+            fingerprint,
+            " ".join(ids),
+            " ".join(recorder.entries),
+            "\n".join(sorted(recorder.words)),
+            json.dumps(mentions),
         )
-        fingerprint = digest(key, json.dumps(mentions))
-        words = words_text(list(recorder.words))
-        self.cache.put_text(key, TextRow(mentions, words, dict(recorder.entries), fingerprint))
-        return tuple(None if doc is None else _linked(doc) for doc in documents), fingerprint
+        self.cache.put_text(key, linking)
+        linked = [None if doc is None else LinkedText(doc.text, doc) for doc in documents]
+        return _entry_texts(linked, ids, fingerprint)
+
+
+def _entry_texts(
+    linked: Sequence[LinkedText | None], mentions: tuple[str, ...], fingerprint: str
+) -> EntryTexts:
+    definition = linked[0]
+    assert definition is not None
+    details = linked[1] if len(linked) > 1 else None
+    return EntryTexts(definition, details, tuple(linked[2:]), mentions, fingerprint)
 
 
 class Site:
@@ -554,16 +594,11 @@ class Site:
     def _link(self, texts: Sequence[str | None], page: str | None) -> EntryTexts:
         linking = self._linking
         if linking is not None:
-            linked, fingerprint = linking.link(texts, page)
-        else:
-            linked = tuple(
-                None if t is None else _linked(self.linker.document(t, page=page)) for t in texts
-            )
-            fingerprint = ""
-        definition = linked[0]
-        assert definition is not None
-        details = linked[1] if len(linked) > 1 else None
-        return EntryTexts(definition, details, linked[2:], fingerprint)
+            return linking.link(texts, page)
+        documents = [None if t is None else self.linker.document(t, page=page) for t in texts]
+        ids = tuple(dict.fromkeys(m.id for doc in documents if doc for m in doc.mentions))
+        linked = [None if doc is None else LinkedText(doc.text, doc) for doc in documents]
+        return _entry_texts(linked, ids, "")
 
     @cached_property
     def texts(self) -> Mapping[str, EntryTexts]:
@@ -650,9 +685,10 @@ class Site:
 
     # --- the pages
 
-    def pages(self) -> dict[str, str]:
-        """Every generated text file, by path relative to docs/."""
-        files: dict[str, str] = {}
+    def pages(self) -> dict[str, str | bytes]:
+        """Every generated text file, by path relative to docs/: text, or, for a page
+        reused from the cache, the bytes `stored` gave."""
+        files: dict[str, str | bytes] = {}
         for entry in self.glossary.entries:
             path = term_path(entry.id)
             files[path] = self._page(path, partial(self.term_page, entry.id))
@@ -667,25 +703,34 @@ class Site:
         files[f"{GENERATED_DIR}/home-search.md"] = self.home_search()
         files[f"{GENERATED_DIR}/pygments.css"] = highlight_css(DARK_SCOPE)
         self.links.check(files)
+        if self.cache is not None:
+            self.cache.put_meta("facts", self.facts.table())
         return files
 
-    def _page(self, path: str, make: Callable[[], str]) -> str:
-        """A page made by `make`, or, with a cache, the earlier run's text if every fact
-        the page read then reads the same now."""
+    @cached_property
+    def _unchanged(self) -> frozenset[str]:
+        assert self.cache is not None
+        return self.facts.unchanged(self.cache)
+
+    def _page(self, path: str, make: Callable[[], str]) -> str | bytes:
+        """A page made by `make`, or, with a cache, the bytes an earlier run wrote if every
+        fact the page read then reads the same now."""
         cache = self.cache
         if cache is None:
             return make()
         row = cache.page(path)
-        if row is not None and self.stored is not None and self.facts.digest(row.facts) == row.key:
+        if (
+            row is not None
+            and self.stored is not None
+            and self._unchanged.issuperset(row.facts.split("\n"))
+        ):
             data = self.stored(path)
             if data is not None and bytes_digest(data) == row.output:
-                with contextlib.suppress(UnicodeDecodeError):
-                    text = data.decode("utf-8")
-                    cache.keep_page(path)
-                    for want in row.wants:
-                        target, _, anchor = want.partition("#")
-                        self.links.want(path, target, anchor)
-                    return text
+                cache.keep_page(path)
+                for want in row.wants.split("\n") if row.wants else ():
+                    target, _, anchor = want.partition("#")
+                    self.links.want(path, target, anchor)
+                return data
         self.facts.start()
         self.links.start()
         try:
@@ -693,9 +738,11 @@ class Site:
         finally:
             noted = self.facts.stop()
             wants = self.links.stop()
+        for fact in noted:
+            self.facts.fingerprint(fact)  # into this run's table
         output = bytes_digest(text.encode("utf-8"))
-        wanted = tuple(f"{target}#{anchor}" for target, anchor in wants)
-        cache.put_page(path, PageRow(self.facts.digest(noted), output, noted, wanted))
+        wanted = "\n".join(f"{target}#{anchor}" for target, anchor in wants)
+        cache.put_page(path, PageRow(output, "\n".join(noted), wanted))
         return text
 
     def term_page(self, entry_id: str) -> str:
@@ -1104,6 +1151,33 @@ def generated_pages(
     it read changed; a page that did not is `stored(path)`, the text an earlier run
     wrote, if its digest is the one recorded. The cache is committed by the caller.
     """
+    files = generated_files(
+        glossary,
+        has_deck=has_deck,
+        deck_size=deck_size,
+        linker=linker,
+        history=history,
+        settings=settings,
+        directory_urls=directory_urls,
+        cache=cache,
+        stored=stored,
+    )
+    return {path: t if isinstance(t, str) else t.decode("utf-8") for path, t in files.items()}
+
+
+def generated_files(
+    glossary: Glossary,
+    *,
+    has_deck: bool = False,
+    deck_size: int = 0,
+    linker: Linker | None = None,
+    history: History | None = None,
+    settings: ProjectFile | None = None,
+    directory_urls: bool = True,
+    cache: GenerationCache | None = None,
+    stored: Callable[[str], bytes | None] | None = None,
+) -> dict[str, str | bytes]:
+    """`generated_pages`, where a page reused from `cache` is the bytes `stored` gave."""
     site = Site(
         glossary,
         has_deck=has_deck,
