@@ -34,7 +34,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version
-from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -187,22 +186,30 @@ class LinkRecorder:
 def word_digests(index: LinkIndex) -> dict[str, str]:
     """For each first word of the index's keys, a digest of every key beginning with it
     and its targets (id, rank, case, ambiguity; not `order`)."""
-    fields: tuple[str, ...] = ("id", "rank", "cased", "ambiguous")
-    for targets in index.table.values():
+    table = index.table
+    fields: tuple[str, ...] = ("id", "rank", "order", "cased", "ambiguous")
+    for targets in table.values():
         fields = targets[0]._fields  # the positions of the named fields in a target
         break
-    strip = itemgetter(*(fields.index(name) for name in ("id", "rank", "cased", "ambiguous")))
-    groups: dict[str, list[tuple[object, ...]]] = {}
-    for key, targets in index.table.items():
-        group = groups.get(key[0])
-        if group is None:
-            group = groups[key[0]] = []
-        group.append((key, list(map(strip, targets))))
-    result = {}
-    for word, items in groups.items():
-        items.sort()
-        data = json.dumps(items, ensure_ascii=False)
-        result[word] = hashlib.blake2b(data.encode("utf-8"), digest_size=12).hexdigest()
+    at = {name: fields.index(name) for name in ("id", "rank", "cased", "ambiguous")}
+    ident, rank, cased, ambiguous = at["id"], at["rank"], at["cased"], at["ambiguous"]
+    result: dict[str, str] = {}
+    current: str | None = None
+    parts: list[str] = []
+    # Keys sorted: a word's keys are together, and in one order in every process. No word
+    # or separator holds a control character: US, RS and GS delimit unambiguously.
+    for key in sorted(table):
+        if key[0] != current:
+            if current is not None:
+                result[current] = short_digest("\x1e".join(parts))
+            current, parts = key[0], []
+        parts.append("\x1f".join(key))
+        for t in table[key]:
+            words = cast(tuple[str, ...] | None, t[cased])
+            case = "-" if words is None else "\x1f".join(words)
+            parts.append(f"{t[ident]}\x1d{t[rank]}\x1d{t[ambiguous]}\x1d{case}")
+    if current is not None:
+        result[current] = short_digest("\x1e".join(parts))
     return result
 
 
@@ -339,7 +346,7 @@ class GenerationCache:
             self.new_meta["keys"] = self._meta["keys"]
             return {str(k): str(v) for k, v in stored.items()}
         found = {
-            entry_id: short_digest(json.dumps(keys, ensure_ascii=False))
+            entry_id: short_digest("\x1e".join("\x1f".join(key) for key in keys))
             for entry_id, keys in linker.index.keys.items()
         }
         self.put_meta("keys", found)

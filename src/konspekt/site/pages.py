@@ -348,6 +348,10 @@ class Facts:
         self._noted = None
         return noted
 
+    @property
+    def noting(self) -> bool:
+        return self._noted is not None
+
     def _note(self, kind: str, key: str) -> None:
         if self._noted is not None:
             self._noted[f"{kind} {key}"] = None
@@ -671,15 +675,17 @@ class Site:
         # Pages of one docs folder (index.md aside) link to a term with the same bytes.
         folder, _, name = source.rpartition("/")
         key = (folder, name == "index.md", entry_id, tooltip)
-        term = self.facts.term(entry_id)  # noted on every use, the stored link or not
-        title = self.facts.title(entry_id) if tooltip else ""
         link = self._term_links.get(key)
         if link is None:
             href = self.links.href(source, term_path(entry_id))
-            hint = f' title="{html_attr(title)}"' if tooltip else ""
-            link = f'<a href="{href}"{hint}>{html_text(term)}</a>'
+            title = f' title="{html_attr(self.facts.title(entry_id))}"' if tooltip else ""
+            link = f'<a href="{href}"{title}>{html_text(self.facts.term(entry_id))}</a>'
             self._term_links[key] = link
-        else:
+        elif self.facts.noting:
+            # The stored link stands for these reads, and the page that uses it must say so.
+            self.facts.term(entry_id)
+            if tooltip:
+                self.facts.title(entry_id)
             self.links.want(source, term_path(entry_id))
         return link
 
