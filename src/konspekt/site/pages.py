@@ -586,6 +586,7 @@ class Site:
         self.cache = cache
         self.stored = stored  # an earlier run's text of a page, if there is one
         self.facts = Facts(self)
+        self._noted: set[str] = set()  # every fact a page made in this run read
 
     # --- linking, through the cache when there is one
 
@@ -710,6 +711,8 @@ class Site:
         files[f"{GENERATED_DIR}/pygments.css"] = highlight_css(DARK_SCOPE)
         self.links.check(files)
         if self.cache is not None:
+            for fact in self._noted:
+                self.facts.fingerprint(fact)
             self.cache.put_meta("facts", self.facts.table())
         return files
 
@@ -744,8 +747,7 @@ class Site:
         finally:
             noted = self.facts.stop()
             wants = self.links.stop()
-        for fact in noted:
-            self.facts.fingerprint(fact)  # into this run's table
+        self._noted.update(noted)  # fingerprinted into this run's table at the end
         output = bytes_digest(text.encode("utf-8"))
         wanted = "\n".join(f"{target}#{anchor}" for target, anchor in wants)
         cache.put_page(path, PageRow(output, "\n".join(noted), wanted))
@@ -921,8 +923,9 @@ class Site:
         for entry_id in self.facts.entry_ids():
             term, aliases, english = self.facts.names(entry_id)
             link = self.term_link(INDEX_PAGE, entry_id)
-            target = (sort_key(term), entry_id)
-            rows.append(((sort_key(term), 1, *target), term, f"<li>{link}</li>"))
+            term_key = sort_key(term)
+            target = (term_key, entry_id)
+            rows.append(((term_key, 1, *target), term, f"<li>{link}</li>"))
             names = (*aliases, *([english] if english else []))
             for name in shown_aliases(term, None, names):
                 line = f"<li><em>{html_text(name)}</em> → {link}</li>"
