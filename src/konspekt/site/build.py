@@ -191,9 +191,13 @@ def generate(
         files[f"{DOWNLOADS_DIR}/{name}"] = deck_bytes
     for path, file in glossary.media.items():
         files[f"{MEDIA_DIR}/{path}"] = file.read_bytes()
-    report = sync_tree(docs_dir, files, on_disk)
-    if cache is not None:
-        cache.commit()  # after docs/ holds the pages: the next run reads them there
+    try:
+        report = sync_tree(docs_dir, files, on_disk)
+        if cache is not None:
+            cache.commit()  # after docs/ holds the pages: the next run reads them there
+    finally:
+        if cache is not None:
+            cache.close()
     log.info("generated site pages in %s: %s", docs_dir, report.summary())
     return report
 

@@ -376,8 +376,8 @@ class Facts:
             kind, _, key = fact.partition(" ")
             try:
                 value = self._fingerprint(kind, key)
-            except KeyError:
-                value = _MISSING  # a removed entry or topic
+            except (KeyError, ValueError):
+                value = _MISSING  # a removed entry or topic (or no such kind: a damaged row)
             found = self._prints[fact] = short_digest(value)
         return found
 
@@ -515,7 +515,7 @@ class _Linking:
 
     def link(self, texts: Sequence[str | None], page: str | None) -> EntryTexts:
         """The texts linked as one unit: an entry's texts, or a topic's description."""
-        key = digest(page or "", *("\0" if text is None else text for text in texts))
+        key = digest(page or "", *("-" if text is None else "+" + text for text in texts))
         row = self.cache.text(key)
         if row is not None and self._valid(key, row[1]):
             self.cache.keep_text(key)
