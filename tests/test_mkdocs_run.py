@@ -11,6 +11,7 @@ from __future__ import annotations
 import filecmp
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -120,11 +121,24 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return make_project(tmp_path / "project", ROOT / "cards")
 
 
-def regenerate(project: Path) -> None:
+def regenerate(project: Path, cache: bool = True) -> None:
     settings = project_settings(project / "mkdocs.yml")
-    generate(
-        load_glossary(project / "cards"), project / "docs", None, project / ".cache", None, settings
-    )
+    cache_dir = project / ".cache" if cache else None
+    generate(load_glossary(project / "cards"), project / "docs", None, cache_dir, None, settings)
+
+
+def cold_copy(project: Path, where: Path) -> Path:
+    """The project's sources in `where`, docs/ generated there without any cache."""
+    generated = ("glossary", "topics", "index-az.md", "changes.md", "assets/generated")
+    shutil.copytree(project, where, ignore=shutil.ignore_patterns(".cache", "site", "site-*"))
+    for name in generated:
+        path = where / "docs" / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    regenerate(where, cache=False)
+    return where
 
 
 @pytest.mark.slow
@@ -140,8 +154,11 @@ def test_incremental_site_is_the_cold_site_and_plain_mkdocs(project: Path, tmp_p
         edit(project)
         regenerate(project)
         incremental = mkdocs_build(config, project / "site", cache)
+        # Cold: docs/ generated without the generation cache, built without the page cache.
+        source = cold_copy(project, tmp_path / f"cold-project-{number}")
+        assert differences(project / "docs", source / "docs") == [], what
         cold = tmp_path / f"cold-{number}"
-        mkdocs_build(config, cold, None)
+        mkdocs_build(source / "mkdocs.yml", cold, None)
         plain = tmp_path / f"plain-{number}"
         plain_mkdocs(project, plain)
         assert differences(project / "site", plain) == [], what

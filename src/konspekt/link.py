@@ -9,6 +9,7 @@ few forms that are also function words («под», «том»).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -19,7 +20,7 @@ from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from . import ru as ru_module
 from .errors import BuildError
@@ -368,6 +369,15 @@ class Linker:
             log.warning("could not save the linker index: %s", error)
         return linker
 
+    def reading(self, index: LinkIndex, entries: Mapping[str, Entry]) -> Linker:
+        """This linker, reading `index` and `entries` in place of its own: the site's
+        generation cache (site/pagecache.py) passes recording stand-ins, to learn what
+        linking a text looked up in them. A stand-in offers only what the scan reads."""
+        view = copy.copy(self)
+        view.index = index
+        view._entries = cast(dict[str, Entry], entries)  # only .get is called on it
+        return view
+
     def keys_of(self, entry_id: str) -> list[tuple[str, ...]]:
         """Every normalized form the linker knows for an entry (words and separators)."""
         return list(self.index.keys.get(entry_id, ()))
@@ -556,6 +566,11 @@ class Linker:
         first = target.cased[0]
         capitalized = (first[:1].upper() + first[1:], *target.cased[1:])
         return written == capitalized and _sentence_start(text, spans[i][0])
+
+
+def index_key(entries: Sequence[Entry]) -> str:
+    """The identity of `build_index(entries)`: equal keys, equal indexes (the code included)."""
+    return _index_key(entries)
 
 
 def _index_key(entries: Sequence[Entry]) -> str:

@@ -28,22 +28,32 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 import nh3
 import yaml
 
 from ..errors import SiteLinkError
-from ..link import Linker
-from ..markdown_safe import Document, link_title, safe_markdown
+from ..link import Linker, Mention
+from ..markdown_safe import Document, Kind, link_title, safe_markdown, scan
 from ..media import rewrite_images
-from ..model import Entry, Glossary, Topic
+from ..model import Entry, Glossary
 from ..projectfile import DEFAULT_DECK_FILE, ProjectFile
 from ..render import highlight_css, inline_html
 from ..ru import YO_POLICY, index_letter, russian, same_name, shown_aliases, sort_key, words
+from .pagecache import (
+    GenerationCache,
+    LinkRecorder,
+    PageRow,
+    TextRow,
+    bytes_digest,
+    digest,
+    entry_reads,
+    short_digest,
+)
 
 if TYPE_CHECKING:
     from ..changes import History
@@ -133,6 +143,22 @@ class Links:
         self._wanted: dict[tuple[str, str], str] = {}  # (page, anchor) → a page linking there
         self._urls: dict[str, tuple[str, str]] = {}
         self._up: dict[tuple[str, str], str] = {}
+        self._capture: list[tuple[str, str]] | None = None  # a cached page's links
+
+    def start(self) -> None:
+        """Note the links made from now on: a page kept in the cache replays them."""
+        self._capture = []
+
+    def stop(self) -> tuple[tuple[str, str], ...]:
+        found = tuple(dict.fromkeys(self._capture or ()))
+        self._capture = None
+        return found
+
+    def want(self, source: str, target: str, anchor: str = "") -> None:
+        """Note a link from `source` to `target`#`anchor`, for `check`."""
+        self._wanted.setdefault((target, anchor), source)
+        if self._capture is not None:
+            self._capture.append((target, anchor))
 
     def url(self, page: str) -> str:
         """A page's URL relative to the site's root: `glossary/pod/` (or `glossary/pod.html`)."""
@@ -162,7 +188,7 @@ class Links:
 
     def href(self, source: str, target: str, anchor: str = "") -> str:
         """The URL of `target` (#`anchor`) from the page `source`, as MkDocs writes it."""
-        self._wanted.setdefault((target, anchor), source)
+        self.want(source, target, anchor)
         fragment = f"#{anchor}" if anchor else ""
         if target == source and anchor:
             return fragment
@@ -173,7 +199,7 @@ class Links:
             up = self._up[(base, folder)] = _relative_folder(base, folder)
         return (up + leaf or "./") + fragment
 
-    def check(self, pages: Mapping[str, str]) -> None:
+    def check(self, pages: Mapping[str, str | bytes]) -> None:
         """SiteLinkError for the first link (in page order) to a page or anchor not generated."""
         ids: dict[str, frozenset[str]] = {}
         missing = []
@@ -183,7 +209,8 @@ class Links:
                 continue
             if anchor:
                 if target not in ids:
-                    ids[target] = anchors_of(pages[target])
+                    page = pages[target]
+                    ids[target] = anchors_of(page if isinstance(page, str) else page.decode())
                 if anchor not in ids[target]:
                     missing.append((source, target, anchor))
         if missing:
@@ -216,21 +243,324 @@ def anchors_of(page: str) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
+class LinkedText:
+    """One card text as linked: the text (images rewritten) and the mentions found in it,
+    as a Document, or as the cache stored them (JSON, read when first needed)."""
+
+    text: str
+    linked: Document | None = None
+    stored: _StoredUnit | None = None
+    index: int = 0  # of the text in its stored unit
+
+    @cached_property
+    def mentions(self) -> tuple[Mention, ...]:
+        if self.linked is not None:
+            return self.linked.mentions
+        try:
+            parts = self.stored.parts if self.stored is not None else []
+            found = [(int(s), int(e), str(i)) for s, e, i in json.loads(parts[self.index])]
+        except (ValueError, TypeError, IndexError):
+            found = []  # damaged: the text unlinked (the row's key and ids were right)
+        return tuple(Mention(s, e, self.text[s:e], i) for s, e, i in found)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The entries this text links to, in order of first mention."""
+        return tuple(dict.fromkeys(m.id for m in self.mentions))
+
+    @cached_property
+    def document(self) -> Document:
+        if self.linked is not None:
+            return self.linked
+        # From the cache: scanned again, each stored mention kept only where the linker
+        # could have put it (inside one stretch of prose, in order), so that no cache
+        # file, damaged or crafted, can make card text bypass the escaping.
+        segments = tuple(scan(self.text))
+        prose = [(s.start, s.end) for s in segments if s.kind is Kind.PROSE]
+        kept: list[Mention] = []
+        end = 0
+        for mention in self.mentions:
+            if mention.start >= end and any(
+                a <= mention.start < mention.end <= b for a, b in prose
+            ):
+                kept.append(mention)
+                end = mention.end
+        return Document(self.text, segments, tuple(kept))
+
+    def markdown(
+        self,
+        href: Callable[[str], str] | None = None,
+        title: Callable[[str], str] | None = None,
+        heading_prefix: str = "h",
+        heading_level: int = 1,
+    ) -> str:
+        return self.document.markdown(href, title, heading_prefix, heading_level)
+
+
+@dataclass(frozen=True)
 class EntryTexts:
     """An entry's card text, scanned and linked once for every page that shows it."""
 
-    definition: Document
-    details: Document | None
-    examples: tuple[Document | None, ...]  # None for code examples
+    definition: LinkedText
+    details: LinkedText | None
+    examples: tuple[LinkedText | None, ...]  # None for code examples
+    mentions: tuple[str, ...]  # the entries linked from any of them, in order
+    fingerprint: str = ""  # of the texts and their mentions, when generating with a cache
+
+
+@dataclass(frozen=True)
+class TopicHead:
+    """What a page reads of a topic besides its entries."""
+
+    topic: str
+    title: str
+    description: str | None
+
+
+_ENTRY_FIELDS = tuple(f.name for f in fields(Entry) if f.name not in ("pos", "field_pos"))
+_MISSING = "\x00missing"
+_MISSING_PRINT = short_digest(_MISSING)
+
+
+class Facts:
+    """Everything the cached pages (term pages, topic pages, the index) read.
+
+    Each accessor notes `(kind, key)` while a page is being recorded (`noting`), and
+    `fingerprint` gives the value a kind of read returns now: a stored page is reused
+    while every fact it noted has the same fingerprint. Those pages read nothing else:
+    no settings, no history, no deck (they are read only by pages made every time).
+    """
+
+    def __init__(self, site: Site) -> None:
+        self._site = site
+        self._by_id = site.glossary.by_id
+        self._topics = site.glossary.topic_by_id
+        self._noted: dict[str, None] | None = None  # "kind key", in the order first read
+        self._prints: dict[str, str] = {}
+
+    # --- recording
+
+    def start(self) -> None:
+        self._noted = {}
+
+    def stop(self) -> tuple[str, ...]:
+        noted = tuple(self._noted or ())
+        self._noted = None
+        return noted
 
     @property
-    def mentions(self) -> tuple[str, ...]:
-        docs = [self.definition, self.details, *self.examples]
-        return tuple(dict.fromkeys(i for doc in docs if doc is not None for i in doc.ids))
+    def noting(self) -> bool:
+        return self._noted is not None
+
+    def _note(self, kind: str, key: str) -> None:
+        if self._noted is not None:
+            self._noted[f"{kind} {key}"] = None
+
+    def unchanged(self, cache: GenerationCache) -> frozenset[str]:
+        """The facts the stored run recorded that read the same now."""
+        stored = cache.meta("facts")
+        if not isinstance(stored, dict):
+            return frozenset()
+        fingerprint = self.fingerprint
+        return frozenset(f for f, fp in stored.items() if type(f) is str and fingerprint(f) == fp)
+
+    def table(self) -> dict[str, str]:
+        """Every fact fingerprinted in this run (all a stored page may have read), with its
+        fingerprint: what `unchanged` compares with next time."""
+        return {fact: fp for fact, fp in self._prints.items() if fp != _MISSING_PRINT}
+
+    def fingerprint(self, fact: str) -> str:
+        """A digest of what the fact (`kind key`) reads now."""
+        found = self._prints.get(fact)
+        if found is None:
+            kind, _, key = fact.partition(" ")
+            try:
+                value = self._fingerprint(kind, key)
+            except (KeyError, ValueError):
+                value = _MISSING  # a removed entry or topic (or no such kind: a damaged row)
+            found = self._prints[fact] = short_digest(value)
+        return found
+
+    def _fingerprint(self, kind: str, key: str) -> str:
+        site = self._site
+        if kind == "entry":
+            entry = self._by_id[key]
+            return digest(repr(tuple(getattr(entry, name) for name in _ENTRY_FIELDS)))
+        if kind == "term":
+            return self._by_id[key].term
+        if kind == "names":
+            return repr(self._names(key))
+        if kind == "entries":
+            return digest(*(entry.id for entry in site.glossary.entries))
+        if kind == "topic":
+            head = self._topic_head(key)
+            return repr((head.topic, head.title, head.description))
+        if kind == "members":
+            return digest(*(entry.id for entry in self._topics[key].entries))
+        if kind == "texts":
+            return site.texts[key].fingerprint
+        if kind == "description":
+            return site.descriptions[key].fingerprint
+        if kind == "short":
+            return site.short[key]
+        if kind == "title":
+            return site.tooltips[key]
+        if kind == "backlinks":
+            return " ".join(site.backlinks[key])
+        if kind == "keys":
+            return site.keys_fingerprint(key)
+        raise ValueError(f"no fact of kind {kind}")
+
+    # --- the facts
+
+    def entry(self, entry_id: str) -> Entry:
+        self._note("entry", entry_id)
+        return self._by_id[entry_id]
+
+    def term(self, entry_id: str) -> str:
+        self._note("term", entry_id)
+        return self._by_id[entry_id].term
+
+    def names(self, entry_id: str) -> tuple[str, tuple[str, ...], str | None]:
+        """An entry's term, aliases and English name: what the index lists."""
+        self._note("names", entry_id)
+        return self._names(entry_id)
+
+    def _names(self, entry_id: str) -> tuple[str, tuple[str, ...], str | None]:
+        entry = self._by_id[entry_id]
+        return entry.term, entry.aliases, entry.english_name
+
+    def entry_ids(self) -> tuple[str, ...]:
+        self._note("entries", "")
+        return tuple(entry.id for entry in self._site.glossary.entries)
+
+    def topic(self, topic_id: str) -> TopicHead:
+        self._note("topic", topic_id)
+        return self._topic_head(topic_id)
+
+    def _topic_head(self, topic_id: str) -> TopicHead:
+        topic = self._topics[topic_id]
+        return TopicHead(topic.topic, topic.title, topic.description)
+
+    def members(self, topic_id: str) -> tuple[str, ...]:
+        self._note("members", topic_id)
+        return tuple(entry.id for entry in self._topics[topic_id].entries)
+
+    def texts(self, entry_id: str) -> EntryTexts:
+        self._note("texts", entry_id)
+        return self._site.texts[entry_id]
+
+    def description(self, topic_id: str) -> EntryTexts:
+        """A topic's description, linked (as the definition of an EntryTexts)."""
+        self._note("description", topic_id)
+        return self._site.descriptions[topic_id]
+
+    def short(self, entry_id: str) -> str:
+        self._note("short", entry_id)
+        return self._site.short[entry_id]
+
+    def title(self, entry_id: str) -> str:
+        self._note("title", entry_id)
+        return self._site.tooltips[entry_id]
+
+    def backlinks(self, entry_id: str) -> tuple[str, ...]:
+        self._note("backlinks", entry_id)
+        return self._site.backlinks[entry_id]
+
+    def keys(self, entry_id: str) -> list[tuple[str, ...]]:
+        """Every normalized form the linker knows for an entry (see `Linker.keys_of`)."""
+        self._note("keys", entry_id)
+        return self._site.linker.keys_of(entry_id)
+
+
+class _StoredUnit:
+    """A text unit's mentions in the cache, read when a page shows one of its texts."""
+
+    def __init__(self, cache: GenerationCache, key: str) -> None:
+        self._cache = cache
+        self._key = key
+
+    @cached_property
+    def parts(self) -> list[str]:
+        """Per text, its mentions as JSON."""
+        try:
+            parts = json.loads(self._cache.stored_mentions(self._key))
+        except ValueError:
+            return []
+        return [p for p in parts if type(p) is str] if isinstance(parts, list) else []
+
+
+class _Linking:
+    """Linking through the cache: a text's stored mentions while all it read is the same."""
+
+    def __init__(self, cache: GenerationCache, linker: Linker, glossary: Glossary) -> None:
+        self.cache = cache
+        self.changed_words = cache.changed_words(linker)
+        reads = {entry.id: entry_reads(entry) for entry in glossary.entries}
+        self.changed_entries = cache.changed_entries(reads)
+        self.recorder = LinkRecorder(linker)
+        self.known = glossary.by_id.keys()
+
+    def _valid(self, key: str, ids: str) -> bool:
+        cache = self.cache
+        if self.changed_words is None or self.changed_entries is None:
+            return False
+        words = self.changed_words
+        if words and not words.isdisjoint(cache.words(key).split("\n")):
+            return False
+        entries = self.changed_entries
+        if entries and not entries.isdisjoint(cache.reads(key).split()):
+            return False
+        return self.known >= set(ids.split())
+
+    def link(self, texts: Sequence[str | None], page: str | None) -> EntryTexts:
+        """The texts linked as one unit: an entry's texts, or a topic's description."""
+        key = digest(page or "", *("-" if text is None else "+" + text for text in texts))
+        row = self.cache.text(key)
+        if row is not None and self._valid(key, row[1]):
+            self.cache.keep_text(key)
+            unit = _StoredUnit(self.cache, key)
+            linked = [
+                None if text is None else LinkedText(text, stored=unit, index=index)
+                for index, text in enumerate(texts)
+            ]
+            return _entry_texts(linked, tuple(row[1].split()), row[0])
+        recorder = self.recorder
+        recorder.start()
+        documents = [None if text is None else recorder.document(text, page) for text in texts]
+        mentions = [
+            json.dumps([] if doc is None else [[m.start, m.end, m.id] for m in doc.mentions])
+            for doc in documents
+        ]
+        ids = tuple(dict.fromkeys(m.id for doc in documents if doc for m in doc.mentions))
+        fingerprint = digest(key, *mentions)
+        linking = TextRow(
+            fingerprint,
+            " ".join(ids),
+            " ".join(recorder.entries),
+            "\n".join(sorted(recorder.words)),
+            json.dumps(mentions),
+        )
+        self.cache.put_text(key, linking)
+        linked = [None if doc is None else LinkedText(doc.text, doc) for doc in documents]
+        return _entry_texts(linked, ids, fingerprint)
+
+
+def _entry_texts(
+    linked: Sequence[LinkedText | None], mentions: tuple[str, ...], fingerprint: str
+) -> EntryTexts:
+    definition = linked[0]
+    assert definition is not None
+    details = linked[1] if len(linked) > 1 else None
+    return EntryTexts(definition, details, tuple(linked[2:]), mentions, fingerprint)
 
 
 class Site:
-    """What the pages share: the linker's results, backlinks and short definitions."""
+    """What the pages share: the linker's results, backlinks and short definitions.
+
+    Term pages, topic pages and the index read only `facts` and write links through
+    `links`, so that with a `cache` each is made again only when a fact it read changed.
+    """
 
     def __init__(
         self,
@@ -242,6 +572,8 @@ class Site:
         history: History | None = None,
         settings: ProjectFile | None = None,
         directory_urls: bool = True,
+        cache: GenerationCache | None = None,
+        stored: Callable[[str], bytes | None] | None = None,
     ) -> None:
         self.glossary = glossary
         self.links = Links(directory_urls)
@@ -251,23 +583,48 @@ class Site:
         self.has_deck = has_deck
         self.deck_size = deck_size
         self.linker = linker if linker is not None else Linker(glossary.entries)
+        self.cache = cache
+        self.stored = stored  # an earlier run's text of a page, if there is one
+        self.facts = Facts(self)
+        self._noted: set[str] = set()  # every fact a page made in this run read
+
+    # --- linking, through the cache when there is one
+
+    @cached_property
+    def _linking(self) -> _Linking | None:
+        if self.cache is None:
+            return None
+        return _Linking(self.cache, self.linker, self.glossary)
+
+    def _link(self, texts: Sequence[str | None], page: str | None) -> EntryTexts:
+        linking = self._linking
+        if linking is not None:
+            return linking.link(texts, page)
+        documents = [None if t is None else self.linker.document(t, page=page) for t in texts]
+        ids = tuple(dict.fromkeys(m.id for doc in documents if doc for m in doc.mentions))
+        linked = [None if doc is None else LinkedText(doc.text, doc) for doc in documents]
+        return _entry_texts(linked, ids, "")
 
     @cached_property
     def texts(self) -> Mapping[str, EntryTexts]:
-        def scan(text: str, page: str) -> Document:
+        def rewritten(text: str) -> str:
             # Every page showing card text sits one folder down (glossary/, topics/).
-            text = rewrite_images(text, lambda path: f"../{MEDIA_DIR}/{path}")
-            return self.linker.document(text, page=page)
+            return rewrite_images(text, lambda path: f"../{MEDIA_DIR}/{path}")
 
         result: dict[str, EntryTexts] = {}
         for entry in self.glossary.entries:
-            definition = scan(entry.definition, entry.id)
-            result[entry.id] = EntryTexts(
-                definition,
-                None if entry.details is None else scan(entry.details, entry.id),
-                tuple(None if ex.is_code else scan(ex.text, entry.id) for ex in entry.examples),
-            )
+            bodies = [
+                rewritten(entry.definition),
+                None if entry.details is None else rewritten(entry.details),
+                *(None if ex.is_code else rewritten(ex.text) for ex in entry.examples),
+            ]
+            result[entry.id] = self._link(bodies, entry.id)
         return result
+
+    @cached_property
+    def descriptions(self) -> Mapping[str, EntryTexts]:
+        """Each topic's description, linked; the empty text for none."""
+        return {t.topic: self._link([t.description or ""], None) for t in self.glossary.topics}
 
     @cached_property
     def backlinks(self) -> Mapping[str, tuple[str, ...]]:
@@ -281,7 +638,17 @@ class Site:
     @cached_property
     def short(self) -> Mapping[str, str]:
         """Each entry's definition as short plain text: shown beside links in related terms."""
-        return {e.id: shorten(plain_text(e.definition)) for e in self.glossary.entries}
+        cache = self.cache
+        result = {}
+        for entry in self.glossary.entries:
+            key = digest(entry.definition) if cache is not None else ""
+            found = cache.short(key) if cache is not None else None
+            if found is None:
+                found = shorten(plain_text(entry.definition))
+                if cache is not None:
+                    cache.put_short(key, found)
+            result[entry.id] = found
+        return result
 
     @cached_property
     def tooltips(self) -> Mapping[str, str]:
@@ -293,8 +660,16 @@ class Site:
         """
         return {key: shorten(first_sentence(text)) for key, text in self.short.items()}
 
+    @cached_property
+    def _keys_fingerprints(self) -> Mapping[str, str]:
+        assert self.cache is not None
+        return self.cache.keys_fingerprints(self.linker)
+
+    def keys_fingerprint(self, entry_id: str) -> str:
+        return self._keys_fingerprints.get(entry_id, "")
+
     def title(self, entry_id: str) -> str:
-        return self.tooltips[entry_id]
+        return self.facts.title(entry_id)
 
     def term_link(self, source: str, entry_id: str, *, tooltip: bool = True) -> str:
         """An HTML link from page `source` to a term page, its tooltip the term's `title`."""
@@ -303,23 +678,31 @@ class Site:
         key = (folder, name == "index.md", entry_id, tooltip)
         link = self._term_links.get(key)
         if link is None:
-            entry = self.glossary.by_id[entry_id]
             href = self.links.href(source, term_path(entry_id))
-            title = f' title="{html_attr(self.title(entry_id))}"' if tooltip else ""
-            link = f'<a href="{href}"{title}>{html_text(entry.term)}</a>'
+            title = f' title="{html_attr(self.facts.title(entry_id))}"' if tooltip else ""
+            link = f'<a href="{href}"{title}>{html_text(self.facts.term(entry_id))}</a>'
             self._term_links[key] = link
+        elif self.facts.noting:
+            # The stored link stands for these reads, and the page that uses it must say so.
+            self.facts.term(entry_id)
+            if tooltip:
+                self.facts.title(entry_id)
+            self.links.want(source, term_path(entry_id))
         return link
 
-    # --- the pages ---
+    # --- the pages
 
-    def pages(self) -> dict[str, str]:
-        """Every generated text file, by path relative to docs/."""
-        files: dict[str, str] = {}
+    def pages(self) -> dict[str, str | bytes]:
+        """Every generated text file, by path relative to docs/: text, or, for a page
+        reused from the cache, the bytes `stored` gave."""
+        files: dict[str, str | bytes] = {}
         for entry in self.glossary.entries:
-            files[f"{GLOSSARY_DIR}/{entry.id}.md"] = self.term_page(entry)
+            path = term_path(entry.id)
+            files[path] = self._page(path, partial(self.term_page, entry.id))
         for topic in self.glossary.topics:
-            files[f"{TOPICS_DIR}/{topic.topic}.md"] = self.topic_page(topic)
-        files[INDEX_PAGE] = self.index_page()
+            path = topic_path(topic.topic)
+            files[path] = self._page(path, partial(self.topic_page, topic.topic))
+        files[INDEX_PAGE] = self._page(INDEX_PAGE, self.index_page)
         files[CHANGES_PAGE] = self.changes_page()
         files[SITE_CONFIG_FILE] = self.site_config()
         files[f"{GENERATED_DIR}/home-topics.md"] = self.home_topics()
@@ -327,12 +710,55 @@ class Site:
         files[f"{GENERATED_DIR}/home-search.md"] = self.home_search()
         files[f"{GENERATED_DIR}/pygments.css"] = highlight_css(DARK_SCOPE)
         self.links.check(files)
+        if self.cache is not None:
+            for fact in self._noted:
+                self.facts.fingerprint(fact)
+            self.cache.put_meta("facts", self.facts.table())
         return files
 
-    def term_page(self, entry: Entry) -> str:
-        texts = self.texts[entry.id]
-        topic = self.glossary.topic_by_id[entry.topic]
-        page = term_path(entry.id)
+    @cached_property
+    def _unchanged(self) -> frozenset[str]:
+        assert self.cache is not None
+        return self.facts.unchanged(self.cache)
+
+    def _page(self, path: str, make: Callable[[], str]) -> str | bytes:
+        """A page made by `make`, or, with a cache, the bytes an earlier run wrote if every
+        fact the page read then reads the same now."""
+        cache = self.cache
+        if cache is None:
+            return make()
+        row = cache.page(path)
+        if (
+            row is not None
+            and self.stored is not None
+            and self._unchanged.issuperset(row.facts.split("\n"))
+        ):
+            data = self.stored(path)
+            if data is not None and bytes_digest(data) == row.output:
+                cache.keep_page(path)
+                for want in row.wants.split("\n") if row.wants else ():
+                    target, _, anchor = want.partition("#")
+                    self.links.want(path, target, anchor)
+                return data
+        self.facts.start()
+        self.links.start()
+        try:
+            text = make()
+        finally:
+            noted = self.facts.stop()
+            wants = self.links.stop()
+        self._noted.update(noted)  # fingerprinted into this run's table at the end
+        output = bytes_digest(text.encode("utf-8"))
+        wanted = "\n".join(f"{target}#{anchor}" for target, anchor in wants)
+        cache.put_page(path, PageRow(output, "\n".join(noted), wanted))
+        return text
+
+    def term_page(self, entry_id: str) -> str:
+        facts = self.facts
+        entry = facts.entry(entry_id)
+        texts = facts.texts(entry_id)
+        topic = facts.topic(entry.topic)
+        page = term_path(entry_id)
 
         def href(target: str) -> str:
             return f"{target}.md"
@@ -342,7 +768,7 @@ class Site:
         # indexed, and its tags field outweighs any body text, so the term's own page comes
         # first. Tags are hidden on the page (and in results, by konspekt.css), and, unlike
         # body text, never become the result's snippet. JSON is YAML: any word is quoted safely.
-        forms = json.dumps(self.search_words(entry), ensure_ascii=False)
+        forms = json.dumps(self.search_words(entry_id), ensure_ascii=False)
         out = [
             "---",
             "search:",
@@ -364,9 +790,9 @@ class Site:
         if others:
             names = ", ".join(f"<em>{html_text(n)}</em>" for n in others)
             out += [f"<p>Другие названия: {names}.</p>", ""]
-        out += [texts.definition.markdown(href, self.title).strip(), ""]
+        out += [texts.definition.markdown(href, facts.title).strip(), ""]
         if texts.details is not None:
-            details = texts.details.markdown(href, self.title, "details", heading_level=3)
+            details = texts.details.markdown(href, facts.title, "details", heading_level=3)
             out += ["## Подробнее {#details}", "", details.strip(), ""]
         if entry.examples:
             out += ["## Примеры {#examples}", ""]
@@ -376,18 +802,18 @@ class Site:
                 else:
                     # Top level, not a list item: safe_markdown's escaping reads text the
                     # way Markdown reads it at top level, and a list item reads it otherwise.
-                    out += [doc.markdown(href, self.title).strip(), ""]
+                    out += [doc.markdown(href, facts.title).strip(), ""]
         # The lists below repeat what the linked pages say: out of the search index, so a
         # search finds the page that defines a word, not every page that lists it.
         if entry.related:
             out += ["## Связанные термины {#related}", "", "<ul data-search-exclude>"]
             # No tooltip: it would repeat the definition printed beside the link.
             out += [
-                f"<li>{self.term_link(page, r, tooltip=False)} — {html_text(self.short[r])}</li>"
+                f"<li>{self.term_link(page, r, tooltip=False)} — {html_text(facts.short(r))}</li>"
                 for r in entry.related
             ]
             out += ["</ul>", ""]
-        backlinks = self.backlinks[entry.id]
+        backlinks = facts.backlinks(entry_id)
         if backlinks:
             items = " · ".join(self.term_link(page, b) for b in backlinks)
             out += ["## Упоминается в {#backlinks}", ""]
@@ -401,10 +827,10 @@ class Site:
                 out += [indent(f"В конспекте неточно: {note}"), ""]
         return "\n".join(out).rstrip() + "\n"
 
-    def search_words(self, entry: Entry) -> list[str]:
+    def search_words(self, entry_id: str) -> list[str]:
         """Every word of every form of the entry's names, once each, in a stable order."""
         seen: dict[str, None] = {}
-        for key in self.linker.keys_of(entry.id):
+        for key in self.facts.keys(entry_id):
             for word in key[::2]:
                 # «Docker'а», «kubectl-ом»: generated for the linker, noise in search results.
                 if not _LATIN_WITH_ENDING.search(word):
@@ -415,31 +841,35 @@ class Site:
         """Aliases worth showing: not the term or the English name again."""
         return shown_aliases(entry.term, entry.en, entry.aliases)
 
-    def topic_page(self, topic: Topic) -> str:
+    def topic_page(self, topic_id: str) -> str:
+        facts = self.facts
+        topic = facts.topic(topic_id)
+
         def href(target: str) -> str:
             return f"../{GLOSSARY_DIR}/{target}.md"
 
         out = [f"# {md_text(topic.title)} {{#topic-title}}", ""]
         if topic.description:
-            doc = self.linker.document(topic.description)
-            out += [doc.markdown(href, self.title, "topic").strip(), ""]
-        count = len(topic.entries)
+            doc = facts.description(topic_id).definition
+            out += [doc.markdown(href, facts.title, "topic").strip(), ""]
+        members = [facts.entry(entry_id) for entry_id in facts.members(topic_id)]
+        count = len(members)
         out += [f"{count} {plural(count, 'термин', 'термина', 'терминов')} в порядке чтения.", ""]
-        diagram = self.diagram(topic)
+        diagram = self.diagram(topic_id, members)
         if diagram:
             out += ["## Как связаны термины {#topic-diagram}", "", diagram, ""]
-        page = topic_path(topic.topic)
-        for entry in topic.entries:
+        page = topic_path(topic_id)
+        for entry in members:
             out += [f"## {md_text(entry.term)} {{#{entry.id}}}", ""]
             if entry.en and not same_name(entry.en, entry.term):
                 out += [f'<p class="konspekt-meta"><em>{html_text(entry.en)}</em></p>', ""]
-            definition = self.texts[entry.id].definition.markdown(href, self.title)
+            definition = facts.texts(entry.id).definition.markdown(href, facts.title)
             out += [definition.strip(), ""]
             more = self.links.href(page, term_path(entry.id))
             out += [f'<p><a href="{more}">Подробнее о термине →</a></p>', ""]
         return "\n".join(out).rstrip() + "\n"
 
-    def diagram(self, topic: Topic) -> str:
+    def diagram(self, topic_id: str, members: Sequence[Entry]) -> str:
         """Small Mermaid diagrams of how the topic's terms are defined through each other.
 
         An arrow A → B means: the definition of A uses the term B (a link the linker
@@ -449,19 +879,19 @@ class Site:
         on a phone, where one graph of every relation in a topic does not.
         """
         clusters: dict[str, list[Entry]] = {}
-        for entry in topic.entries:
+        for entry in members:
             clusters.setdefault(entry.tags[0] if entry.tags else "", []).append(entry)
         blocks = []
-        for members in clusters.values():
-            ids = {entry.id for entry in members}
+        for cluster in clusters.values():
+            ids = {entry.id for entry in cluster}
             edges = [
                 (entry.id, target)
-                for entry in members
-                for target in self.texts[entry.id].definition.ids
+                for entry in cluster
+                for target in self.facts.texts(entry.id).definition.ids
                 if target in ids and target != entry.id
             ]
             if edges:
-                blocks.append(self._cluster_diagram(topic_path(topic.topic), members, edges))
+                blocks.append(self._cluster_diagram(topic_path(topic_id), cluster, edges))
         if not blocks:
             return ""
         legend = (
@@ -482,7 +912,7 @@ class Site:
         lines += [f"  {node[source]} --> {node[target]}" for source, target in edges]
         for entry in shown:
             url = self.links.href(page, term_path(entry.id))
-            tooltip = mermaid_label(self.title(entry.id))
+            tooltip = mermaid_label(self.facts.title(entry.id))
             lines.append(f'  click {node[entry.id]} "{url}" "{tooltip}"')
         lines.append("```")
         return "\n".join(lines)
@@ -490,13 +920,14 @@ class Site:
     def index_page(self) -> str:
         # By name; a name shared by several lines: other names first, then by the term.
         rows: list[tuple[tuple[object, ...], str, str]] = []
-        for entry in self.glossary.entries:
-            link = self.term_link(INDEX_PAGE, entry.id)
-            target = (sort_key(entry.term), entry.id)
-            rows.append(((sort_key(entry.term), 1, *target), entry.term, f"<li>{link}</li>"))
-            english = entry.english_name
-            names = (*entry.aliases, *([english] if english else []))
-            for name in shown_aliases(entry.term, None, names):
+        for entry_id in self.facts.entry_ids():
+            term, aliases, english = self.facts.names(entry_id)
+            link = self.term_link(INDEX_PAGE, entry_id)
+            term_key = sort_key(term)
+            target = (term_key, entry_id)
+            rows.append(((term_key, 1, *target), term, f"<li>{link}</li>"))
+            names = (*aliases, *([english] if english else []))
+            for name in shown_aliases(term, None, names):
                 line = f"<li><em>{html_text(name)}</em> → {link}</li>"
                 rows.append(((sort_key(name), 0, *target), name, line))
         rows.sort(key=lambda row: row[0])
@@ -715,6 +1146,8 @@ def generated_pages(
     history: History | None = None,
     settings: ProjectFile | None = None,
     directory_urls: bool = True,
+    cache: GenerationCache | None = None,
+    stored: Callable[[str], bytes | None] | None = None,
 ) -> dict[str, str]:
     """Every generated text file for `glossary`, by path relative to docs/.
 
@@ -723,7 +1156,37 @@ def generated_pages(
     «Что нового» (None: the page says the history is unavailable). `directory_urls` is
     mkdocs.yml's `use_directory_urls`: the links written as HTML follow it.
     SiteLinkError if a page links to a page or anchor that was not generated.
+    With a `cache` (see `pagecache`), a text or a page is made again only if something
+    it read changed; a page that did not is `stored(path)`, the text an earlier run
+    wrote, if its digest is the one recorded. The cache is committed by the caller.
     """
+    files = generated_files(
+        glossary,
+        has_deck=has_deck,
+        deck_size=deck_size,
+        linker=linker,
+        history=history,
+        settings=settings,
+        directory_urls=directory_urls,
+        cache=cache,
+        stored=stored,
+    )
+    return {path: t if isinstance(t, str) else t.decode("utf-8") for path, t in files.items()}
+
+
+def generated_files(
+    glossary: Glossary,
+    *,
+    has_deck: bool = False,
+    deck_size: int = 0,
+    linker: Linker | None = None,
+    history: History | None = None,
+    settings: ProjectFile | None = None,
+    directory_urls: bool = True,
+    cache: GenerationCache | None = None,
+    stored: Callable[[str], bytes | None] | None = None,
+) -> dict[str, str | bytes]:
+    """`generated_pages`, where a page reused from `cache` is the bytes `stored` gave."""
     site = Site(
         glossary,
         has_deck=has_deck,
@@ -732,5 +1195,7 @@ def generated_pages(
         history=history,
         settings=settings,
         directory_urls=directory_urls,
+        cache=cache,
+        stored=stored,
     )
     return site.pages()
