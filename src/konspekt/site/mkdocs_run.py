@@ -36,6 +36,7 @@ import logging
 import os
 import pickle
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -220,9 +221,25 @@ class ContentLayer:
 @dataclass
 class Row:
     ckey: str
+    deps: dict[str, tuple[str, bool] | None]
     content: ContentLayer
     nsig: str | None
     earlier: bool  # stored by an earlier build, not by this one's workers
+    odigest: str | None  # of the output layer's HTML
+    search: str | None  # the page's search-index entries, as JSON (see `search_fragment`)
+
+
+def search_fragment(entries: Sequence[dict[str, Any]]) -> str:
+    """Entries as Material's search index serializes them, comma-separated.
+
+    The index is `{"config":…,"docs":[…]}` dumped in one call; a list dumps as its
+    items joined by the separator, so joining the pages' fragments gives the same bytes.
+    """
+    return ",".join(json.dumps(entry, separators=(",", ":"), default=str) for entry in entries)
+
+
+# What a page output in a site folder holds: (inode, size, mtime_ns, digest of the bytes).
+Stamp = tuple[int, int, int, str]
 
 
 class PageCache:
@@ -248,36 +265,50 @@ class PageCache:
         self.db = sqlite3.connect(path, timeout=120, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("DROP TABLE IF EXISTS pages")  # an earlier layout
         self.db.execute(
-            "CREATE TABLE IF NOT EXISTS pages (gkey TEXT, src_uri TEXT, run TEXT, ckey TEXT,"
-            " deps BLOB, info BLOB, body BLOB, nsig TEXT, output BLOB, search BLOB,"
-            " PRIMARY KEY (gkey, src_uri, run))"
+            "CREATE TABLE IF NOT EXISTS pages2 (gkey TEXT, src_uri TEXT, run TEXT, ckey TEXT,"
+            " deps BLOB, info BLOB, body BLOB, nsig TEXT, output BLOB, odigest TEXT,"
+            " search TEXT, PRIMARY KEY (gkey, src_uri, run))"
         )
         self.db.execute("CREATE TABLE IF NOT EXISTS keys (gkey TEXT PRIMARY KEY, used REAL)")
+        # Page outputs already in a site folder (named by device and inode: the folder
+        # is renamed between builds), so a rebuild into it keeps those that hold.
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS outputs (root TEXT, path TEXT, ino INTEGER,"
+            " size INTEGER, mtime_ns INTEGER, digest TEXT, PRIMARY KEY (root, path))"
+        )
+        self.db.execute("CREATE TABLE IF NOT EXISTS roots (root TEXT PRIMARY KEY, used REAL)")
 
     def _select(self, columns: str, src_uri: str) -> Any:
         """This run's row of a page if it has one, else the committed one."""
         return self.db.execute(
-            f"SELECT {columns} FROM pages WHERE gkey=? AND src_uri=? AND run IN ('', ?)"
+            f"SELECT {columns} FROM pages2 WHERE gkey=? AND src_uri=? AND run IN ('', ?)"
             " ORDER BY run DESC LIMIT 1",
             (self.gkey, src_uri, self.run),
         ).fetchone()
 
-    def row(self, src_uri: str, ckey: str, files: Files) -> Row | None:
-        """The page's stored row, if its key matches and its lookups answer the same now."""
-        found = self._select("ckey, deps, info, nsig, run", src_uri)
-        if found is None or found[0] != ckey:
-            return None
-        by_uri = files.src_uris  # recorded paths are already as get_file_from_path keys them
-        for path, answer in pickle.loads(found[1]).items():
-            if _answer(by_uri.get(path)) != answer:
-                return None
-        return Row(found[0], pickle.loads(found[2]), found[3], found[4] == "")
-
-    def deps(self, src_uri: str) -> dict[str, tuple[str, bool] | None]:
-        (data,) = self._select("deps", src_uri)
-        deps: dict[str, tuple[str, bool] | None] = pickle.loads(data)
-        return deps
+    def rows(self, wanted: dict[str, str], files: Files) -> dict[str, Row]:
+        """Rows of pages (src_uri: page key) whose key matches and whose lookups answer
+        the same now; one query for the whole site, this run's rows before committed ones."""
+        found: dict[str, tuple[Any, ...]] = {}
+        for src_uri, run, *rest in self.db.execute(
+            "SELECT src_uri, run, ckey, deps, info, nsig, odigest, search FROM pages2"
+            " WHERE gkey=? AND run IN ('', ?)",
+            (self.gkey, self.run),
+        ):
+            if wanted.get(src_uri) == rest[0] and (src_uri not in found or run != ""):
+                found[src_uri] = (run, *rest)
+        # Recorded paths are already as get_file_from_path keys them.
+        answers = {uri: _answer(file) for uri, file in files.src_uris.items()}
+        rows = {}
+        for src_uri, (run, ckey, deps_data, info, nsig, odigest, search) in found.items():
+            deps = pickle.loads(deps_data)
+            if all(answers.get(path) == answer for path, answer in deps.items()):
+                rows[src_uri] = Row(
+                    ckey, deps, pickle.loads(info), nsig, run == "", odigest, search
+                )
+        return rows
 
     def body(self, src_uri: str) -> tuple[str | None, Any]:
         """The page's HTML content and toc."""
@@ -285,9 +316,17 @@ class PageCache:
         content, toc = pickle.loads(zlib.decompress(data))
         return content, toc
 
-    def output(self, src_uri: str) -> tuple[bytes, list[dict[str, Any]]]:
-        data, search = self._select("output, search", src_uri)
-        return zlib.decompress(data), pickle.loads(search)
+    def output(self, src_uri: str) -> bytes:
+        (data,) = self._select("output", src_uri)
+        return zlib.decompress(data)
+
+    def outputs(self, root: str) -> dict[str, Stamp]:
+        return {
+            path: (ino, size, mtime_ns, digest)
+            for path, ino, size, mtime_ns, digest in self.db.execute(
+                "SELECT path, ino, size, mtime_ns, digest FROM outputs WHERE root=?", (root,)
+            )
+        }
 
     def put(
         self,
@@ -298,7 +337,7 @@ class PageCache:
         body: tuple[str | None, Any],
         nsig: str,
         output: bytes,
-        search: list[dict[str, Any]],
+        search: str,
     ) -> None:
         self._batch.append(
             (
@@ -311,7 +350,8 @@ class PageCache:
                 zlib.compress(pickle.dumps(body), 1),
                 nsig,
                 zlib.compress(output, 1),
-                pickle.dumps(search),
+                _digest(output),
+                search,
             )
         )
         if len(self._batch) >= 200:
@@ -321,7 +361,7 @@ class PageCache:
         if self._batch:
             with self._transaction():
                 self.db.executemany(
-                    "INSERT OR REPLACE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?)", self._batch
+                    "INSERT OR REPLACE INTO pages2 VALUES (?,?,?,?,?,?,?,?,?,?,?)", self._batch
                 )
             self._batch.clear()
 
@@ -338,23 +378,42 @@ class PageCache:
     def forget_stale_runs(self) -> None:
         """Pending rows of runs that were killed."""
         with self._transaction():
-            self.db.execute("DELETE FROM pages WHERE run NOT IN ('', ?)", (self.run,))
+            self.db.execute("DELETE FROM pages2 WHERE run NOT IN ('', ?)", (self.run,))
 
-    def commit(self, src_uris: Sequence[str]) -> None:
-        """Keep this run's rows; drop pages that no longer exist and old global keys."""
+    def commit(
+        self, src_uris: Sequence[str], tree: tuple[str, dict[str, Stamp]] | None = None
+    ) -> None:
+        """Keep this run's rows; drop pages that no longer exist and old global keys.
+
+        `tree` is the site folder built into, with the page outputs it now holds.
+        """
         self.flush()
         with self._transaction():
+            if tree is not None:
+                root, stamps = tree
+                self.db.execute("DELETE FROM outputs WHERE root=?", (root,))
+                self.db.executemany(
+                    "INSERT INTO outputs VALUES (?,?,?,?,?,?)",
+                    [(root, path, *stamp) for path, stamp in stamps.items()],
+                )
+                self.db.execute("INSERT OR REPLACE INTO roots VALUES (?, ?)", (root, time.time()))
+                # site/ and the folder it was swapped with, plus one (e.g. a test's)
+                self.db.execute(
+                    "DELETE FROM roots WHERE root NOT IN"
+                    " (SELECT root FROM roots ORDER BY used DESC LIMIT 3)"
+                )
+                self.db.execute("DELETE FROM outputs WHERE root NOT IN (SELECT root FROM roots)")
             self.db.execute(
-                "DELETE FROM pages WHERE run='' AND gkey=? AND src_uri IN"
-                " (SELECT src_uri FROM pages WHERE gkey=? AND run=?)",
+                "DELETE FROM pages2 WHERE run='' AND gkey=? AND src_uri IN"
+                " (SELECT src_uri FROM pages2 WHERE gkey=? AND run=?)",
                 (self.gkey, self.gkey, self.run),
             )
-            self.db.execute("UPDATE pages SET run='' WHERE run=?", (self.run,))
+            self.db.execute("UPDATE pages2 SET run='' WHERE run=?", (self.run,))
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS live (src_uri TEXT PRIMARY KEY)")
             self.db.execute("DELETE FROM live")
             self.db.executemany("INSERT INTO live VALUES (?)", [(uri,) for uri in src_uris])
             self.db.execute(
-                "DELETE FROM pages WHERE gkey=? AND src_uri NOT IN (SELECT src_uri FROM live)",
+                "DELETE FROM pages2 WHERE gkey=? AND src_uri NOT IN (SELECT src_uri FROM live)",
                 (self.gkey,),
             )
             self.db.execute("INSERT OR REPLACE INTO keys VALUES (?, ?)", (self.gkey, time.time()))
@@ -364,17 +423,94 @@ class PageCache:
                 (KEEP_GLOBAL_KEYS,),
             )
             self.db.execute(
-                "DELETE FROM pages WHERE gkey NOT IN (SELECT gkey FROM keys) AND gkey != ?",
+                "DELETE FROM pages2 WHERE gkey NOT IN (SELECT gkey FROM keys) AND gkey != ?",
                 (self.gkey,),
             )
 
     def discard(self) -> None:
         self._batch.clear()
         with self._transaction():
-            self.db.execute("DELETE FROM pages WHERE run=?", (self.run,))
+            self.db.execute("DELETE FROM pages2 WHERE run=?", (self.run,))
 
     def close(self) -> None:
         self.db.close()
+
+
+# --- the site folder built into ------------------------------------------------------
+
+
+class SiteTree:
+    """The folder a build writes into, which may hold the output of an earlier build.
+
+    `mkdocs build` empties it first. Here page outputs the cache recorded in this very
+    folder (by inode, size and mtime, checked now) and that the build would write
+    again byte for byte are kept; everything else is removed before the build writes,
+    so the folder ends as a clean build leaves it. konspekt's staged site builds
+    reuse the folder site/ was swapped with, and rewrite only what changed.
+    """
+
+    def __init__(self, root: Path, cache: PageCache) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        stat = root.stat()
+        self.root = root
+        self.key = f"{stat.st_dev}:{stat.st_ino}"
+        self.known = cache.outputs(self.key)
+        self.stamps: dict[str, Stamp] = {}  # what the folder holds for the cache to record
+
+    def _relative(self, path: str) -> str:
+        return Path(path).relative_to(self.root).as_posix()
+
+    def holds(self, path: str, digest: str | None) -> bool:
+        """Whether the file at `path` is known to hold the output with `digest`."""
+        relative = self._relative(path)
+        known = self.known.get(relative)
+        if known is None or digest is None or known[3] != digest:
+            return False
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return False
+        if (stat.st_ino, stat.st_size, stat.st_mtime_ns) != known[:3]:
+            return False
+        self.stamps[relative] = known
+        return True
+
+    def sweep(self, keep: set[str]) -> None:
+        """Remove everything but the files in `keep` (absolute paths) and their folders."""
+        keep_dirs = {str(self.root)}
+        for path in keep:
+            parent = os.path.dirname(path)
+            while parent not in keep_dirs:
+                keep_dirs.add(parent)
+                parent = os.path.dirname(parent)
+
+        def walk(folder: str) -> None:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.path in keep_dirs:
+                            walk(entry.path)
+                        else:
+                            shutil.rmtree(entry.path)
+                    elif entry.path not in keep:
+                        os.unlink(entry.path)
+
+        walk(str(self.root))
+        self.stamps = {k: v for k, v in self.stamps.items() if str(self.root / k) in keep}
+
+    def write(self, path: str, data: bytes) -> None:
+        """A page's output, recorded with its stamp."""
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as file:
+            file.write(data)
+            file.flush()
+            stat = os.fstat(file.fileno())
+        self.stamps[self._relative(path)] = (
+            stat.st_ino,
+            stat.st_size,
+            stat.st_mtime_ns,
+            _digest(data),
+        )
 
 
 # --- one build ----------------------------------------------------------------------
@@ -400,6 +536,7 @@ class PageState:
     row: Row | None = None  # a valid content layer from the cache
     deps: dict[str, tuple[str, bool] | None] = field(default_factory=dict)
     storable: bool = False  # rendered here, without warnings, with known lookups
+    kept: bool = False  # its output is already in the site folder
 
 
 @dataclass
@@ -435,6 +572,7 @@ class Runner:
             self.cache_path = cache_path
         self._snippets: str | None = None
         self.cached = 0  # pages whose output came from the cache, for the log
+        self.search_parts: list[str] = []
 
     def close(self) -> None:
         if self.cache:
@@ -466,11 +604,13 @@ class Runner:
             parts.append(self.snippets_digest())  # snippets included from the base paths
         return _digest(*parts)
 
-    def lookup(self, state: PageState, files: Files) -> None:
-        """Attach the cached content layer if it still holds for this page."""
+    def lookup(self, states: Sequence[PageState], files: Files) -> None:
+        """Attach the cached content layers that still hold for these pages."""
         if self.cache is None:
             return
-        state.row = self.cache.row(state.file.src_uri, state.ckey, files)
+        rows = self.cache.rows({st.file.src_uri: st.ckey for st in states}, files)
+        for state in states:
+            state.row = rows.get(state.file.src_uri)
 
     def setup(self, *, workers: bool) -> tuple[Setup, list[PageState]]:
         from mkdocs.commands.build import get_navigation
@@ -480,6 +620,14 @@ class Runner:
         config = self.config
         files = get_files(config)
         env = config.theme.get_env()
+        if self._temp is None and self.cache is not None:
+            # Compiled theme templates, kept beside the page cache: Jinja checks each
+            # against its template's source, so the output cannot differ.
+            from jinja2 import FileSystemBytecodeCache
+
+            folder = self.cache_path.parent / "jinja"
+            folder.mkdir(exist_ok=True)
+            env.bytecode_cache = FileSystemBytecodeCache(str(folder))
         files.add_files_from_theme(env, config)
         files = config.plugins.on_files(files, config=config)
         set_exclusions(files, config)
@@ -539,19 +687,22 @@ class Runner:
     def render_page(
         self, s: Setup, state: PageState, doc_files: Sequence[File], nsig: str
     ) -> bytes | None:
-        """The page's HTML: from the cache, or rendered (and then stored)."""
+        """The page's HTML: from the cache, or rendered (and then stored); None when
+        MkDocs would skip the page or when the site folder already holds it.
+
+        Its search-index entries go to `self.search_parts`, in page order."""
         page = state.file.page
         assert page is not None
         cache = self.cache
-        if cache and state.row is not None and state.row.nsig == nsig:
-            self.cached += state.row.earlier
-            stored, entries = cache.output(state.file.src_uri)
-            if s.search is not None:  # in page order, as MkDocs would have indexed it
-                s.search.search_index.entries.extend(entries)
-            return stored
-        if cache and state.row is not None:  # content layer holds; navigation changed
+        row = state.row
+        if cache and row is not None and row.nsig == nsig:
+            self.cached += row.earlier
+            if row.search:
+                self.search_parts.append(row.search)
+            return None if state.kept else cache.output(state.file.src_uri)
+        if cache and row is not None:  # content layer holds; navigation changed
             page.content, page.toc = cache.body(state.file.src_uri)
-            state.deps = cache.deps(state.file.src_uri)
+            state.deps = row.deps
             state.storable = True
         layer = self.content_layer(page) if state.storable else None
         body = (page.content, page.toc)
@@ -560,11 +711,11 @@ class Runner:
         output = _build_page(
             page, self.config, doc_files, s.nav, s.env, excluded=state.file.inclusion.is_excluded()
         )
+        search = search_fragment(s.search.search_index.entries[before_entries:] if s.search else [])
+        if search:
+            self.search_parts.append(search)
         if cache and layer is not None and self.warnings.count == before and output is not None:
-            entries = s.search.search_index.entries[before_entries:] if s.search else []
-            cache.put(
-                state.file.src_uri, state.ckey, state.deps, layer, body, nsig, output, entries
-            )
+            cache.put(state.file.src_uri, state.ckey, state.deps, layer, body, nsig, output, search)
         return output
 
     def build(self) -> None:
@@ -587,20 +738,21 @@ class Runner:
             config = config.plugins.on_config(config)
             config.plugins.on_pre_build(config=config)
             log.info("Cleaning site directory")
-            utils.clean_directory(config.site_dir)
+            tree = None
+            if self.cache is None:
+                utils.clean_directory(config.site_dir)
+            else:  # emptied below, but for the pages it already holds
+                tree = SiteTree(Path(config.site_dir), self.cache)
             if not self.serve_url:
                 log.info(f"Building documentation to directory: {config.site_dir}")
             s, states = self.setup(workers=False)
             if self.cache is not None:
                 self.cache.forget_stale_runs()
-                for state in states:
-                    self.lookup(state, s.files)
+                self.lookup(states, s.files)
                 misses = [state.file.src_uri for state in states if state.row is None]
                 if len(misses) >= PARALLEL_MIN and (os.cpu_count() or 1) >= 2:
                     self.fill_in_parallel(misses)
-                    for state in states:
-                        if state.row is None:
-                            self.lookup(state, s.files)
+                    self.lookup([state for state in states if state.row is None], s.files)
             excluded = []
             for state in states:
                 if self.serve_url and state.file.inclusion.is_excluded():
@@ -612,6 +764,9 @@ class Runner:
                     "but will be excluded from `mkdocs build` per `draft_docs` config:\n  - "
                     + "\n  - ".join(excluded)
                 )
+            nsig = nav_signature(s.nav)
+            if tree is not None:
+                self.keep_unchanged(s, states, nsig, tree)
             s.env = config.plugins.on_env(s.env, config=config, files=s.files)
             s.files.copy_static_files(dirty=False, inclusion=s.inclusion)
             for template in config.theme.static_templates:
@@ -619,11 +774,13 @@ class Runner:
             for template in config.extra_templates:
                 _build_extra_template(template, s.files, config, s.nav)
             doc_files = s.files.documentation_pages(inclusion=s.inclusion)
-            nsig = nav_signature(s.nav)
             self.cached = 0
+            self.search_parts = []
             for state in states:
                 output = self.render_page(s, state, doc_files, nsig)
-                if output is not None:
+                if output is not None and tree is not None:
+                    tree.write(state.file.abs_dest_path, output)
+                elif output is not None:
                     utils.write_file(output, state.file.abs_dest_path)
                 page = state.file.page
                 assert page is not None
@@ -633,13 +790,18 @@ class Runner:
             for file in doc_files:
                 assert file.page is not None
                 file.page.validate_anchor_links(files=s.files, log_level=log_level)
+            if s.search is not None:
+                self.join_search_index(s.search.search_index)
             config.plugins.on_post_build(config=config)
             if counts := warning_counter.get_counts():
                 msg = ", ".join(f"{v} {k.lower()}s" for k, v in counts)
                 raise Abort(f"Aborted with {msg} in strict mode!")
             succeeded = True
             if self.cache is not None:
-                self.cache.commit([state.file.src_uri for state in states])
+                self.cache.commit(
+                    [state.file.src_uri for state in states],
+                    (tree.key, tree.stamps) if tree is not None else None,
+                )
             log.info(f"Pages from konspekt's cache: {self.cached} of {len(states)}")
             log.info(f"Documentation built in {time.monotonic() - start:.2f} seconds")
         except Exception as e:
@@ -654,6 +816,49 @@ class Runner:
             logger.removeHandler(warning_counter)
             for counting in (logger, logging.getLogger()):
                 counting.removeHandler(self.warnings)
+
+    def keep_unchanged(
+        self, s: Setup, states: Sequence[PageState], nsig: str, tree: SiteTree
+    ) -> None:
+        """Empty the site folder but for the page outputs it holds that stay the same."""
+        site = self.config.site_dir
+        # Files a build writes besides the pages: a page there is rewritten, in order.
+        others = {f.abs_dest_path for f in s.files if not f.is_documentation_page()}
+        templates = [*self.config.theme.static_templates, *self.config.extra_templates]
+        others |= {os.path.join(site, name) for name in templates}
+        others |= {
+            os.path.join(site, "sitemap.xml.gz"),
+            os.path.join(site, "search", "search_index.json"),
+        }
+        keep = set()
+        for state in states:
+            row = state.row
+            path = state.file.abs_dest_path
+            if (
+                row is not None
+                and row.nsig == nsig
+                and path not in others
+                and tree.holds(path, row.odigest)
+            ):
+                state.kept = True
+                keep.add(path)
+        tree.sweep(keep)
+
+    def join_search_index(self, index: Any) -> None:
+        """Material's search index from the pages' serialized entries (`search_fragment`)."""
+        generate = index.generate_search_index
+        parts = self.search_parts
+
+        def joined(prev: Any) -> str:
+            if prev is not None:  # a dirty serve build merges entries: Material's own way
+                index.entries = json.loads(f"[{','.join(parts)}]")
+                return str(generate(prev))
+            index.entries = []
+            empty = str(generate(None))
+            assert empty.endswith(',"docs":[]}'), empty[-40:]
+            return f"{empty[:-3]}[{','.join(parts)}]}}"
+
+        index.generate_search_index = joined
 
     def fill_in_parallel(self, misses: list[str]) -> None:
         """Two processes render the missing pages into the cache (pending, this run)."""
