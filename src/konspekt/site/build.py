@@ -196,6 +196,7 @@ def read_settings(config_file: Path) -> SiteSettings:
 
 
 PAGE_CACHE = "mkdocs-pages.sqlite"
+PREVIOUS_SITE = "mkdocs-site-previous"  # a site folder to rebuild into
 
 
 def mkdocs_build(
@@ -274,7 +275,10 @@ def build_site(
     if build:
         # MkDocs writes into a hidden folder beside site/, swapped in only when the
         # build succeeded: a failed or interrupted build leaves site/ as it was.
-        with staged_dir(target) as staging:
+        # The folder swapped out is kept in the cache for the next build, which
+        # rewrites only the pages that changed (see mkdocs_run.SiteTree).
+        reuse = cache_dir / PREVIOUS_SITE if cache_dir is not None else None
+        with staged_dir(target, reuse) as staging:
             mkdocs_log = mkdocs_build(config_file, staging, cache_dir)
     return SiteReport(written, mkdocs_log, target)
 

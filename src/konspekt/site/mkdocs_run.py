@@ -221,7 +221,7 @@ class ContentLayer:
 @dataclass
 class Row:
     ckey: str
-    deps: dict[str, tuple[str, bool] | None]
+    deps_data: bytes  # pickled lookups (`RecordingFiles.lookups`), unpickled when needed
     content: ContentLayer
     nsig: str | None
     earlier: bool  # stored by an earlier build, not by this one's workers
@@ -238,8 +238,10 @@ def search_fragment(entries: Sequence[dict[str, Any]]) -> str:
     return ",".join(json.dumps(entry, separators=(",", ":"), default=str) for entry in entries)
 
 
-# What a page output in a site folder holds: (inode, size, mtime_ns, digest of the bytes).
+# What a page output in a site folder holds: (inode, size, mtime_ns, digest of the bytes);
+# for a folder that holds only pages: (inode, mtime_ns, 0, _FOLDER).
 Stamp = tuple[int, int, int, str]
+_FOLDER = "/"
 
 
 class PageCache:
@@ -260,16 +262,27 @@ class PageCache:
         self.gkey = gkey
         self.run = run
         self._batch: list[tuple[Any, ...]] = []
+        self._answers: dict[str, tuple[str, bool] | None] = {}
+        self._fsig = ""
+        self._revalidated: list[str] = []
+
+    def set_files(self, files: Files) -> None:
+        """The site's files: what a page's recorded lookups are checked against."""
+        # Recorded paths are already as get_file_from_path keys them.
+        self._answers = {uri: _answer(file) for uri, file in files.src_uris.items()}
+        # A row stored (or checked) against the same answers needs no check.
+        self._fsig = _digest(json.dumps(sorted(self._answers.items())))
 
     def _open(self, path: Path) -> None:
         self.db = sqlite3.connect(path, timeout=120, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("DROP TABLE IF EXISTS pages")  # an earlier layout
+        for earlier in ("pages", "pages2"):  # earlier layouts
+            self.db.execute(f"DROP TABLE IF EXISTS {earlier}")
         self.db.execute(
-            "CREATE TABLE IF NOT EXISTS pages2 (gkey TEXT, src_uri TEXT, run TEXT, ckey TEXT,"
-            " deps BLOB, info BLOB, body BLOB, nsig TEXT, output BLOB, odigest TEXT,"
-            " search TEXT, PRIMARY KEY (gkey, src_uri, run))"
+            "CREATE TABLE IF NOT EXISTS pages3 (gkey TEXT, src_uri TEXT, run TEXT, ckey TEXT,"
+            " deps BLOB, fsig TEXT, info BLOB, body BLOB, nsig TEXT, output BLOB,"
+            " odigest TEXT, search TEXT, PRIMARY KEY (gkey, src_uri, run))"
         )
         self.db.execute("CREATE TABLE IF NOT EXISTS keys (gkey TEXT PRIMARY KEY, used REAL)")
         # Page outputs already in a site folder (named by device and inode: the folder
@@ -279,35 +292,41 @@ class PageCache:
             " size INTEGER, mtime_ns INTEGER, digest TEXT, PRIMARY KEY (root, path))"
         )
         self.db.execute("CREATE TABLE IF NOT EXISTS roots (root TEXT PRIMARY KEY, used REAL)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS theme_files (gkey TEXT PRIMARY KEY, listing TEXT)"
+        )
 
     def _select(self, columns: str, src_uri: str) -> Any:
         """This run's row of a page if it has one, else the committed one."""
         return self.db.execute(
-            f"SELECT {columns} FROM pages2 WHERE gkey=? AND src_uri=? AND run IN ('', ?)"
+            f"SELECT {columns} FROM pages3 WHERE gkey=? AND src_uri=? AND run IN ('', ?)"
             " ORDER BY run DESC LIMIT 1",
             (self.gkey, src_uri, self.run),
         ).fetchone()
 
-    def rows(self, wanted: dict[str, str], files: Files) -> dict[str, Row]:
+    def rows(self, wanted: dict[str, str]) -> dict[str, Row]:
         """Rows of pages (src_uri: page key) whose key matches and whose lookups answer
         the same now; one query for the whole site, this run's rows before committed ones."""
         found: dict[str, tuple[Any, ...]] = {}
         for src_uri, run, *rest in self.db.execute(
-            "SELECT src_uri, run, ckey, deps, info, nsig, odigest, search FROM pages2"
+            "SELECT src_uri, run, ckey, deps, fsig, info, nsig, odigest, search FROM pages3"
             " WHERE gkey=? AND run IN ('', ?)",
             (self.gkey, self.run),
         ):
             if wanted.get(src_uri) == rest[0] and (src_uri not in found or run != ""):
                 found[src_uri] = (run, *rest)
-        # Recorded paths are already as get_file_from_path keys them.
-        answers = {uri: _answer(file) for uri, file in files.src_uris.items()}
+        answers = self._answers
         rows = {}
-        for src_uri, (run, ckey, deps_data, info, nsig, odigest, search) in found.items():
-            deps = pickle.loads(deps_data)
-            if all(answers.get(path) == answer for path, answer in deps.items()):
-                rows[src_uri] = Row(
-                    ckey, deps, pickle.loads(info), nsig, run == "", odigest, search
-                )
+        for src_uri, (run, ckey, deps_data, fsig, info, nsig, odigest, search) in found.items():
+            if fsig != self._fsig:
+                deps = pickle.loads(deps_data)
+                if not all(answers.get(path) == answer for path, answer in deps.items()):
+                    continue
+                if run == "":
+                    self._revalidated.append(src_uri)
+            rows[src_uri] = Row(
+                ckey, deps_data, pickle.loads(info), nsig, run == "", odigest, search
+            )
         return rows
 
     def body(self, src_uri: str) -> tuple[str | None, Any]:
@@ -319,6 +338,18 @@ class PageCache:
     def output(self, src_uri: str) -> bytes:
         (data,) = self._select("output", src_uri)
         return zlib.decompress(data)
+
+    def theme_files(self) -> list[tuple[str, str]] | None:
+        found = self.db.execute(
+            "SELECT listing FROM theme_files WHERE gkey=?", (self.gkey,)
+        ).fetchone()
+        return None if found is None else [(path, folder) for path, folder in json.loads(found[0])]
+
+    def put_theme_files(self, listing: list[tuple[str, str]]) -> None:
+        with self._transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO theme_files VALUES (?, ?)", (self.gkey, json.dumps(listing))
+            )
 
     def outputs(self, root: str) -> dict[str, Stamp]:
         return {
@@ -346,6 +377,7 @@ class PageCache:
                 self.run,
                 ckey,
                 pickle.dumps(deps),
+                self._fsig,
                 pickle.dumps(content),
                 zlib.compress(pickle.dumps(body), 1),
                 nsig,
@@ -361,7 +393,7 @@ class PageCache:
         if self._batch:
             with self._transaction():
                 self.db.executemany(
-                    "INSERT OR REPLACE INTO pages2 VALUES (?,?,?,?,?,?,?,?,?,?,?)", self._batch
+                    "INSERT OR REPLACE INTO pages3 VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self._batch
                 )
             self._batch.clear()
 
@@ -378,7 +410,7 @@ class PageCache:
     def forget_stale_runs(self) -> None:
         """Pending rows of runs that were killed."""
         with self._transaction():
-            self.db.execute("DELETE FROM pages2 WHERE run NOT IN ('', ?)", (self.run,))
+            self.db.execute("DELETE FROM pages3 WHERE run NOT IN ('', ?)", (self.run,))
 
     def commit(
         self, src_uris: Sequence[str], tree: tuple[str, dict[str, Stamp]] | None = None
@@ -404,16 +436,20 @@ class PageCache:
                 )
                 self.db.execute("DELETE FROM outputs WHERE root NOT IN (SELECT root FROM roots)")
             self.db.execute(
-                "DELETE FROM pages2 WHERE run='' AND gkey=? AND src_uri IN"
-                " (SELECT src_uri FROM pages2 WHERE gkey=? AND run=?)",
+                "DELETE FROM pages3 WHERE run='' AND gkey=? AND src_uri IN"
+                " (SELECT src_uri FROM pages3 WHERE gkey=? AND run=?)",
                 (self.gkey, self.gkey, self.run),
             )
-            self.db.execute("UPDATE pages2 SET run='' WHERE run=?", (self.run,))
+            self.db.execute("UPDATE pages3 SET run='' WHERE run=?", (self.run,))
+            self.db.executemany(
+                "UPDATE pages3 SET fsig=? WHERE gkey=? AND src_uri=? AND run=''",
+                [(self._fsig, self.gkey, uri) for uri in self._revalidated],
+            )
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS live (src_uri TEXT PRIMARY KEY)")
             self.db.execute("DELETE FROM live")
             self.db.executemany("INSERT INTO live VALUES (?)", [(uri,) for uri in src_uris])
             self.db.execute(
-                "DELETE FROM pages2 WHERE gkey=? AND src_uri NOT IN (SELECT src_uri FROM live)",
+                "DELETE FROM pages3 WHERE gkey=? AND src_uri NOT IN (SELECT src_uri FROM live)",
                 (self.gkey,),
             )
             self.db.execute("INSERT OR REPLACE INTO keys VALUES (?, ?)", (self.gkey, time.time()))
@@ -423,14 +459,18 @@ class PageCache:
                 (KEEP_GLOBAL_KEYS,),
             )
             self.db.execute(
-                "DELETE FROM pages2 WHERE gkey NOT IN (SELECT gkey FROM keys) AND gkey != ?",
+                "DELETE FROM pages3 WHERE gkey NOT IN (SELECT gkey FROM keys) AND gkey != ?",
+                (self.gkey,),
+            )
+            self.db.execute(
+                "DELETE FROM theme_files WHERE gkey NOT IN (SELECT gkey FROM keys) AND gkey != ?",
                 (self.gkey,),
             )
 
     def discard(self) -> None:
         self._batch.clear()
         with self._transaction():
-            self.db.execute("DELETE FROM pages2 WHERE run=?", (self.run,))
+            self.db.execute("DELETE FROM pages3 WHERE run=?", (self.run,))
 
     def close(self) -> None:
         self.db.close()
@@ -447,18 +487,23 @@ class SiteTree:
     again byte for byte are kept; everything else is removed before the build writes,
     so the folder ends as a clean build leaves it. konspekt's staged site builds
     reuse the folder site/ was swapped with, and rewrite only what changed.
+
+    A folder that held nothing but pages is not listed again while its own stamp
+    (inode, mtime: any entry added or removed changes it) is the one recorded.
     """
 
     def __init__(self, root: Path, cache: PageCache) -> None:
         root.mkdir(parents=True, exist_ok=True)
         stat = root.stat()
-        self.root = root
+        self.root = str(root)
         self.key = f"{stat.st_dev}:{stat.st_ino}"
         self.known = cache.outputs(self.key)
         self.stamps: dict[str, Stamp] = {}  # what the folder holds for the cache to record
+        self.verified: dict[str, Stamp] = {}  # page-only folders found as recorded
 
     def _relative(self, path: str) -> str:
-        return Path(path).relative_to(self.root).as_posix()
+        assert path.startswith(self.root + os.sep), path
+        return path[len(self.root) + 1 :]
 
     def holds(self, path: str, digest: str | None) -> bool:
         """Whether the file at `path` is known to hold the output with `digest`."""
@@ -477,26 +522,47 @@ class SiteTree:
 
     def sweep(self, keep: set[str]) -> None:
         """Remove everything but the files in `keep` (absolute paths) and their folders."""
-        keep_dirs = {str(self.root)}
+        keep_dirs = {self.root}
         for path in keep:
             parent = os.path.dirname(path)
             while parent not in keep_dirs:
                 keep_dirs.add(parent)
                 parent = os.path.dirname(parent)
+        held: dict[str, list[str]] = {}  # page-only folder: its pages, when stamped
+        for relative, stamp in self.known.items():
+            if stamp[3] != _FOLDER:
+                held.setdefault(os.path.dirname(relative), []).append(relative)
 
         def walk(folder: str) -> None:
             with os.scandir(folder) as entries:
                 for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):
-                        if entry.path in keep_dirs:
-                            walk(entry.path)
-                        else:
-                            shutil.rmtree(entry.path)
-                    elif entry.path not in keep:
-                        os.unlink(entry.path)
+                    if not entry.is_dir(follow_symlinks=False):
+                        if entry.path not in keep:
+                            os.unlink(entry.path)
+                    elif entry.path not in keep_dirs:
+                        shutil.rmtree(entry.path)
+                    elif not unchanged(entry):
+                        walk(entry.path)
 
-        walk(str(self.root))
-        self.stamps = {k: v for k, v in self.stamps.items() if str(self.root / k) in keep}
+        def unchanged(entry: os.DirEntry[str]) -> bool:
+            relative = self._relative(entry.path)
+            known = self.known.get(relative)
+            stat = entry.stat(follow_symlinks=False)
+            if known is None or (stat.st_ino, stat.st_mtime_ns) != known[:2]:
+                return False
+            self.verified[relative] = known
+            for page in held.get(relative, ()):  # all it holds
+                path = os.path.join(self.root, page)
+                if path not in keep:
+                    os.unlink(path)
+            return True
+
+        walk(self.root)
+        self.stamps = {
+            path: stamp
+            for path, stamp in self.stamps.items()
+            if os.path.join(self.root, path) in keep
+        }
 
     def write(self, path: str, data: bytes) -> None:
         """A page's output, recorded with its stamp."""
@@ -511,6 +577,23 @@ class SiteTree:
             stat.st_mtime_ns,
             _digest(data),
         )
+
+    def stamp_folders(self) -> None:
+        """Stamp the folders that hold nothing but pages, once the build has written."""
+        pages: dict[str, set[str]] = {}
+        for path, stamp in self.stamps.items():
+            if stamp[3] != _FOLDER:
+                pages.setdefault(os.path.dirname(path), set()).add(os.path.basename(path))
+        for folder, names in pages.items():
+            path = os.path.join(self.root, folder)
+            try:
+                stat = os.stat(path)
+                stamp = (stat.st_ino, stat.st_mtime_ns, 0, _FOLDER)
+                # As found before the build and untouched since; or listed now.
+                if self.verified.get(folder) == stamp or set(os.listdir(path)) == names:
+                    self.stamps[folder] = stamp
+            except OSError:
+                continue
 
 
 # --- one build ----------------------------------------------------------------------
@@ -604,11 +687,11 @@ class Runner:
             parts.append(self.snippets_digest())  # snippets included from the base paths
         return _digest(*parts)
 
-    def lookup(self, states: Sequence[PageState], files: Files) -> None:
+    def lookup(self, states: Sequence[PageState]) -> None:
         """Attach the cached content layers that still hold for these pages."""
         if self.cache is None:
             return
-        rows = self.cache.rows({st.file.src_uri: st.ckey for st in states}, files)
+        rows = self.cache.rows({st.file.src_uri: st.ckey for st in states})
         for state in states:
             state.row = rows.get(state.file.src_uri)
 
@@ -628,11 +711,13 @@ class Runner:
             folder = self.cache_path.parent / "jinja"
             folder.mkdir(exist_ok=True)
             env.bytecode_cache = FileSystemBytecodeCache(str(folder))
-        files.add_files_from_theme(env, config)
+        self.add_files_from_theme(files, env)
         files = config.plugins.on_files(files, config=config)
         set_exclusions(files, config)
         nav = get_navigation(files, config)
         nav = config.plugins.on_nav(nav, config=config, files=files)
+        if self.cache is not None:
+            self.cache.set_files(files)
         inclusion = InclusionLevel.is_in_serve if self.serve_url else InclusionLevel.is_included
         states = []
         for file in files.documentation_pages(inclusion=inclusion):
@@ -646,6 +731,27 @@ class Runner:
         return Setup(
             config, files, env, nav, inclusion, search if search and search.config.enabled else None
         ), states
+
+    def add_files_from_theme(self, files: Files, env: jinja2.Environment) -> None:
+        """`files.add_files_from_theme`, with the theme's listing kept in the cache.
+
+        MkDocs lists every file of the theme folders (Material's icons: thousands) and
+        filters the names; what it finds depends on the global key only, but whether a
+        docs file shadows a theme file is checked each time, as MkDocs does.
+        """
+        from mkdocs.structure.files import File, Files
+
+        config = self.config
+        listing = self.cache.theme_files() if self.cache is not None else None
+        if listing is None:
+            found = Files([])
+            found.add_files_from_theme(env, config)
+            listing = [(f.src_uri, f.src_dir) for f in found if f.src_dir is not None]
+            if self.cache is not None:
+                self.cache.put_theme_files(listing)
+        for path, folder in listing:
+            if files.get_file_from_path(path) is None:
+                files.append(File(path, folder, config.site_dir, config.use_directory_urls))
 
     def populate(self, state: PageState, files: Files) -> None:
         from mkdocs.commands.build import _populate_page
@@ -702,7 +808,7 @@ class Runner:
             return None if state.kept else cache.output(state.file.src_uri)
         if cache and row is not None:  # content layer holds; navigation changed
             page.content, page.toc = cache.body(state.file.src_uri)
-            state.deps = row.deps
+            state.deps = pickle.loads(row.deps_data)
             state.storable = True
         layer = self.content_layer(page) if state.storable else None
         body = (page.content, page.toc)
@@ -748,11 +854,11 @@ class Runner:
             s, states = self.setup(workers=False)
             if self.cache is not None:
                 self.cache.forget_stale_runs()
-                self.lookup(states, s.files)
+                self.lookup(states)
                 misses = [state.file.src_uri for state in states if state.row is None]
                 if len(misses) >= PARALLEL_MIN and (os.cpu_count() or 1) >= 2:
                     self.fill_in_parallel(misses)
-                    self.lookup([state for state in states if state.row is None], s.files)
+                    self.lookup([state for state in states if state.row is None])
             excluded = []
             for state in states:
                 if self.serve_url and state.file.inclusion.is_excluded():
@@ -798,6 +904,8 @@ class Runner:
                 raise Abort(f"Aborted with {msg} in strict mode!")
             succeeded = True
             if self.cache is not None:
+                if tree is not None:
+                    tree.stamp_folders()
                 self.cache.commit(
                     [state.file.src_uri for state in states],
                     (tree.key, tree.stamps) if tree is not None else None,
