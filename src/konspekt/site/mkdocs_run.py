@@ -295,6 +295,12 @@ class PageCache:
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS theme_files (gkey TEXT PRIMARY KEY, listing TEXT)"
         )
+        # Digests of page sources by stamp, as git's index keeps them: not read again
+        # while inode, size and mtime are the same.
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS sources (path TEXT PRIMARY KEY, ino INTEGER,"
+            " size INTEGER, mtime_ns INTEGER, digest TEXT, snippets INTEGER)"
+        )
 
     def _select(self, columns: str, src_uri: str) -> Any:
         """This run's row of a page if it has one, else the committed one."""
@@ -349,6 +355,21 @@ class PageCache:
         with self._transaction():
             self.db.execute(
                 "INSERT OR REPLACE INTO theme_files VALUES (?, ?)", (self.gkey, json.dumps(listing))
+            )
+
+    def sources(self) -> dict[str, tuple[int, int, int, str, bool]]:
+        return {
+            path: (ino, size, mtime_ns, digest, bool(snippets))
+            for path, ino, size, mtime_ns, digest, snippets in self.db.execute(
+                "SELECT * FROM sources"
+            )
+        }
+
+    def put_sources(self, found: dict[str, tuple[int, int, int, str, bool]]) -> None:
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?)",
+                [(path, *stamp) for path, stamp in found.items()],
             )
 
     def outputs(self, root: str) -> dict[str, Stamp]:
@@ -654,6 +675,9 @@ class Runner:
             self.cache = PageCache(cache_path, gkey, self.run)
             self.cache_path = cache_path
         self._snippets: str | None = None
+        self._sources = self.cache.sources() if self.cache is not None else {}
+        self._new_sources: dict[str, tuple[int, int, int, str, bool]] = {}
+        self._started = time.time_ns()
         self.cached = 0  # pages whose output came from the cache, for the log
         self.search_parts: list[str] = []
 
@@ -673,8 +697,9 @@ class Runner:
             self._snippets = _digest(*(_tree_digest(Path(base).resolve()) for base in bases))
         return self._snippets
 
-    def page_key(self, page: Page, source: bytes) -> str:
+    def page_key(self, page: Page) -> str:
         file = page.file
+        source, snippets = self.source(file)
         parts: list[bytes | str] = [
             file.src_uri,
             file.url,
@@ -683,9 +708,31 @@ class Runner:
             source,
         ]
         parts.append(repr(page.__dict__.get("title")))  # a title given by the nav
-        if "pymdownx.snippets" in self.config.mdx_configs and b"8<-" in source:
+        if "pymdownx.snippets" in self.config.mdx_configs and snippets:
             parts.append(self.snippets_digest())  # snippets included from the base paths
         return _digest(*parts)
+
+    def source(self, file: File) -> tuple[str, bool]:
+        """Digest of a page's source, and whether it includes snippets."""
+        path = file.abs_src_path
+        if self.cache is None or path is None or file.generated_by is not None:
+            data = file.content_bytes
+            return _digest(data), b"8<-" in data
+        try:
+            stat = os.stat(path)
+        except OSError:  # MkDocs reports it when it reads the page
+            return _digest(file.content_bytes), False
+        stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        known = self._sources.get(path)
+        if known is not None and known[:3] == stamp:
+            return known[3], known[4]
+        data = file.content_bytes
+        found = (*stamp, _digest(data), b"8<-" in data)
+        # A file changed within the clock's tick after being stamped would look the same:
+        # only files older than that are stamped (as git does with "racily clean" ones).
+        if stat.st_mtime_ns < self._started - 2_000_000_000:
+            self._new_sources[path] = found
+        return found[3], found[4]
 
     def lookup(self, states: Sequence[PageState]) -> None:
         """Attach the cached content layers that still hold for these pages."""
@@ -724,7 +771,7 @@ class Runner:
             if file.page is None and file.inclusion.is_not_in_nav():
                 Page(None, file, config)
             assert file.page is not None
-            states.append(PageState(file, self.page_key(file.page, file.content_bytes)))
+            states.append(PageState(file, self.page_key(file.page)))
         search = next(
             (p for p in config.plugins.values() if type(p).__name__ == "SearchPlugin"), None
         )
@@ -906,6 +953,8 @@ class Runner:
             if self.cache is not None:
                 if tree is not None:
                     tree.stamp_folders()
+                if self._new_sources:
+                    self.cache.put_sources(self._new_sources)
                 self.cache.commit(
                     [state.file.src_uri for state in states],
                     (tree.key, tree.stamps) if tree is not None else None,
