@@ -235,3 +235,15 @@ def test_a_rebuild_into_an_earlier_site_keeps_its_unchanged_pages_and_nothing_el
     after = stamps(site)
     kept = [path for path in after if after[path] == before.get(path)]
     assert 0 < len(kept) < len(after) - 2, (len(kept), len(after))
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["a/b.md", "./a.md", "a//b.md", "a/./b", "a/.", "a/", ".", "", "/x.md", "../a.md", "a/.x"],
+)
+def test_link_paths_are_keyed_as_mkdocs_keys_them(path: str) -> None:
+    from pathlib import PurePath
+
+    from konspekt.site.mkdocs_run import _as_posix
+
+    assert _as_posix(path) == PurePath(path).as_posix()

@@ -180,8 +180,9 @@ class RecordingFiles:
         self.opaque = False
 
     def get_file_from_path(self, path: str) -> File | None:
-        file = self._files.get_file_from_path(path)
-        self.lookups[PurePath(path).as_posix()] = _answer(file)
+        key = _as_posix(path)
+        file = self._files.src_uris.get(key)  # as Files.get_file_from_path looks it up
+        self.lookups[key] = _answer(file)
         return file
 
     def __contains__(self, path: str) -> bool:
@@ -198,6 +199,16 @@ class RecordingFiles:
     def __len__(self) -> int:
         self.opaque = True
         return len(self._files)
+
+
+_UNNORMAL = re.compile(r"//|(^|/)\.(/|$)|/$|\\")
+
+
+def _as_posix(path: str) -> str:
+    """`PurePath(path).as_posix()`, without building a path for the usual clean one."""
+    if path and not _UNNORMAL.search(path):
+        return path
+    return PurePath(path).as_posix()
 
 
 def _answer(file: File | None) -> tuple[str, bool] | None:
@@ -750,6 +761,8 @@ class Runner:
         config = self.config
         files = get_files(config)
         env = config.theme.get_env()
+        # The theme does not change during a build: no stat of each template per include.
+        env.auto_reload = False
         if self._temp is None and self.cache is not None:
             # Compiled theme templates, kept beside the page cache: Jinja checks each
             # against its template's source, so the output cannot differ.
