@@ -16,7 +16,11 @@ A page's entry has two layers:
   content layer is and the navigation (titles, urls, order) is the same.
 
 Static files, theme templates (404, sitemap), the search index and anchor
-validation are done on every build, from restored parts where a page hit. Entries
+validation are done on every build, from restored parts where a page hit (the
+search index is joined from each page's entries stored as JSON). A build into a
+folder that holds an earlier build's output (konspekt's staged builds reuse the
+folder site/ was swapped with) keeps the pages whose bytes stay the same and
+removes everything else first (`SiteTree`). Entries
 are stored only for pages that rendered without a warning, and (in strict builds)
 kept only when the whole build succeeded: a page that warned warns again.
 
