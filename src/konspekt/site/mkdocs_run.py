@@ -380,11 +380,18 @@ class PageCache:
             )
         }
 
-    def put_sources(self, found: dict[str, tuple[int, int, int, str, bool]]) -> None:
+    def put_sources(
+        self, found: dict[str, tuple[int, int, int, str, bool]], live: set[str]
+    ) -> None:
+        """Record new stamps; forget files that are no longer pages (`live`: all that are)."""
         with self._transaction():
             self.db.executemany(
                 "INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?)",
                 [(path, *stamp) for path, stamp in found.items()],
+            )
+            gone = [(path,) for (path,) in self.db.execute("SELECT path FROM sources")]
+            self.db.executemany(
+                "DELETE FROM sources WHERE path=?", [p for p in gone if p[0] not in live]
             )
 
     def outputs(self, root: str) -> dict[str, Stamp]:
@@ -970,8 +977,9 @@ class Runner:
             if self.cache is not None:
                 if tree is not None:
                     tree.stamp_folders()
-                if self._new_sources:
-                    self.cache.put_sources(self._new_sources)
+                self.cache.put_sources(
+                    self._new_sources, {st.file.abs_src_path or "" for st in states}
+                )
                 self.cache.commit(
                     [state.file.src_uri for state in states],
                     (tree.key, tree.stamps) if tree is not None else None,
