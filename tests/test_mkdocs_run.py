@@ -215,3 +215,60 @@ def test_a_damaged_cache_file_is_replaced(project: Path) -> None:
     (cache / "mkdocs-pages.sqlite").write_bytes(b"not a database, " * 100)
     mkdocs_build(project / "mkdocs.yml", project / "site", cache)
     assert cached_pages(mkdocs_build(project / "mkdocs.yml", project / "site", cache))[0] > 0
+
+
+def stamps(site: Path) -> dict[str, tuple[int, int]]:
+    """The pages (not 404.html, written each time) with their inode and mtime."""
+    return {
+        p.relative_to(site).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in site.rglob("index.html")
+    }
+
+
+@pytest.mark.slow
+def test_a_rebuild_into_an_earlier_site_keeps_its_unchanged_pages_and_nothing_else(
+    project: Path, tmp_path: Path
+) -> None:
+    config = project / "mkdocs.yml"
+    cache = project / ".cache"
+    site = project / "site"
+    regenerate(project)
+    for source in (project / "docs").rglob("*.md"):  # old enough to be stamped, not read again
+        os.utime(source, (source.stat().st_atime - 3600, source.stat().st_mtime - 3600))
+    mkdocs_build(config, site, cache)
+    before = stamps(site)
+    mkdocs_build(config, site, cache)
+    assert stamps(site) == before  # every page kept, none written again
+    # What a folder may hold besides a build's output, e.g. after an interrupted build.
+    (site / "index.html").write_text("changed by hand", "utf-8")  # rewritten
+    for folder in (site / "glossary").iterdir():  # in pages' folders, kept or not
+        (folder / "stray.html").write_text("x", "utf-8")
+    (site / "stray" / "deeper").mkdir(parents=True)
+    (site / "stray" / "deeper" / "stray.txt").write_text("x", "utf-8")
+    (site / "assets" / "stray.js").write_text("x", "utf-8")
+    edit_definition(project)
+    regenerate(project)
+    index = project / "docs" / "index.md"  # edited in place: same inode, same size
+    with index.open("r+b") as file:
+        data = file.read()
+        file.seek(0)
+        assert "по Docker".encode() in data
+        file.write(data.replace("по Docker".encode(), "по DOCKER".encode(), 1))
+    mkdocs_build(config, site, cache)
+    plain_mkdocs(project, tmp_path / "plain")
+    assert differences(site, tmp_path / "plain") == []
+    after = stamps(site)
+    kept = [path for path in after if after[path] == before.get(path)]
+    assert 0 < len(kept) < len(after) - 2, (len(kept), len(after))
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["a/b.md", "./a.md", "a//b.md", "a/./b", "a/.", "a/", ".", "", "/x.md", "../a.md", "a/.x"],
+)
+def test_link_paths_are_keyed_as_mkdocs_keys_them(path: str) -> None:
+    from pathlib import PurePath
+
+    from konspekt.site.mkdocs_run import _as_posix
+
+    assert _as_posix(path) == PurePath(path).as_posix()

@@ -181,3 +181,34 @@ def test_same_cards_and_epoch_give_identical_outputs(tmp_path: Path) -> None:
     assert sorted(site_a) == sorted(site_b)
     differing = [name for name in site_a if site_a[name] != site_b[name]]
     assert differing == []
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_text("utf-8")
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_a_staged_dir_with_reuse_builds_in_the_kept_folder_and_keeps_the_swapped_out_one(
+    tmp_path: Path,
+) -> None:
+    from konspekt.output import staged_dir
+
+    target, reuse = tmp_path / "site", tmp_path / "cache" / "previous"
+    target.mkdir()
+    (target / "a").write_text("site", "utf-8")
+    reuse.mkdir(parents=True)
+    (reuse / "b").write_text("kept", "utf-8")
+    with staged_dir(target, reuse) as staging:
+        assert tree(staging) == {"b": "kept"}  # the builder finds the kept folder
+        (staging / "c").write_text("new", "utf-8")
+    assert tree(target) == {"b": "kept", "c": "new"}
+    assert tree(reuse) == {"a": "site"}  # what site/ held, for the next build
+    with pytest.raises(RuntimeError), staged_dir(target, reuse) as staging:
+        (staging / "d").write_text("half", "utf-8")
+        raise RuntimeError("the build failed")
+    assert tree(target) == {"b": "kept", "c": "new"}  # untouched
+    assert tree(reuse) == {"a": "site", "d": "half"}  # builders must expect anything there
+    assert [p.name for p in tmp_path.iterdir() if ".partial-" in p.name] == []

@@ -19,6 +19,7 @@ import os
 import shutil
 import signal
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,21 +69,48 @@ def write_file(path: Path, data: bytes, *, tidy: bool = True) -> None:
 
 
 @contextlib.contextmanager
-def staged_dir(target: Path) -> Iterator[Path]:
-    """A fresh hidden folder beside `target` to build into; swapped into place on success.
+def staged_dir(target: Path, reuse: Path | None = None) -> Iterator[Path]:
+    """A hidden folder beside `target` to build into; swapped into place on success.
 
     If the body raises (or the process is interrupted), the staging folder is removed
-    and `target` is untouched.
+    and `target` is untouched. With `reuse`, a folder kept there (by the previous
+    build: what `target` held before it) is the staging folder, and afterwards the
+    folder swapped out (or the staging folder, after a failure) goes back there
+    instead of being deleted, so a builder can rewrite only what changed. Whoever
+    builds into it must expect arbitrary content in it.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(target)
-    staging = Path(tempfile.mkdtemp(prefix=partial_name(target), dir=target.parent))
-    os.chmod(staging, 0o777 & ~_umask())
+    staging = _reused(reuse, target) if reuse is not None else None
+    if staging is None:
+        staging = Path(tempfile.mkdtemp(prefix=partial_name(target), dir=target.parent))
+        os.chmod(staging, 0o777 & ~_umask())
     try:
         yield staging
         replace_dir(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)  # after a swap: the previous output
+    finally:  # after a swap, `staging` holds the previous output
+        if reuse is None or not _move(staging, reuse):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _reused(reuse: Path, target: Path) -> Path | None:
+    """The folder kept at `reuse`, moved beside `target` as a staging folder."""
+    if not reuse.is_dir() or reuse.is_symlink():
+        return None
+    staging = target.parent / f"{partial_name(target)}{uuid.uuid4().hex[:8]}"
+    if _move(reuse, staging):
+        return staging
+    shutil.rmtree(reuse, ignore_errors=True)  # e.g. on another file system
+    return None
+
+
+def _move(source: Path, destination: Path) -> bool:
+    try:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(source, destination)  # an existing non-empty destination: refused
+    except OSError:
+        return False
+    return True
 
 
 def replace_dir(new: Path, target: Path) -> None:

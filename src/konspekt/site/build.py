@@ -234,6 +234,7 @@ def read_settings(config_file: Path) -> SiteSettings:
 
 
 PAGE_CACHE = "mkdocs-pages.sqlite"
+PREVIOUS_SITE = "mkdocs-site-previous"  # a site folder to rebuild into
 
 
 def mkdocs_build(
@@ -318,7 +319,10 @@ def build_html(config_file: Path, site_dir: Path, cache_dir: Path | None = None)
     MkDocs writes into a hidden folder beside `site_dir`, swapped in only when the
     build succeeded: a failed or interrupted build leaves the site as it was.
     """
-    with staged_dir(site_dir) as staging:
+    # The folder swapped out is kept in the cache for the next build, which rewrites
+    # only the pages that changed (see mkdocs_run.SiteTree).
+    reuse = cache_dir / PREVIOUS_SITE if cache_dir is not None else None
+    with staged_dir(site_dir, reuse) as staging:
         return mkdocs_build(config_file, staging, cache_dir)
 
 

@@ -16,7 +16,11 @@ A page's entry has two layers:
   content layer is and the navigation (titles, urls, order) is the same.
 
 Static files, theme templates (404, sitemap), the search index and anchor
-validation are done on every build, from restored parts where a page hit. Entries
+validation are done on every build, from restored parts where a page hit (the
+search index is joined from each page's entries stored as JSON). A build into a
+folder that holds an earlier build's output (konspekt's staged builds reuse the
+folder site/ was swapped with) keeps the pages whose bytes stay the same and
+removes everything else first (`SiteTree`). Entries
 are stored only for pages that rendered without a warning, and (in strict builds)
 kept only when the whole build succeeded: a page that warned warns again.
 
@@ -36,6 +40,7 @@ import logging
 import os
 import pickle
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -179,8 +184,9 @@ class RecordingFiles:
         self.opaque = False
 
     def get_file_from_path(self, path: str) -> File | None:
-        file = self._files.get_file_from_path(path)
-        self.lookups[PurePath(path).as_posix()] = _answer(file)
+        key = _as_posix(path)
+        file = self._files.src_uris.get(key)  # as Files.get_file_from_path looks it up
+        self.lookups[key] = _answer(file)
         return file
 
     def __contains__(self, path: str) -> bool:
@@ -197,6 +203,16 @@ class RecordingFiles:
     def __len__(self) -> int:
         self.opaque = True
         return len(self._files)
+
+
+_UNNORMAL = re.compile(r"//|(^|/)\.(/|$)|/$|\\")
+
+
+def _as_posix(path: str) -> str:
+    """`PurePath(path).as_posix()`, without building a path for the usual clean one."""
+    if path and not _UNNORMAL.search(path):
+        return path
+    return PurePath(path).as_posix()
 
 
 def _answer(file: File | None) -> tuple[str, bool] | None:
@@ -220,9 +236,27 @@ class ContentLayer:
 @dataclass
 class Row:
     ckey: str
+    deps_data: bytes  # pickled lookups (`RecordingFiles.lookups`), unpickled when needed
     content: ContentLayer
     nsig: str | None
     earlier: bool  # stored by an earlier build, not by this one's workers
+    odigest: str | None  # of the output layer's HTML
+    search: str | None  # the page's search-index entries, as JSON (see `search_fragment`)
+
+
+def search_fragment(entries: Sequence[dict[str, Any]]) -> str:
+    """Entries as Material's search index serializes them, comma-separated.
+
+    The index is `{"config":…,"docs":[…]}` dumped in one call; a list dumps as its
+    items joined by the separator, so joining the pages' fragments gives the same bytes.
+    """
+    return ",".join(json.dumps(entry, separators=(",", ":"), default=str) for entry in entries)
+
+
+# What a page output in a site folder holds: (inode, size, mtime_ns, digest of the bytes);
+# for a folder that holds only pages: (inode, mtime_ns, 0, _FOLDER).
+Stamp = tuple[int, int, int, str]
+_FOLDER = "/"
 
 
 class PageCache:
@@ -243,41 +277,78 @@ class PageCache:
         self.gkey = gkey
         self.run = run
         self._batch: list[tuple[Any, ...]] = []
+        self._answers: dict[str, tuple[str, bool] | None] = {}
+        self._fsig = ""
+        self._revalidated: list[str] = []
+
+    def set_files(self, files: Files) -> None:
+        """The site's files: what a page's recorded lookups are checked against."""
+        # Recorded paths are already as get_file_from_path keys them.
+        self._answers = {uri: _answer(file) for uri, file in files.src_uris.items()}
+        # A row stored (or checked) against the same answers needs no check.
+        self._fsig = _digest(json.dumps(sorted(self._answers.items())))
 
     def _open(self, path: Path) -> None:
         self.db = sqlite3.connect(path, timeout=120, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        for earlier in ("pages", "pages2"):  # earlier layouts
+            self.db.execute(f"DROP TABLE IF EXISTS {earlier}")
         self.db.execute(
-            "CREATE TABLE IF NOT EXISTS pages (gkey TEXT, src_uri TEXT, run TEXT, ckey TEXT,"
-            " deps BLOB, info BLOB, body BLOB, nsig TEXT, output BLOB, search BLOB,"
-            " PRIMARY KEY (gkey, src_uri, run))"
+            "CREATE TABLE IF NOT EXISTS pages3 (gkey TEXT, src_uri TEXT, run TEXT, ckey TEXT,"
+            " deps BLOB, fsig TEXT, info BLOB, body BLOB, nsig TEXT, output BLOB,"
+            " odigest TEXT, search TEXT, PRIMARY KEY (gkey, src_uri, run))"
         )
         self.db.execute("CREATE TABLE IF NOT EXISTS keys (gkey TEXT PRIMARY KEY, used REAL)")
+        # Page outputs already in a site folder (named by device and inode: the folder
+        # is renamed between builds), so a rebuild into it keeps those that hold.
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS outputs (root TEXT, path TEXT, ino INTEGER,"
+            " size INTEGER, mtime_ns INTEGER, digest TEXT, PRIMARY KEY (root, path))"
+        )
+        self.db.execute("CREATE TABLE IF NOT EXISTS roots (root TEXT PRIMARY KEY, used REAL)")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS theme_files (gkey TEXT PRIMARY KEY, listing TEXT)"
+        )
+        # Digests of page sources by stamp, as git's index keeps them: not read again
+        # while inode, size and mtime are the same.
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS sources (path TEXT PRIMARY KEY, ino INTEGER,"
+            " size INTEGER, mtime_ns INTEGER, digest TEXT, snippets INTEGER)"
+        )
 
     def _select(self, columns: str, src_uri: str) -> Any:
         """This run's row of a page if it has one, else the committed one."""
         return self.db.execute(
-            f"SELECT {columns} FROM pages WHERE gkey=? AND src_uri=? AND run IN ('', ?)"
+            f"SELECT {columns} FROM pages3 WHERE gkey=? AND src_uri=? AND run IN ('', ?)"
             " ORDER BY run DESC LIMIT 1",
             (self.gkey, src_uri, self.run),
         ).fetchone()
 
-    def row(self, src_uri: str, ckey: str, files: Files) -> Row | None:
-        """The page's stored row, if its key matches and its lookups answer the same now."""
-        found = self._select("ckey, deps, info, nsig, run", src_uri)
-        if found is None or found[0] != ckey:
-            return None
-        by_uri = files.src_uris  # recorded paths are already as get_file_from_path keys them
-        for path, answer in pickle.loads(found[1]).items():
-            if _answer(by_uri.get(path)) != answer:
-                return None
-        return Row(found[0], pickle.loads(found[2]), found[3], found[4] == "")
-
-    def deps(self, src_uri: str) -> dict[str, tuple[str, bool] | None]:
-        (data,) = self._select("deps", src_uri)
-        deps: dict[str, tuple[str, bool] | None] = pickle.loads(data)
-        return deps
+    def rows(self, wanted: dict[str, str]) -> dict[str, Row]:
+        """Rows of pages (src_uri: page key) whose key matches and whose lookups answer
+        the same now; one query for the whole site, this run's rows before committed ones."""
+        found: dict[str, tuple[Any, ...]] = {}
+        for src_uri, run, *rest in self.db.execute(
+            "SELECT src_uri, run, ckey, deps, fsig, info, nsig, odigest, search FROM pages3"
+            " WHERE gkey=? AND run IN ('', ?)",
+            (self.gkey, self.run),
+        ):
+            if wanted.get(src_uri) == rest[0] and (src_uri not in found or run != ""):
+                found[src_uri] = (run, *rest)
+        answers = self._answers
+        rows = {}
+        for src_uri, (run, ckey, deps_data, fsig, info, nsig, odigest, search) in found.items():
+            if fsig != self._fsig:
+                deps = pickle.loads(deps_data)
+                if not all(answers.get(path) == answer for path, answer in deps.items()):
+                    continue
+                if run == "":
+                    self._revalidated.append(src_uri)
+            rows[src_uri] = Row(
+                ckey, deps_data, pickle.loads(info), nsig, run == "", odigest, search
+            )
+        return rows
 
     def body(self, src_uri: str) -> tuple[str | None, Any]:
         """The page's HTML content and toc."""
@@ -285,9 +356,51 @@ class PageCache:
         content, toc = pickle.loads(zlib.decompress(data))
         return content, toc
 
-    def output(self, src_uri: str) -> tuple[bytes, list[dict[str, Any]]]:
-        data, search = self._select("output, search", src_uri)
-        return zlib.decompress(data), pickle.loads(search)
+    def output(self, src_uri: str) -> bytes:
+        (data,) = self._select("output", src_uri)
+        return zlib.decompress(data)
+
+    def theme_files(self) -> list[tuple[str, str]] | None:
+        found = self.db.execute(
+            "SELECT listing FROM theme_files WHERE gkey=?", (self.gkey,)
+        ).fetchone()
+        return None if found is None else [(path, folder) for path, folder in json.loads(found[0])]
+
+    def put_theme_files(self, listing: list[tuple[str, str]]) -> None:
+        with self._transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO theme_files VALUES (?, ?)", (self.gkey, json.dumps(listing))
+            )
+
+    def sources(self) -> dict[str, tuple[int, int, int, str, bool]]:
+        return {
+            path: (ino, size, mtime_ns, digest, bool(snippets))
+            for path, ino, size, mtime_ns, digest, snippets in self.db.execute(
+                "SELECT * FROM sources"
+            )
+        }
+
+    def put_sources(
+        self, found: dict[str, tuple[int, int, int, str, bool]], live: set[str]
+    ) -> None:
+        """Record new stamps; forget files that are no longer pages (`live`: all that are)."""
+        with self._transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?)",
+                [(path, *stamp) for path, stamp in found.items()],
+            )
+            gone = [(path,) for (path,) in self.db.execute("SELECT path FROM sources")]
+            self.db.executemany(
+                "DELETE FROM sources WHERE path=?", [p for p in gone if p[0] not in live]
+            )
+
+    def outputs(self, root: str) -> dict[str, Stamp]:
+        return {
+            path: (ino, size, mtime_ns, digest)
+            for path, ino, size, mtime_ns, digest in self.db.execute(
+                "SELECT path, ino, size, mtime_ns, digest FROM outputs WHERE root=?", (root,)
+            )
+        }
 
     def put(
         self,
@@ -298,7 +411,7 @@ class PageCache:
         body: tuple[str | None, Any],
         nsig: str,
         output: bytes,
-        search: list[dict[str, Any]],
+        search: str,
     ) -> None:
         self._batch.append(
             (
@@ -307,11 +420,13 @@ class PageCache:
                 self.run,
                 ckey,
                 pickle.dumps(deps),
+                self._fsig,
                 pickle.dumps(content),
                 zlib.compress(pickle.dumps(body), 1),
                 nsig,
                 zlib.compress(output, 1),
-                pickle.dumps(search),
+                _digest(output),
+                search,
             )
         )
         if len(self._batch) >= 200:
@@ -321,7 +436,7 @@ class PageCache:
         if self._batch:
             with self._transaction():
                 self.db.executemany(
-                    "INSERT OR REPLACE INTO pages VALUES (?,?,?,?,?,?,?,?,?,?)", self._batch
+                    "INSERT OR REPLACE INTO pages3 VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self._batch
                 )
             self._batch.clear()
 
@@ -338,23 +453,46 @@ class PageCache:
     def forget_stale_runs(self) -> None:
         """Pending rows of runs that were killed."""
         with self._transaction():
-            self.db.execute("DELETE FROM pages WHERE run NOT IN ('', ?)", (self.run,))
+            self.db.execute("DELETE FROM pages3 WHERE run NOT IN ('', ?)", (self.run,))
 
-    def commit(self, src_uris: Sequence[str]) -> None:
-        """Keep this run's rows; drop pages that no longer exist and old global keys."""
+    def commit(
+        self, src_uris: Sequence[str], tree: tuple[str, dict[str, Stamp]] | None = None
+    ) -> None:
+        """Keep this run's rows; drop pages that no longer exist and old global keys.
+
+        `tree` is the site folder built into, with the page outputs it now holds.
+        """
         self.flush()
         with self._transaction():
+            if tree is not None:
+                root, stamps = tree
+                self.db.execute("DELETE FROM outputs WHERE root=?", (root,))
+                self.db.executemany(
+                    "INSERT INTO outputs VALUES (?,?,?,?,?,?)",
+                    [(root, path, *stamp) for path, stamp in stamps.items()],
+                )
+                self.db.execute("INSERT OR REPLACE INTO roots VALUES (?, ?)", (root, time.time()))
+                # site/ and the folder it was swapped with, plus one (e.g. a test's)
+                self.db.execute(
+                    "DELETE FROM roots WHERE root NOT IN"
+                    " (SELECT root FROM roots ORDER BY used DESC LIMIT 3)"
+                )
+                self.db.execute("DELETE FROM outputs WHERE root NOT IN (SELECT root FROM roots)")
             self.db.execute(
-                "DELETE FROM pages WHERE run='' AND gkey=? AND src_uri IN"
-                " (SELECT src_uri FROM pages WHERE gkey=? AND run=?)",
+                "DELETE FROM pages3 WHERE run='' AND gkey=? AND src_uri IN"
+                " (SELECT src_uri FROM pages3 WHERE gkey=? AND run=?)",
                 (self.gkey, self.gkey, self.run),
             )
-            self.db.execute("UPDATE pages SET run='' WHERE run=?", (self.run,))
+            self.db.execute("UPDATE pages3 SET run='' WHERE run=?", (self.run,))
+            self.db.executemany(
+                "UPDATE pages3 SET fsig=? WHERE gkey=? AND src_uri=? AND run=''",
+                [(self._fsig, self.gkey, uri) for uri in self._revalidated],
+            )
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS live (src_uri TEXT PRIMARY KEY)")
             self.db.execute("DELETE FROM live")
             self.db.executemany("INSERT INTO live VALUES (?)", [(uri,) for uri in src_uris])
             self.db.execute(
-                "DELETE FROM pages WHERE gkey=? AND src_uri NOT IN (SELECT src_uri FROM live)",
+                "DELETE FROM pages3 WHERE gkey=? AND src_uri NOT IN (SELECT src_uri FROM live)",
                 (self.gkey,),
             )
             self.db.execute("INSERT OR REPLACE INTO keys VALUES (?, ?)", (self.gkey, time.time()))
@@ -364,17 +502,141 @@ class PageCache:
                 (KEEP_GLOBAL_KEYS,),
             )
             self.db.execute(
-                "DELETE FROM pages WHERE gkey NOT IN (SELECT gkey FROM keys) AND gkey != ?",
+                "DELETE FROM pages3 WHERE gkey NOT IN (SELECT gkey FROM keys) AND gkey != ?",
+                (self.gkey,),
+            )
+            self.db.execute(
+                "DELETE FROM theme_files WHERE gkey NOT IN (SELECT gkey FROM keys) AND gkey != ?",
                 (self.gkey,),
             )
 
     def discard(self) -> None:
         self._batch.clear()
         with self._transaction():
-            self.db.execute("DELETE FROM pages WHERE run=?", (self.run,))
+            self.db.execute("DELETE FROM pages3 WHERE run=?", (self.run,))
 
     def close(self) -> None:
         self.db.close()
+
+
+# --- the site folder built into ------------------------------------------------------
+
+
+class SiteTree:
+    """The folder a build writes into, which may hold the output of an earlier build.
+
+    `mkdocs build` empties it first. Here page outputs the cache recorded in this very
+    folder (by inode, size and mtime, checked now) and that the build would write
+    again byte for byte are kept; everything else is removed before the build writes,
+    so the folder ends as a clean build leaves it. konspekt's staged site builds
+    reuse the folder site/ was swapped with, and rewrite only what changed.
+
+    A folder that held nothing but pages is not listed again while its own stamp
+    (inode, mtime: any entry added or removed changes it) is the one recorded.
+    """
+
+    def __init__(self, root: Path, cache: PageCache) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        stat = root.stat()
+        self.root = str(root)
+        self.key = f"{stat.st_dev}:{stat.st_ino}"
+        self.known = cache.outputs(self.key)
+        self.stamps: dict[str, Stamp] = {}  # what the folder holds for the cache to record
+        self.verified: dict[str, Stamp] = {}  # page-only folders found as recorded
+
+    def _relative(self, path: str) -> str:
+        assert path.startswith(self.root + os.sep), path
+        return path[len(self.root) + 1 :]
+
+    def holds(self, path: str, digest: str | None) -> bool:
+        """Whether the file at `path` is known to hold the output with `digest`."""
+        relative = self._relative(path)
+        known = self.known.get(relative)
+        if known is None or digest is None or known[3] != digest:
+            return False
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return False
+        if (stat.st_ino, stat.st_size, stat.st_mtime_ns) != known[:3]:
+            return False
+        self.stamps[relative] = known
+        return True
+
+    def sweep(self, keep: set[str]) -> None:
+        """Remove everything but the files in `keep` (absolute paths) and their folders."""
+        keep_dirs = {self.root}
+        for path in keep:
+            parent = os.path.dirname(path)
+            while parent not in keep_dirs:
+                keep_dirs.add(parent)
+                parent = os.path.dirname(parent)
+        held: dict[str, list[str]] = {}  # page-only folder: its pages, when stamped
+        for relative, stamp in self.known.items():
+            if stamp[3] != _FOLDER:
+                held.setdefault(os.path.dirname(relative), []).append(relative)
+
+        def walk(folder: str) -> None:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if not entry.is_dir(follow_symlinks=False):
+                        if entry.path not in keep:
+                            os.unlink(entry.path)
+                    elif entry.path not in keep_dirs:
+                        shutil.rmtree(entry.path)
+                    elif not unchanged(entry):
+                        walk(entry.path)
+
+        def unchanged(entry: os.DirEntry[str]) -> bool:
+            relative = self._relative(entry.path)
+            known = self.known.get(relative)
+            stat = entry.stat(follow_symlinks=False)
+            if known is None or (stat.st_ino, stat.st_mtime_ns) != known[:2]:
+                return False
+            self.verified[relative] = known
+            for page in held.get(relative, ()):  # all it holds
+                path = os.path.join(self.root, page)
+                if path not in keep:
+                    os.unlink(path)
+            return True
+
+        walk(self.root)
+        self.stamps = {
+            path: stamp
+            for path, stamp in self.stamps.items()
+            if os.path.join(self.root, path) in keep
+        }
+
+    def write(self, path: str, data: bytes) -> None:
+        """A page's output, recorded with its stamp."""
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as file:
+            file.write(data)
+            file.flush()
+            stat = os.fstat(file.fileno())
+        self.stamps[self._relative(path)] = (
+            stat.st_ino,
+            stat.st_size,
+            stat.st_mtime_ns,
+            _digest(data),
+        )
+
+    def stamp_folders(self) -> None:
+        """Stamp the folders that hold nothing but pages, once the build has written."""
+        pages: dict[str, set[str]] = {}
+        for path, stamp in self.stamps.items():
+            if stamp[3] != _FOLDER:
+                pages.setdefault(os.path.dirname(path), set()).add(os.path.basename(path))
+        for folder, names in pages.items():
+            path = os.path.join(self.root, folder)
+            try:
+                stat = os.stat(path)
+                stamp = (stat.st_ino, stat.st_mtime_ns, 0, _FOLDER)
+                # As found before the build and untouched since; or listed now.
+                if self.verified.get(folder) == stamp or set(os.listdir(path)) == names:
+                    self.stamps[folder] = stamp
+            except OSError:
+                continue
 
 
 # --- one build ----------------------------------------------------------------------
@@ -400,6 +662,7 @@ class PageState:
     row: Row | None = None  # a valid content layer from the cache
     deps: dict[str, tuple[str, bool] | None] = field(default_factory=dict)
     storable: bool = False  # rendered here, without warnings, with known lookups
+    kept: bool = False  # its output is already in the site folder
 
 
 @dataclass
@@ -434,7 +697,11 @@ class Runner:
             self.cache = PageCache(cache_path, gkey, self.run)
             self.cache_path = cache_path
         self._snippets: str | None = None
+        self._sources = self.cache.sources() if self.cache is not None else {}
+        self._new_sources: dict[str, tuple[int, int, int, str, bool]] = {}
+        self._started = time.time_ns()
         self.cached = 0  # pages whose output came from the cache, for the log
+        self.search_parts: list[str] = []
 
     def close(self) -> None:
         if self.cache:
@@ -452,8 +719,9 @@ class Runner:
             self._snippets = _digest(*(_tree_digest(Path(base).resolve()) for base in bases))
         return self._snippets
 
-    def page_key(self, page: Page, source: bytes) -> str:
+    def page_key(self, page: Page) -> str:
         file = page.file
+        source, snippets = self.source(file)
         parts: list[bytes | str] = [
             file.src_uri,
             file.url,
@@ -462,15 +730,39 @@ class Runner:
             source,
         ]
         parts.append(repr(page.__dict__.get("title")))  # a title given by the nav
-        if "pymdownx.snippets" in self.config.mdx_configs and b"8<-" in source:
+        if "pymdownx.snippets" in self.config.mdx_configs and snippets:
             parts.append(self.snippets_digest())  # snippets included from the base paths
         return _digest(*parts)
 
-    def lookup(self, state: PageState, files: Files) -> None:
-        """Attach the cached content layer if it still holds for this page."""
+    def source(self, file: File) -> tuple[str, bool]:
+        """Digest of a page's source, and whether it includes snippets."""
+        path = file.abs_src_path
+        if self.cache is None or path is None or file.generated_by is not None:
+            data = file.content_bytes
+            return _digest(data), b"8<-" in data
+        try:
+            stat = os.stat(path)
+        except OSError:  # MkDocs reports it when it reads the page
+            return _digest(file.content_bytes), False
+        stamp = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        known = self._sources.get(path)
+        if known is not None and known[:3] == stamp:
+            return known[3], known[4]
+        data = file.content_bytes
+        found = (*stamp, _digest(data), b"8<-" in data)
+        # A file changed within the clock's tick after being stamped would look the same:
+        # only files older than that are stamped (as git does with "racily clean" ones).
+        if stat.st_mtime_ns < self._started - 2_000_000_000:
+            self._new_sources[path] = found
+        return found[3], found[4]
+
+    def lookup(self, states: Sequence[PageState]) -> None:
+        """Attach the cached content layers that still hold for these pages."""
         if self.cache is None:
             return
-        state.row = self.cache.row(state.file.src_uri, state.ckey, files)
+        rows = self.cache.rows({st.file.src_uri: st.ckey for st in states})
+        for state in states:
+            state.row = rows.get(state.file.src_uri)
 
     def setup(self, *, workers: bool) -> tuple[Setup, list[PageState]]:
         from mkdocs.commands.build import get_navigation
@@ -480,24 +772,57 @@ class Runner:
         config = self.config
         files = get_files(config)
         env = config.theme.get_env()
-        files.add_files_from_theme(env, config)
+        # The theme does not change during a build: no stat of each template per include.
+        env.auto_reload = False
+        if self._temp is None and self.cache is not None:
+            # Compiled theme templates, kept beside the page cache: Jinja checks each
+            # against its template's source, so the output cannot differ.
+            from jinja2 import FileSystemBytecodeCache
+
+            folder = self.cache_path.parent / "jinja"
+            folder.mkdir(exist_ok=True)
+            env.bytecode_cache = FileSystemBytecodeCache(str(folder))
+        self.add_files_from_theme(files, env)
         files = config.plugins.on_files(files, config=config)
         set_exclusions(files, config)
         nav = get_navigation(files, config)
         nav = config.plugins.on_nav(nav, config=config, files=files)
+        if self.cache is not None:
+            self.cache.set_files(files)
         inclusion = InclusionLevel.is_in_serve if self.serve_url else InclusionLevel.is_included
         states = []
         for file in files.documentation_pages(inclusion=inclusion):
             if file.page is None and file.inclusion.is_not_in_nav():
                 Page(None, file, config)
             assert file.page is not None
-            states.append(PageState(file, self.page_key(file.page, file.content_bytes)))
+            states.append(PageState(file, self.page_key(file.page)))
         search = next(
             (p for p in config.plugins.values() if type(p).__name__ == "SearchPlugin"), None
         )
         return Setup(
             config, files, env, nav, inclusion, search if search and search.config.enabled else None
         ), states
+
+    def add_files_from_theme(self, files: Files, env: jinja2.Environment) -> None:
+        """`files.add_files_from_theme`, with the theme's listing kept in the cache.
+
+        MkDocs lists every file of the theme folders (Material's icons: thousands) and
+        filters the names; what it finds depends on the global key only, but whether a
+        docs file shadows a theme file is checked each time, as MkDocs does.
+        """
+        from mkdocs.structure.files import File, Files
+
+        config = self.config
+        listing = self.cache.theme_files() if self.cache is not None else None
+        if listing is None:
+            found = Files([])
+            found.add_files_from_theme(env, config)
+            listing = [(f.src_uri, f.src_dir) for f in found if f.src_dir is not None]
+            if self.cache is not None:
+                self.cache.put_theme_files(listing)
+        for path, folder in listing:
+            if files.get_file_from_path(path) is None:
+                files.append(File(path, folder, config.site_dir, config.use_directory_urls))
 
     def populate(self, state: PageState, files: Files) -> None:
         from mkdocs.commands.build import _populate_page
@@ -539,19 +864,22 @@ class Runner:
     def render_page(
         self, s: Setup, state: PageState, doc_files: Sequence[File], nsig: str
     ) -> bytes | None:
-        """The page's HTML: from the cache, or rendered (and then stored)."""
+        """The page's HTML: from the cache, or rendered (and then stored); None when
+        MkDocs would skip the page or when the site folder already holds it.
+
+        Its search-index entries go to `self.search_parts`, in page order."""
         page = state.file.page
         assert page is not None
         cache = self.cache
-        if cache and state.row is not None and state.row.nsig == nsig:
-            self.cached += state.row.earlier
-            stored, entries = cache.output(state.file.src_uri)
-            if s.search is not None:  # in page order, as MkDocs would have indexed it
-                s.search.search_index.entries.extend(entries)
-            return stored
-        if cache and state.row is not None:  # content layer holds; navigation changed
+        row = state.row
+        if cache and row is not None and row.nsig == nsig:
+            self.cached += row.earlier
+            if row.search:
+                self.search_parts.append(row.search)
+            return None if state.kept else cache.output(state.file.src_uri)
+        if cache and row is not None:  # content layer holds; navigation changed
             page.content, page.toc = cache.body(state.file.src_uri)
-            state.deps = cache.deps(state.file.src_uri)
+            state.deps = pickle.loads(row.deps_data)
             state.storable = True
         layer = self.content_layer(page) if state.storable else None
         body = (page.content, page.toc)
@@ -560,11 +888,11 @@ class Runner:
         output = _build_page(
             page, self.config, doc_files, s.nav, s.env, excluded=state.file.inclusion.is_excluded()
         )
+        search = search_fragment(s.search.search_index.entries[before_entries:] if s.search else [])
+        if search:
+            self.search_parts.append(search)
         if cache and layer is not None and self.warnings.count == before and output is not None:
-            entries = s.search.search_index.entries[before_entries:] if s.search else []
-            cache.put(
-                state.file.src_uri, state.ckey, state.deps, layer, body, nsig, output, entries
-            )
+            cache.put(state.file.src_uri, state.ckey, state.deps, layer, body, nsig, output, search)
         return output
 
     def build(self) -> None:
@@ -587,20 +915,21 @@ class Runner:
             config = config.plugins.on_config(config)
             config.plugins.on_pre_build(config=config)
             log.info("Cleaning site directory")
-            utils.clean_directory(config.site_dir)
+            tree = None
+            if self.cache is None:
+                utils.clean_directory(config.site_dir)
+            else:  # emptied below, but for the pages it already holds
+                tree = SiteTree(Path(config.site_dir), self.cache)
             if not self.serve_url:
                 log.info(f"Building documentation to directory: {config.site_dir}")
             s, states = self.setup(workers=False)
             if self.cache is not None:
                 self.cache.forget_stale_runs()
-                for state in states:
-                    self.lookup(state, s.files)
+                self.lookup(states)
                 misses = [state.file.src_uri for state in states if state.row is None]
                 if len(misses) >= PARALLEL_MIN and (os.cpu_count() or 1) >= 2:
                     self.fill_in_parallel(misses)
-                    for state in states:
-                        if state.row is None:
-                            self.lookup(state, s.files)
+                    self.lookup([state for state in states if state.row is None])
             excluded = []
             for state in states:
                 if self.serve_url and state.file.inclusion.is_excluded():
@@ -612,6 +941,9 @@ class Runner:
                     "but will be excluded from `mkdocs build` per `draft_docs` config:\n  - "
                     + "\n  - ".join(excluded)
                 )
+            nsig = nav_signature(s.nav)
+            if tree is not None:
+                self.keep_unchanged(s, states, nsig, tree)
             s.env = config.plugins.on_env(s.env, config=config, files=s.files)
             s.files.copy_static_files(dirty=False, inclusion=s.inclusion)
             for template in config.theme.static_templates:
@@ -619,11 +951,13 @@ class Runner:
             for template in config.extra_templates:
                 _build_extra_template(template, s.files, config, s.nav)
             doc_files = s.files.documentation_pages(inclusion=s.inclusion)
-            nsig = nav_signature(s.nav)
             self.cached = 0
+            self.search_parts = []
             for state in states:
                 output = self.render_page(s, state, doc_files, nsig)
-                if output is not None:
+                if output is not None and tree is not None:
+                    tree.write(state.file.abs_dest_path, output)
+                elif output is not None:
                     utils.write_file(output, state.file.abs_dest_path)
                 page = state.file.page
                 assert page is not None
@@ -633,13 +967,23 @@ class Runner:
             for file in doc_files:
                 assert file.page is not None
                 file.page.validate_anchor_links(files=s.files, log_level=log_level)
+            if s.search is not None:
+                self.join_search_index(s.search.search_index)
             config.plugins.on_post_build(config=config)
             if counts := warning_counter.get_counts():
                 msg = ", ".join(f"{v} {k.lower()}s" for k, v in counts)
                 raise Abort(f"Aborted with {msg} in strict mode!")
             succeeded = True
             if self.cache is not None:
-                self.cache.commit([state.file.src_uri for state in states])
+                if tree is not None:
+                    tree.stamp_folders()
+                self.cache.put_sources(
+                    self._new_sources, {st.file.abs_src_path or "" for st in states}
+                )
+                self.cache.commit(
+                    [state.file.src_uri for state in states],
+                    (tree.key, tree.stamps) if tree is not None else None,
+                )
             log.info(f"Pages from konspekt's cache: {self.cached} of {len(states)}")
             log.info(f"Documentation built in {time.monotonic() - start:.2f} seconds")
         except Exception as e:
@@ -654,6 +998,49 @@ class Runner:
             logger.removeHandler(warning_counter)
             for counting in (logger, logging.getLogger()):
                 counting.removeHandler(self.warnings)
+
+    def keep_unchanged(
+        self, s: Setup, states: Sequence[PageState], nsig: str, tree: SiteTree
+    ) -> None:
+        """Empty the site folder but for the page outputs it holds that stay the same."""
+        site = self.config.site_dir
+        # Files a build writes besides the pages: a page there is rewritten, in order.
+        others = {f.abs_dest_path for f in s.files if not f.is_documentation_page()}
+        templates = [*self.config.theme.static_templates, *self.config.extra_templates]
+        others |= {os.path.join(site, name) for name in templates}
+        others |= {
+            os.path.join(site, "sitemap.xml.gz"),
+            os.path.join(site, "search", "search_index.json"),
+        }
+        keep = set()
+        for state in states:
+            row = state.row
+            path = state.file.abs_dest_path
+            if (
+                row is not None
+                and row.nsig == nsig
+                and path not in others
+                and tree.holds(path, row.odigest)
+            ):
+                state.kept = True
+                keep.add(path)
+        tree.sweep(keep)
+
+    def join_search_index(self, index: Any) -> None:
+        """Material's search index from the pages' serialized entries (`search_fragment`)."""
+        generate = index.generate_search_index
+        parts = self.search_parts
+
+        def joined(prev: Any) -> str:
+            if prev is not None:  # a dirty serve build merges entries: Material's own way
+                index.entries = json.loads(f"[{','.join(parts)}]")
+                return str(generate(prev))
+            index.entries = []
+            empty = str(generate(None))
+            assert empty.endswith(',"docs":[]}'), empty[-40:]
+            return f"{empty[:-3]}[{','.join(parts)}]}}"
+
+        index.generate_search_index = joined
 
     def fill_in_parallel(self, misses: list[str]) -> None:
         """Two processes render the missing pages into the cache (pending, this run)."""
