@@ -158,7 +158,7 @@ _MARKUP = " \t\r\n*_~\"'«„“(>[-+|"
 
 
 Key = tuple[str, ...]  # normalized words with the normalized separators between them
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -208,12 +208,35 @@ class LinkIndex:
         )
 
     def to_json(self) -> str:
-        rows = [
-            [list(key), [[t.id, t.rank, t.order, None if t.cased is None else list(t.cased),
-                          t.ambiguous] for t in targets]]
-            for key, targets in sorted(self.targets.items())
+        """The index as JSON, flat: C code does most of writing and reading it.
+
+        Keys are in the index's own order (made in glossary order, so the same in every
+        process): words joined by US, keys by RS — characters no word or separator has
+        (they are whitespace, which `gap` drops). Targets repeat (one per form of a name):
+        each distinct tuple of them is written once, in `groups`, and `rows` gives each
+        key's group; a target names its entry by its place in `ids`.
+        """
+        ids: dict[str, int] = {}
+        groups: dict[tuple[_Target, ...], int] = {}
+        rows = []
+        for targets in self.table.values():
+            group = groups.get(targets)
+            if group is None:
+                group = groups[targets] = len(groups)
+            rows.append(group)
+        encoded = [
+            [[ids.setdefault(t.id, len(ids)), t.rank, t.order,
+              None if t.cased is None else _WORD_SEP.join(t.cased), t.ambiguous] for t in targets]
+            for targets in groups
         ]  # fmt: skip
-        return json.dumps({"format": _CACHE_FORMAT, "targets": rows}, ensure_ascii=False)
+        data = {
+            "format": _CACHE_FORMAT,
+            "keys": _KEY_SEP.join(_WORD_SEP.join(key) for key in self.table),
+            "ids": list(ids),
+            "groups": encoded,
+            "rows": rows,
+        }
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str, ids: Collection[str]) -> LinkIndex:
@@ -227,35 +250,55 @@ class LinkIndex:
             data = json.loads(text)
             if data["format"] != _CACHE_FORMAT:
                 raise ValueError("another format")
-            targets: dict[Key, tuple[_Target, ...]] = {}
             known = set(ids)
+            entry_ids = data["ids"]
+            if not isinstance(entry_ids, list) or not all(
+                type(entry_id) is str and entry_id in known for entry_id in entry_ids
+            ):
+                raise ValueError("not the ids of these entries")
             make = tuple.__new__  # _Target's own constructor, without its Python wrapper
-            for key, row in data["targets"]:
+            groups: list[tuple[_Target, ...]] = []
+            for row in data["groups"]:
                 found = []
-                for entry_id, rank, order, cased, ambiguous in row:
+                for entry, rank, order, cased, ambiguous in row:
                     if (
-                        entry_id not in known
+                        type(entry) is not int
+                        or not 0 <= entry < len(entry_ids)
                         or type(rank) is not int
                         or type(order) is not int
                         or type(ambiguous) is not bool
+                        or not (cased is None or type(cased) is str)
                     ):
                         raise ValueError("not a target of these entries")
-                    cased_key = None if cased is None else _words(cased)
-                    found.append(make(_Target, (entry_id, rank, order, cased_key, ambiguous)))
-                targets[_words(key)] = tuple(found)
+                    cased_key = None if cased is None else tuple(cased.split(_WORD_SEP))
+                    found.append(
+                        make(_Target, (entry_ids[entry], rank, order, cased_key, ambiguous))
+                    )
+                if not found:
+                    raise ValueError("a key without targets")
+                groups.append(tuple(found))
+            keys_text, rows = data["keys"], data["rows"]
+            if type(keys_text) is not str or type(rows) is not list:
+                raise ValueError("not keys and rows")
+            keys = (
+                [tuple(key.split(_WORD_SEP)) for key in keys_text.split(_KEY_SEP)] if rows else []
+            )
+            if len(keys) != len(rows) or not all(
+                type(row) is int and 0 <= row < len(groups) for row in rows
+            ):
+                raise ValueError("not a group for every key")
+            targets = dict(zip(keys, map(groups.__getitem__, rows), strict=True))
+            if len(targets) != len(keys):
+                raise ValueError("a key written twice")
         except (KeyError, TypeError) as error:
             raise ValueError(f"not a linker index: {error}") from None
         return cls(MappingProxyType(targets))
 
 
-def _words(value: object) -> Key:
-    if not isinstance(value, list):
-        raise ValueError("not a list of words")
-    try:
-        "".join(value)  # checks every item is a string, in C: the cache has 10⁵ keys
-    except TypeError:
-        raise ValueError("not a list of words") from None
-    return tuple(value)
+# Separators of the cache's flat keys: control characters that are whitespace to
+# `str.split`, so `gap` never keeps one and no word (letters, digits) has one.
+_WORD_SEP = "\x1f"
+_KEY_SEP = "\x1e"
 
 
 def build_index(entries: Sequence[Entry], ru: Russian) -> LinkIndex:
@@ -303,28 +346,40 @@ def _entry_keys(ru: Russian, order: int, entry: Entry) -> list[tuple[Key, _Targe
     """Every key of every name of `entry`, with the target it gives, in the order made."""
     found: list[tuple[Key, _Target]] = []
     ambiguous = {name_key(name) for name in entry.ambiguous}
+    make = tuple.__new__  # _Target's own constructor, without its Python wrapper
     for name, rank in _names(entry):
         parts = name_parts(name)
         if not parts[0]:
             continue
         exact = name_key(name)
         is_ambiguous = exact in ambiguous
+        # The targets of a name's forms without case: two values, shared by every form.
+        as_named = make(_Target, (entry.id, rank, order, None, is_ambiguous))
+        generated = as_named
+        if rank == RANK_NAME:
+            generated = make(_Target, (entry.id, RANK_GENERATED, order, None, is_ambiguous))
+        cased_entry = entry.match_case and rank not in (RANK_NOT_IN, RANK_COLLOCATION)
         for words, gaps in spelling_variants(*parts):
             if rank == RANK_FORM:
-                forms = {tuple(normalize(w) for w in words)}
+                forms: Iterable[Key] = (tuple(normalize(w) for w in words),)
             else:
-                forms = set(ru.phrase_forms(words))
+                forms = ru.phrase_form_list(words)
             for form in forms:
-                key = join_key(form, gaps) if gaps else form
+                if not gaps:
+                    key = form
+                elif len(gaps) == 1:  # most names: two words
+                    key = (form[0], gaps[0], form[1])
+                else:
+                    key = join_key(form, gaps)
                 # A generated form ranks below every name as written: «поды» as a form
                 # of «Под» yields to an entry whose name is «Поды».
-                form_rank = rank if key == exact or rank != RANK_NAME else RANK_GENERATED
-                cased = None
-                if entry.match_case and rank not in (RANK_NOT_IN, RANK_COLLOCATION):
+                target = as_named if key == exact else generated
+                if cased_entry:
                     cased = join_key(
                         [_apply_case(w, f) for w, f in zip(words, form, strict=True)], gaps
                     )
-                found.append((key, _Target(entry.id, form_rank, order, cased, is_ambiguous)))
+                    target = target._replace(cased=cased)
+                found.append((key, target))
     return found
 
 

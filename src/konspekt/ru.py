@@ -195,6 +195,10 @@ class Russian:
         self._inflect = lru_cache(maxsize=65536)(self._inflect_adjective)
         # The last words of names repeat («…образа», «…контейнеров»); inflecting is slow.
         self.genitive_numbers = lru_cache(maxsize=16384)(self._genitive_numbers)
+        # A name's words recur across names («базовый …», «…образ»): classified and
+        # agreed once per word and per head, not once per name.
+        self._word_kind = lru_cache(maxsize=65536)(self._classify)
+        self._inflections = lru_cache(maxsize=65536)(self._inflections_of)
 
     def _parse(self, word: str) -> tuple[pymorphy3.analyzer.Parse, ...]:
         return tuple(self._morph.parse(word))
@@ -208,49 +212,70 @@ class Russian:
         adjectives before it agree with it in case, number and gender; words after it
         («слой образа», «инструкция FROM») and Latin words stay as written.
         """
+        return frozenset(self.phrase_form_list(tokens))
+
+    def phrase_form_list(self, tokens: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+        """`phrase_forms` in the order they are made, each once: an index built from them
+        has the same order in every process (a set's order depends on string hashing)."""
         lowered = [t.lower() for t in tokens]
         modifiers: list[int] = []
         head = -1
-        for index, word in enumerate(lowered):
-            if not is_cyrillic(word):
+        kinds = [self._word_kind(word) for word in lowered]
+        for index, (cyrillic, adjective) in enumerate(kinds):
+            if not cyrillic:
                 continue
-            later_cyrillic = any(is_cyrillic(w) for w in lowered[index + 1 :])
-            if later_cyrillic and self._adjective(word) is not None:
+            if adjective and any(later for later, _ in kinds[index + 1 :]):
                 modifiers.append(index)
                 continue
             head = index
             break
+        as_written = tuple(normalize(w) for w in lowered)
         if head < 0:
-            forms = {tuple(lowered)}
+            forms = [tuple(lowered)]
             # «Docker'а», «Stages»; of several words only a proper name: «GitLab Runner'ах».
             if is_latin(lowered[-1]) and (len(tokens) == 1 or tokens[-1][:1].isupper()):
-                forms.update((*lowered[:-1], form) for form in _latin_forms(lowered[-1]))
-            return frozenset(tuple(normalize(w) for w in f) for f in forms)
+                forms += [(*lowered[:-1], form) for form in _latin_forms(lowered[-1])]
+            return tuple(dict.fromkeys(tuple(normalize(w) for w in f) for f in forms))
 
-        noun = self.noun(lowered[head])
         # A last noun in the genitive after the head says the same in either number:
         # «среда выполнения контейнеров» and «…контейнера», «слой образа» and «слои образов».
-        tails = [list(lowered)]
+        tails = [lowered]
         if head < len(lowered) - 1 and is_cyrillic(lowered[-1]):
             tails = [[*lowered[:-1], last] for last in self.genitive_numbers(lowered[-1])]
         # Normalized once: the words each form replaces do not depend on the tail.
         norm_tails = [[normalize(w) for w in tail] for tail in tails]
-        result: set[tuple[str, ...]] = set()
+        positions = (head, *modifiers)
+        result: dict[tuple[str, ...], None] = {}
+        for replaced in self._inflections(lowered[head], tuple(lowered[i] for i in modifiers)):
+            for tail in norm_tails:
+                phrase = list(tail)
+                for index, word in zip(positions, replaced, strict=True):
+                    phrase[index] = word
+                result[tuple(phrase)] = None
+        result[as_written] = None
+        return tuple(result)
+
+    def _classify(self, word: str) -> tuple[bool, bool]:
+        """(Cyrillic, has a nominative adjective reading): how a name's word is placed."""
+        return is_cyrillic(word), self._adjective(word) is not None
+
+    def _inflections_of(self, head: str, modifiers: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+        """The head noun in each of its forms, normalized, then its adjectives agreeing
+        with that form; forms where an adjective has no agreeing form are left out.
+
+        Memoized (one call per head and adjectives, not per name and tail)."""
+        noun = self.noun(head)
+        found = []
         for form in noun.forms:
-            replaced = [(head, normalize(form.text))]
-            for index in modifiers:
-                agreed = self._agree(lowered[index], form, noun)
+            replaced = [normalize(form.text)]
+            for word in modifiers:
+                agreed = self._agree(word, form, noun)
                 if agreed is None:
                     break
-                replaced.append((index, normalize(agreed)))
+                replaced.append(normalize(agreed))
             else:
-                for tail in norm_tails:
-                    phrase = list(tail)
-                    for index, word in replaced:
-                        phrase[index] = word
-                    result.add(tuple(phrase))
-        result.add(tuple(normalize(w) for w in lowered))
-        return frozenset(result)
+                found.append(tuple(replaced))
+        return tuple(found)
 
     def _noun(self, word: str) -> _Noun:
         """The paradigm of a noun: the dictionary's if it knows the word, else a rule's."""
