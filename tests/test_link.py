@@ -582,3 +582,8 @@ def test_masking_matches_as_the_linker_does() -> None:
     layer = Entry(id="layer", term="Слой образа", definition="О.", topic="x")
     masker = Masker.of(small_linker(layer), "layer")
     assert masker.mask("Уже есть **слои** образов, _слой образа_.") == ("Уже есть **[…]**, _[…]_.")
+
+
+def test_name_keys_are_worked_out_once_per_name() -> None:
+    # validation, the linker and the pages all key every name: one computation each
+    assert name_key("Очень редкое имя") is name_key("Очень редкое имя")

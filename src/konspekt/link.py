@@ -532,6 +532,8 @@ class Linker:
     ) -> Iterator[_Found]:
         spans, norms, gaps = words_of(text, start, end)
         starts = self.index.starts
+        maybe_function_word = self.ru.maybe_function_word
+        make = tuple.__new__  # _Found's own constructor, without its Python wrapper
         i = 0
         count = len(spans)
         while i < count:
@@ -549,14 +551,16 @@ class Linker:
             if target.rank == RANK_NOT_IN:
                 problem = f"a phrase in which the name does not mean {target.id} (not_in)"
             elif n == 1:
+                word = norms[i - 1]
                 previous = norms[i - 2] if i >= 2 and gaps[i - 2] == " " else None
-                following = _following(norms, gaps, i - 1, opaque_after)
-                if in_fixed_expression(previous, norms[i - 1]):
-                    problem = f"part of the fixed expression «{previous} {norms[i - 1]}»"
-                elif function_word_use(self.ru, norms[i - 1], previous, following):
-                    problem = f"the function word «{norms[i - 1]}», not the term"
+                if in_fixed_expression(previous, word):
+                    problem = f"part of the fixed expression «{previous} {word}»"
+                elif maybe_function_word(word) and function_word_use(
+                    self.ru, word, previous, _following(norms, gaps, i - 1, opaque_after)
+                ):
+                    problem = f"the function word «{word}», not the term"
             # Either way the words are this entry's: no shorter term inside them.
-            yield _Found(first, last, text[first:last], para, target, problem, linkable)
+            yield make(_Found, (first, last, text[first:last], para, target, problem, linkable))
 
     def _lookup(
         self,

@@ -122,9 +122,11 @@ def join_key(words: Sequence[str], gaps: Sequence[str]) -> tuple[str, ...]:
     return tuple(key)
 
 
+@lru_cache(maxsize=1 << 17)
 def name_key(name: str) -> tuple[str, ...]:
     """When two names are the same name: for validation (one entry per name) and for the
     linker, which keys every name so. «CI / CD» is «ci/cd»; «Ёмкость» is «емкость»."""
+    # Memoized: validation, the linker and the pages each ask it of every name.
     found, gaps = name_parts(name)
     if not found:  # no word at all («—»): the text itself, spaces collapsed
         return (" ".join(normalize(name).split()),)
@@ -199,6 +201,8 @@ class Russian:
         # agreed once per word and per head, not once per name.
         self._word_kind = lru_cache(maxsize=65536)(self._classify)
         self._inflections = lru_cache(maxsize=65536)(self._inflections_of)
+        # Asked of every one-word mention in every text: once per word.
+        self.maybe_function_word = lru_cache(maxsize=65536)(self._maybe_function_word)
 
     def _parse(self, word: str) -> tuple[pymorphy3.analyzer.Parse, ...]:
         return tuple(self._morph.parse(word))
@@ -366,6 +370,11 @@ class Russian:
         return None
 
     # --- homonyms ---
+
+    def _maybe_function_word(self, word: str) -> bool:
+        """Whether `word` may be a function word at all: a preposition or a pronoun. Most
+        words of a text are neither, and `function_word_use` need not look around them."""
+        return self.is_preposition(word) or self.pronoun_case(word) is not None
 
     def is_preposition(self, word: str) -> bool:
         """Whether pymorphy3 reads `word` first of all as a preposition («под», «при»)."""

@@ -223,7 +223,9 @@ def _senses(entries: list[Entry], known: set[str]) -> list[Problem]:
     """`ambiguous` lists names of the entry itself; `context` names topics or entries."""
     problems = []
     for entry in entries:
-        names = {name_key(name) for name in (*entry.names, entry.english_name or "")}
+        names = set()
+        if entry.ambiguous:  # (few entries have any)
+            names = {name_key(name) for name in (*entry.names, entry.english_name or "")}
         for index, name in enumerate(entry.ambiguous):
             if name_key(name) not in names:
                 problems.append(
@@ -261,7 +263,8 @@ def _unique_names(entries: list[Entry], duplicated: set[str]) -> list[Problem]:
             # Run are different names). The term in lower case as an alias (Нода, нода)
             # is tolerated: cards do that.
             exact = " ".join(name.split())
-            folded = exact if entry.match_case else name_key(name)
+            key = name_key(name)
+            folded = exact if entry.match_case else key
             first = own.get(exact) or (own.get(folded) if index > 0 else None)
             if first is not None:
                 first_role, first_pos, first_name = first
@@ -280,7 +283,6 @@ def _unique_names(entries: list[Entry], duplicated: set[str]) -> list[Problem]:
             own[exact] = (role, pos, name)
             if index > 0:
                 own[folded] = (role, pos, name)
-            key = name_key(name)
             if key not in claimed:
                 claimed[key] = (entry, role, pos, name)
                 continue
