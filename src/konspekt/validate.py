@@ -13,11 +13,11 @@ import types
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, Field, dataclass, fields, is_dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
 
 from .errors import Pos, Problem
-from .model import ID_PATTERN, Entry, Topic
+from .model import ID_PATTERN, Entry, Topic, pack_pos
 from .ru import name_key
 from .yamlnodes import YInvalid, YMap, YNode, YScalar, YSeq
 
@@ -323,7 +323,7 @@ class _Ctx:
 
     problems: list[Problem]
     what: str
-    field_pos: dict[str, Pos]
+    field_pos: dict[str, int]  # packed: see Entry.field_pos
 
 
 def _build(
@@ -365,7 +365,7 @@ def _build(
                     )
                 ok = False
             continue
-        ctx.field_pos[f.name] = node.keys[f.name]
+        ctx.field_pos[f.name] = pack_pos(node.keys[f.name])
         if isinstance(value_node, YScalar) and value_node.value is None:
             # `key:` with nothing after it: point at the key, there is no value to point at
             problems.append(
@@ -417,7 +417,7 @@ def _convert(
             return _BAD
         items = []
         for index, item in enumerate(node.items):
-            ctx.field_pos[f"{name}[{index}]"] = item.pos
+            ctx.field_pos[_item_name(name, index)] = pack_pos(item.pos)
             # keep converting after a bad item: every problem is reported at once
             items.append(_convert_item(item_hint, item, f"{name}[{index + 1}]", meta, ctx))
         return _BAD if any(item is _BAD for item in items) else tuple(items)
@@ -587,6 +587,12 @@ def _label(node: YMap, name: str) -> str:
     if isinstance(id_node, YScalar) and isinstance(id_node.value, str) and id_node.value.strip():
         return f"entry '{id_node.value}'"
     return f"entry {name[name.index('[') + 1 : -1]}" if "[" in name else "the entry"
+
+
+@lru_cache(maxsize=4096)
+def _item_name(name: str, index: int) -> str:
+    """«related[0]»: one string for every entry that has that item, not one each."""
+    return f"{name}[{index}]"
 
 
 @cache
