@@ -118,10 +118,10 @@ def words_of(
         norms = [part[s - start : e - start] for s, e in spans]
     else:
         norms = [normalize(text[s:e]) for s, e in spans]
-    gaps = [
-        " " if between == " " else gap(between)
-        for between in (text[spans[k][1] : spans[k + 1][0]] for k in range(len(spans) - 1))
-    ]
+    # What stands between the words, in one call: split() gives the text before the
+    # first word, between each two, and after the last (no anchors in WORD_RE, so the
+    # words of `raw` are those of the span).
+    gaps = [b if b == " " else gap(b) for b in WORD_RE.split(raw)[1:-1]] if spans else []
     return spans, norms, gaps
 
 
@@ -397,6 +397,7 @@ class Linker:
         self.ru = ru if ru is not None else russian()
         self.index = index if index is not None else build_index(entries, self.ru)
         self._entries: dict[str, Entry] = {entry.id: entry for entry in entries}
+        self._topic_of: dict[str, str] = {entry.id: entry.topic for entry in entries}
 
     @classmethod
     def for_glossary(cls, glossary: Glossary, cache_dir: Path | None = None) -> Linker:
@@ -482,15 +483,17 @@ class Linker:
     def _resolve(
         self, found: Sequence[_Found], page: str | None, page_entry: Entry | None
     ) -> Iterator[tuple[_Found, str | None]]:
-        subjects: dict[str, str] = {}  # topic or entry id → the words that show it
+        # The topics and entry ids the paragraph is about: the page's, and those its
+        # plainly named entries show.
+        subjects: set[str] = set()
         if page_entry is not None:
-            subjects[page_entry.topic] = subjects[page_entry.id] = f"the page of {page}"
+            subjects.update((page_entry.topic, page_entry.id))
+        topic_of = self._topic_of
         for item in found:
             if item.problem is None and not item.target.ambiguous:
-                entry = self._entries.get(item.target.id)
-                topic = entry.topic if entry is not None else ""
-                for subject in (topic, item.target.id):
-                    subjects.setdefault(subject, f"«{item.text}» ({item.target.id})")
+                entry_id = item.target.id
+                subjects.add(topic_of.get(entry_id, ""))
+                subjects.add(entry_id)
         seen: set[str] = set()
         for item in found:
             target = item.target
@@ -509,7 +512,7 @@ class Linker:
             elif item.linkable:
                 yield item, reason
 
-    def _ambiguity(self, entry_id: str, subjects: Mapping[str, str]) -> str | None:
+    def _ambiguity(self, entry_id: str, subjects: Collection[str]) -> str | None:
         """None if the paragraph is about the subject of ambiguous `entry_id`, else why not."""
         entry = self._entries.get(entry_id)
         wanted = (entry.topic, *entry.context) if entry is not None else ()
@@ -589,7 +592,7 @@ class Linker:
             start, end = spans[i][0], spans[i + n - 1][1]
             if _glued(text, start, end):
                 continue
-            if n > 1 and _has_emphasis(text[start:end]):
+            if n > 1 and _EMPHASIS_MARK.search(text, start, end) is not None:
                 # «**слои** образов»: a link around it would cut the emphasis in two.
                 continue
             for target in targets:
@@ -668,10 +671,6 @@ def _apply_case(pattern: str, form: str) -> str:
 
 
 _EMPHASIS_MARK = re.compile(f"[{re.escape(EMPHASIS)}]")
-
-
-def _has_emphasis(words: str) -> bool:
-    return _EMPHASIS_MARK.search(words) is not None
 
 
 def _glued(text: str, start: int, end: int) -> bool:

@@ -196,6 +196,9 @@ def _related_targets(
     for entry in entries:
         seen: set[str] = set()
         for index, target in enumerate(entry.related):
+            if target in written_ids and target not in seen and target != entry.id:
+                seen.add(target)
+                continue  # almost every item: nothing to report, no position needed
             pos = entry.pos_of(f"related[{index}]")
             if target == entry.id:
                 if target not in duplicated:  # it may mean the other entry of that id
