@@ -181,18 +181,15 @@ class LinkIndex:
 
     def __post_init__(self) -> None:
         table = dict(self.targets)
-        prefixes: set[Key] = set()
-        longest = 1
-        add = prefixes.add
-        for key in table:
-            length = len(key)
-            if length > 1:
-                longest = max(longest, (length + 1) // 2)
-                for n in range(1, length, 2):
-                    add(key[:n])
-        object.__setattr__(self, "longest", longest)
+        longest = max(map(len, table), default=1)
+        # (comprehensions: 10⁵ keys, most of them two words, whose one prefix is a word)
+        prefixes: set[Key] = {key[:1] for key in table if len(key) == 3}
+        prefixes.update(
+            key[:n] for key in table if len(key) not in (1, 3) for n in range(1, len(key), 2)
+        )
+        object.__setattr__(self, "longest", (longest + 1) // 2)
         object.__setattr__(self, "prefixes", frozenset(prefixes))
-        object.__setattr__(self, "starts", frozenset(key[0] for key in table))
+        object.__setattr__(self, "starts", frozenset({key[0] for key in table}))
         object.__setattr__(self, "table", table)
 
     @cached_property
@@ -308,38 +305,45 @@ def build_index(entries: Sequence[Entry], ru: Russian) -> LinkIndex:
 
 
 def _build_index(entries: Sequence[Entry], ru: Russian) -> LinkIndex:
-    index: dict[Key, list[_Target]] = {}
-
-    def add(key: Key, target: _Target) -> None:
-        targets = index.get(key)
-        if targets is None:  # most keys: one form of one name
-            index[key] = [target]
-            return
-        for i, other in enumerate(targets):
-            if other.id == target.id and other.cased == target.cased:
-                best = min(target, other, key=lambda t: (t.rank, t.order))
-                # A key that some plain name of the entry also yields is not ambiguous.
-                targets[i] = best._replace(ambiguous=target.ambiguous and other.ambiguous)
-                return
-        targets.append(target)
-
+    index: dict[Key, tuple[_Target, ...]] = {}
+    # Most keys name one target, and the forms of a name share it: they share its
+    # one-item tuple too (fewer objects to keep and for the collector to scan). Keyed
+    # by the target's id: the tuple kept here keeps the target, so no id is reused.
+    alone: dict[int, tuple[_Target, ...]] = {}
+    get = index.get
     # Not on two cores: a forked child that generates half of the forms costs more CPU
     # than it saves here (copy-on-write faults, cold caches, pickling) — measured.
     for order, entry in enumerate(entries):
         for key, target in _entry_keys(ru, order, entry):
-            add(key, target)
+            targets = get(key)
+            if targets is None:  # most keys: one form of one name
+                one = alone.get(id(target))
+                if one is None:
+                    one = alone[id(target)] = (target,)
+                index[key] = one
+            else:
+                index[key] = _merged(targets, target)
     debug = log.isEnabledFor(logging.DEBUG)
-    frozen: dict[Key, tuple[_Target, ...]] = {}
     for key, targets in index.items():
         if len(targets) > 1:
-            targets.sort(key=_rank_order)
+            index[key] = targets = tuple(sorted(targets, key=_rank_order))
             if (
                 debug
                 and len({t.id for t in targets if t.rank == targets[0].rank and not t.cased}) > 1
             ):
                 log.debug("'%s' names several entries: %s", " ".join(key), targets)
-        frozen[key] = tuple(targets)
-    return LinkIndex(MappingProxyType(frozen))
+    return LinkIndex(MappingProxyType(index))
+
+
+def _merged(targets: tuple[_Target, ...], target: _Target) -> tuple[_Target, ...]:
+    """`targets` with `target` added: one target per entry (and case), the best rank."""
+    for i, other in enumerate(targets):
+        if other.id == target.id and other.cased == target.cased:
+            best = min(target, other, key=_rank_order)
+            # A key that some plain name of the entry also yields is not ambiguous.
+            merged = best._replace(ambiguous=target.ambiguous and other.ambiguous)
+            return (*targets[:i], merged, *targets[i + 1 :])
+    return (*targets, target)
 
 
 def _entry_keys(ru: Russian, order: int, entry: Entry) -> list[tuple[Key, _Target]]:
