@@ -538,20 +538,36 @@ class Linker:
         linkable: bool,
     ) -> Iterator[_Found]:
         spans, norms, gaps = words_of(text, start, end)
-        starts = self.index.starts
+        index = self.index
+        starts, prefixes, table, longest = index.starts, index.prefixes, index.table, index.longest
         maybe_function_word = self.ru.maybe_function_word
         make = tuple.__new__  # _Found's own constructor, without its Python wrapper
         i = 0
         count = len(spans)
         while i < count:
-            if norms[i] not in starts:
+            key: Key = (norms[i],)
+            if key[0] not in starts:
                 i += 1
                 continue
-            hit = self._lookup(text, spans, norms, gaps, i)
+            # The longest key starting at word `i` that names an entry here (inlined: this
+            # runs for most words of every text).
+            keys = [key]
+            for n in range(1, min(longest, count - i)):
+                if key not in prefixes:
+                    break  # no name goes on from here: most words end the search at once
+                key += (gaps[i + n - 1], norms[i + n])
+                keys.append(key)
+            hit = None
+            for n in range(len(keys), 0, -1):
+                targets = table.get(keys[n - 1])
+                if targets:
+                    hit = self._fitting(text, spans, gaps, i, n, targets)
+                    if hit is not None:
+                        break
             if hit is None:
                 i += 1
                 continue
-            n, target = hit
+            target = hit
             first, last = spans[i][0], spans[i + n - 1][1]
             i += n
             problem = None
@@ -569,39 +585,25 @@ class Linker:
             # Either way the words are this entry's: no shorter term inside them.
             yield make(_Found, (first, last, text[first:last], para, target, problem, linkable))
 
-    def _lookup(
+    def _fitting(
         self,
         text: str,
         spans: Sequence[tuple[int, int]],
-        norms: Sequence[str],
         gaps: Sequence[str],
         i: int,
-    ) -> tuple[int, _Target] | None:
-        """The longest key starting at word `i` that names an entry here, and that entry."""
-        index = self.index
-        longest = min(index.longest, len(norms) - i)
-        key: tuple[str, ...] = (norms[i],)
-        keys = [key]
-        prefixes = index.prefixes
-        for n in range(1, longest):
-            if key not in prefixes:
-                break  # no name goes on from here: most words end the search at once
-            key += (gaps[i + n - 1], norms[i + n])
-            keys.append(key)
-        table = index.table
-        for n in range(len(keys), 0, -1):
-            targets = table.get(keys[n - 1])
-            if not targets:
-                continue
-            start, end = spans[i][0], spans[i + n - 1][1]
-            if _glued(text, start, end):
-                continue
-            if n > 1 and _EMPHASIS_MARK.search(text, start, end) is not None:
-                # «**слои** образов»: a link around it would cut the emphasis in two.
-                continue
-            for target in targets:
-                if target.cased is None or self._case_fits(text, spans, gaps, i, n, target):
-                    return n, target
+        n: int,
+        targets: tuple[_Target, ...],
+    ) -> _Target | None:
+        """The first of `targets` that the `n` words from word `i` can name, if any."""
+        start, end = spans[i][0], spans[i + n - 1][1]
+        if _glued(text, start, end):
+            return None
+        if n > 1 and _EMPHASIS_MARK.search(text, start, end) is not None:
+            # «**слои** образов»: a link around it would cut the emphasis in two.
+            return None
+        for target in targets:
+            if target.cased is None or self._case_fits(text, spans, gaps, i, n, target):
+                return target
         return None
 
     @staticmethod
