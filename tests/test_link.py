@@ -587,3 +587,32 @@ def test_masking_matches_as_the_linker_does() -> None:
 def test_name_keys_are_worked_out_once_per_name() -> None:
     # validation, the linker and the pages all key every name: one computation each
     assert name_key("Очень редкое имя") is name_key("Очень редкое имя")
+
+
+def test_adjectives_inflect_as_pymorphy3_inflects_them() -> None:
+    """`Russian._inflect_parse` copies `Parse.inflect` over a lexeme made once: the same
+    form for every case, number, gender and animacy, on the adjectives of the cards."""
+    ru = russian()
+    words = {"базовый", "рабочий", "зеленый", "сетевой", "управляемый", "третий", "новая"}
+    for entry in load_glossary(Path(__file__).parent.parent / "cards").entries:
+        for name in entry.names:
+            words.update(w.lower() for w in name.split())
+    compared = 0
+    for word in sorted(words):
+        for parse in ru.parse(word):
+            if parse.tag.POS not in ("ADJF", "PRTF"):
+                continue
+            for case in ("nomn", "gent", "datv", "accs", "ablt", "loct", "gen2", "loc2"):
+                for extra in ({"sing", "masc"}, {"sing", "femn"}, {"sing", "neut"}, {"plur"}):
+                    for wanted in (
+                        {case, *extra},
+                        {case, *extra, "anim"},
+                        {case, *extra, "inan"},
+                        {case, "sing"},
+                    ):
+                        mine, theirs = ru._inflect_parse(parse, wanted), parse.inflect(wanted)
+                        assert (mine and (mine.word, mine.tag)) == (
+                            theirs and (theirs.word, theirs.tag)
+                        ), (word, wanted)
+                        compared += 1
+    assert compared > 1000

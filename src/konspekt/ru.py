@@ -12,10 +12,12 @@ a typographic apostrophe as a straight one.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Any
 
 import pymorphy3
 
@@ -195,6 +197,7 @@ class Russian:
         # Inflecting is pymorphy3's slowest call, and a glossary reuses few adjectives
         # («базовый», «рабочий») in many terms: one inflection per adjective and form.
         self._inflect = lru_cache(maxsize=65536)(self._inflect_adjective)
+        self._lexeme = lru_cache(maxsize=16384)(self._lexeme_of)
         # The last words of names repeat («…образа», «…контейнеров»); inflecting is slow.
         self.genitive_numbers = lru_cache(maxsize=16384)(self._genitive_numbers)
         # A name's words recur across names («базовый …», «…образ»): classified and
@@ -364,10 +367,38 @@ class Russian:
                 wanted.add(gender)
             if case == "accs" and (number == "plur" or gender == "masc"):
                 wanted.add(animacy)
-            inflected = parse.inflect(wanted) or parse.inflect({case, number})
+            inflected = self._inflect_parse(parse, wanted) or self._inflect_parse(
+                parse, {case, number}
+            )
             if inflected is not None:
                 return inflected.word
         return None
+
+    def _inflect_parse(
+        self, parse: pymorphy3.analyzer.Parse, wanted: set[str]
+    ) -> pymorphy3.analyzer.Parse | None:
+        """`parse.inflect(wanted)`, by pymorphy3's own rule, over a lexeme made once.
+
+        pymorphy3 makes the whole lexeme again for every form asked of a word: an
+        adjective is asked for a dozen forms and three genders. The rule is copied from
+        `MorphAnalyzer._inflect`; a test holds it to `Parse.inflect` on many words."""
+        lexeme = self._lexeme(parse)  # (a reading is a hashable named tuple)
+        possible = [f for f in lexeme if wanted <= f.tag.grammemes]
+        if not possible:
+            wanted = self._morph.TagClass.fix_rare_cases(wanted)
+            possible = [f for f in lexeme if wanted <= f.tag.grammemes]
+        grammemes = parse.tag.updated_grammemes(wanted)
+
+        def similarity(form: pymorphy3.analyzer.Parse) -> float:
+            tag = form.tag.grammemes
+            return len(grammemes & tag) - 0.1 * len(grammemes ^ tag)
+
+        best = heapq.nlargest(1, possible, key=similarity)
+        return best[0] if best else None
+
+    @staticmethod
+    def _lexeme_of(parse: pymorphy3.analyzer.Parse) -> tuple[Any, ...]:
+        return tuple(parse.lexeme)
 
     # --- homonyms ---
 
