@@ -68,6 +68,7 @@ _SKIPPABLE_POS = frozenset({"ADVB", "PRCL"})
 _NAME_GRAMMEMES = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"})
 
 CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
+_UNKNOWN = "\0"  # an agreement not worked out yet (no form is this string)
 
 
 def fold_yo(word: str) -> str:
@@ -198,6 +199,7 @@ class Russian:
         # («базовый», «рабочий») in many terms: one inflection per adjective and form.
         self._inflect = lru_cache(maxsize=65536)(self._inflect_adjective)
         self._lexeme = lru_cache(maxsize=16384)(self._lexeme_of)
+        self._agreement = lru_cache(maxsize=16384)(self._agreement_of)
         # The last words of names repeat («…образа», «…контейнеров»); inflecting is slow.
         self.genitive_numbers = lru_cache(maxsize=16384)(self._genitive_numbers)
         # A name's words recur across names («базовый …», «…образ»): classified and
@@ -272,17 +274,30 @@ class Russian:
 
         Memoized (one call per head and adjectives, not per name and tail)."""
         noun = self.noun(head)
+        agreements = [self._agreement(word, noun.gender, noun.animacy) for word in modifiers]
         found = []
         for form in noun.forms:
             replaced = [normalize(form.text)]
-            for word in modifiers:
-                agreed = self._agree(word, form, noun)
+            grammemes = (form.case, form.number)
+            for word, agreement in zip(modifiers, agreements, strict=True):
+                agreed = agreement.get(grammemes, _UNKNOWN)
+                if agreed is _UNKNOWN:
+                    inflected = self._agree(word, form, noun)
+                    agreed = agreement[grammemes] = (
+                        None if inflected is None else normalize(inflected)
+                    )
                 if agreed is None:
                     break
-                replaced.append(normalize(agreed))
+                replaced.append(agreed)
             else:
                 found.append(tuple(replaced))
         return tuple(found)
+
+    @staticmethod
+    def _agreement_of(word: str, gender: str, animacy: str) -> dict[tuple[str, str], str | None]:
+        """An adjective's agreeing forms with nouns of that gender and animacy, normalized,
+        by case and number: filled in as they are asked (memoized, so shared by heads)."""
+        return {}
 
     def _noun(self, word: str) -> _Noun:
         """The paradigm of a noun: the dictionary's if it knows the word, else a rule's."""
