@@ -545,10 +545,11 @@ class Linker:
         i = 0
         count = len(spans)
         while i < count:
-            key: Key = (norms[i],)
-            if key[0] not in starts:
+            word = norms[i]
+            if word not in starts:  # most words of a text
                 i += 1
                 continue
+            key: Key = (word,)
             # The longest key starting at word `i` that names an entry here (inlined: this
             # runs for most words of every text).
             keys = [key]
