@@ -401,7 +401,6 @@ class Linker:
         self.ru = ru if ru is not None else russian()
         self.index = index if index is not None else build_index(entries, self.ru)
         self._entries: dict[str, Entry] = {entry.id: entry for entry in entries}
-        self._topic_of: dict[str, str] = {entry.id: entry.topic for entry in entries}
 
     @classmethod
     def for_glossary(cls, glossary: Glossary, cache_dir: Path | None = None) -> Linker:
@@ -492,11 +491,13 @@ class Linker:
         subjects: set[str] = set()
         if page_entry is not None:
             subjects.update((page_entry.topic, page_entry.id))
-        topic_of = self._topic_of
+        # (entries are read through `_entries.get`: a `reading` view records those reads)
+        entries = self._entries
         for item in found:
             if item.problem is None and not item.target.ambiguous:
                 entry_id = item.target.id
-                subjects.add(topic_of.get(entry_id, ""))
+                entry = entries.get(entry_id)
+                subjects.add(entry.topic if entry is not None else "")
                 subjects.add(entry_id)
         seen: set[str] = set()
         for item in found:
