@@ -204,7 +204,7 @@ class Russian:
         self.genitive_numbers = lru_cache(maxsize=16384)(self._genitive_numbers)
         # A name's words recur across names («базовый …», «…образ»): classified and
         # agreed once per word and per head, not once per name.
-        self._word_kind = lru_cache(maxsize=65536)(self._classify)
+        self._is_adjective = lru_cache(maxsize=65536)(self._adjective_reading)
         self._inflections = lru_cache(maxsize=65536)(self._inflections_of)
         # Asked of every one-word mention in every text: once per word.
         self.maybe_function_word = lru_cache(maxsize=65536)(self._maybe_function_word)
@@ -229,11 +229,12 @@ class Russian:
         lowered = [t.lower() for t in tokens]
         modifiers: list[int] = []
         head = -1
-        kinds = [self._word_kind(word) for word in lowered]
-        for index, (cyrillic, adjective) in enumerate(kinds):
-            if not cyrillic:
+        for index, word in enumerate(lowered):
+            if not is_cyrillic(word):
                 continue
-            if adjective and any(later for later, _ in kinds[index + 1 :]):
+            # (only these words are parsed: pymorphy3 fails on some other scripts)
+            later_cyrillic = any(is_cyrillic(w) for w in lowered[index + 1 :])
+            if later_cyrillic and self._is_adjective(word):
                 modifiers.append(index)
                 continue
             head = index
@@ -264,9 +265,9 @@ class Russian:
         result[as_written] = None
         return tuple(result)
 
-    def _classify(self, word: str) -> tuple[bool, bool]:
-        """(Cyrillic, has a nominative adjective reading): how a name's word is placed."""
-        return is_cyrillic(word), self._adjective(word) is not None
+    def _adjective_reading(self, word: str) -> bool:
+        """Whether `word` has a nominative adjective reading: it may be a modifier."""
+        return self._adjective(word) is not None
 
     def _inflections_of(self, head: str, modifiers: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
         """The head noun in each of its forms, normalized, then its adjectives agreeing
