@@ -410,3 +410,18 @@ def test_a_language_name_gets_the_hint_of_its_field(project: Path) -> None:
         "cards/docker.yaml:17:15: error: 'lang' value 'C++' is not a valid language name "
         "(write a Pygments language name in lowercase: bash, yaml, c++, csharp)"
     ]
+
+
+def test_a_loaded_glossary_is_filed_with_the_long_lived_objects() -> None:
+    """Loading pauses the collector; what it made is then moved to the oldest generation
+    at once, not scanned by the next young collection (a fresh process: nothing frozen)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import gc; from konspekt.load import load_glossary; "
+        f"g = load_glossary({str(Path(__file__).parent / 'fixtures' / 'site')!r}); "
+        "print(gc.get_freeze_count(), any(o is g for o in gc.get_objects(generation=2)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["0", "True"]  # in the oldest generation, nothing left frozen

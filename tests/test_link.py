@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from functools import cache
 from pathlib import Path
@@ -339,17 +340,39 @@ def test_the_index_is_kept_between_builds_until_a_name_changes(
     assert [m.text for m in renamed.find(text)] == ["Контейнеры", "подах"]
 
 
+def cache_text(**changes: object) -> str:
+    """A linker cache in the current layout (one key, «под» → pod), with `changes`."""
+    data: dict[str, object] = {
+        "format": konspekt.link._CACHE_FORMAT,
+        "keys": "под",
+        "ids": ["pod"],
+        "groups": [[[0, 2, 0, None, False]]],
+        "rows": [0],
+    }
+    return json.dumps({**data, **changes}, ensure_ascii=False)
+
+
 @pytest.mark.parametrize(
     "damage",
     [
         "not json",
         "[]",
-        '{"format": 2, "targets": [[["под"], [["no-such-entry", 0, 0, null, false]]]]}',
-        '{"format": 2, "targets": [[["под"], [["pod", "0", 0, null, false]]]]}',
-        '{"format": 2, "targets": [[["под"], [["pod", 0, 0, null, 0]]]]}',
-        '{"format": 2, "targets": [[["под", 1], [["pod", 0, 0, null, false]]]]}',
-        '{"format": 2, "targets": [[["под"], [["pod", 0, 0, null]]]]}',
-        '{"format": 1, "targets": []}',
+        cache_text(ids=["no-such-entry"]),
+        cache_text(ids="pod"),
+        cache_text(groups=[[[0, "2", 0, None, False]]]),
+        cache_text(groups=[[[0, 2, 0, None, 0]]]),
+        cache_text(groups=[[[0, 2, 0, 1, False]]]),
+        cache_text(groups=[[[0, 2, 0, None]]]),
+        cache_text(groups=[[[1, 2, 0, None, False]]]),  # no such place in `ids`
+        cache_text(groups=[[[-1, 2, 0, None, False]]]),
+        cache_text(groups=[[]]),
+        cache_text(rows=[1]),
+        cache_text(rows=[-1]),  # not the last group, counted from the end
+        cache_text(rows=[0, 0]),
+        cache_text(rows=[True]),
+        cache_text(keys="под\x1eпод", rows=[0, 0]),  # a key written twice
+        cache_text(keys=["под"]),
+        '{"format": 2, "targets": [[["под"], [["pod", 0, 0, null, false]]]]}',
     ],
 )
 def test_a_damaged_index_is_built_again_never_trusted(tmp_path: Path, damage: str) -> None:
@@ -360,6 +383,40 @@ def test_a_damaged_index_is_built_again_never_trusted(tmp_path: Path, damage: st
     rebuilt = Linker.for_glossary(glossary, tmp_path)
     assert rebuilt.index == Linker(glossary.entries).index
     assert kept.read_text(encoding="utf-8") == rebuilt.index.to_json()  # and saved again
+
+
+def test_agreement_is_worked_out_once_per_head_and_adjectives() -> None:
+    ru = russian()
+    first = ru.phrase_forms(["Хитрый", "ретранслятор"])
+    misses = ru._inflections.cache_info().misses
+    longer = ru.phrase_forms(["Хитрый", "ретранслятор", "кластера"])
+    assert ru._inflections.cache_info().misses == misses  # the same head and adjective
+    assert ("хитрых", "ретрансляторов") in first
+    assert ("хитрых", "ретрансляторов", "кластеров") in longer
+
+
+def test_the_index_is_the_same_in_every_process() -> None:
+    """The cache is written in the index's own order, unsorted: that order must not
+    depend on string hashing, which differs from process to process."""
+    import subprocess
+    import sys
+
+    code = (
+        "import hashlib; from konspekt import load_glossary; from konspekt.link import Linker; "
+        f"print(hashlib.sha256(Linker.for_glossary(load_glossary({str(FIXTURE)!r}))"
+        ".index.to_json().encode()).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(digests) == 1
 
 
 # --- emphasis, number and spelling (issue 16) ---
@@ -525,3 +582,37 @@ def test_masking_matches_as_the_linker_does() -> None:
     layer = Entry(id="layer", term="Слой образа", definition="О.", topic="x")
     masker = Masker.of(small_linker(layer), "layer")
     assert masker.mask("Уже есть **слои** образов, _слой образа_.") == ("Уже есть **[…]**, _[…]_.")
+
+
+def test_name_keys_are_worked_out_once_per_name() -> None:
+    # validation, the linker and the pages all key every name: one computation each
+    assert name_key("Очень редкое имя") is name_key("Очень редкое имя")
+
+
+def test_adjectives_inflect_as_pymorphy3_inflects_them() -> None:
+    """`Russian._inflect_parse` copies `Parse.inflect` over a lexeme made once: the same
+    form for every case, number, gender and animacy, on the adjectives of the cards."""
+    ru = russian()
+    words = {"базовый", "рабочий", "зеленый", "сетевой", "управляемый", "третий", "новая"}
+    for entry in load_glossary(Path(__file__).parent.parent / "cards").entries:
+        for name in entry.names:
+            words.update(w.lower() for w in name.split())
+    compared = 0
+    for word in sorted(words):
+        for parse in ru.parse(word):
+            if parse.tag.POS not in ("ADJF", "PRTF"):
+                continue
+            for case in ("nomn", "gent", "datv", "accs", "ablt", "loct", "gen2", "loc2"):
+                for extra in ({"sing", "masc"}, {"sing", "femn"}, {"sing", "neut"}, {"plur"}):
+                    for wanted in (
+                        {case, *extra},
+                        {case, *extra, "anim"},
+                        {case, *extra, "inan"},
+                        {case, "sing"},
+                    ):
+                        mine, theirs = ru._inflect_parse(parse, wanted), parse.inflect(wanted)
+                        assert (mine and (mine.word, mine.tag)) == (
+                            theirs and (theirs.word, theirs.tag)
+                        ), (word, wanted)
+                        compared += 1
+    assert compared > 1000

@@ -119,10 +119,10 @@ def words_of(
         norms = [part[s - start : e - start] for s, e in spans]
     else:
         norms = [normalize(text[s:e]) for s, e in spans]
-    gaps = [
-        " " if between == " " else gap(between)
-        for between in (text[spans[k][1] : spans[k + 1][0]] for k in range(len(spans) - 1))
-    ]
+    # What stands between the words, in one call: split() gives the text before the
+    # first word, between each two, and after the last (no anchors in WORD_RE, so the
+    # words of `raw` are those of the span).
+    gaps = [b if b == " " else gap(b) for b in WORD_RE.split(raw)[1:-1]] if spans else []
     return spans, norms, gaps
 
 
@@ -159,7 +159,7 @@ _MARKUP = " \t\r\n*_~\"'«„“(>[-+|"
 
 
 Key = tuple[str, ...]  # normalized words with the normalized separators between them
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -182,18 +182,15 @@ class LinkIndex:
 
     def __post_init__(self) -> None:
         table = dict(self.targets)
-        prefixes: set[Key] = set()
-        longest = 1
-        add = prefixes.add
-        for key in table:
-            length = len(key)
-            if length > 1:
-                longest = max(longest, (length + 1) // 2)
-                for n in range(1, length, 2):
-                    add(key[:n])
-        object.__setattr__(self, "longest", longest)
+        longest = max(map(len, table), default=1)
+        # (comprehensions: 10⁵ keys, most of them two words, whose one prefix is a word)
+        prefixes: set[Key] = {key[:1] for key in table if len(key) == 3}
+        prefixes.update(
+            key[:n] for key in table if len(key) not in (1, 3) for n in range(1, len(key), 2)
+        )
+        object.__setattr__(self, "longest", (longest + 1) // 2)
         object.__setattr__(self, "prefixes", frozenset(prefixes))
-        object.__setattr__(self, "starts", frozenset(key[0] for key in table))
+        object.__setattr__(self, "starts", frozenset({key[0] for key in table}))
         object.__setattr__(self, "table", table)
 
     @cached_property
@@ -209,12 +206,35 @@ class LinkIndex:
         )
 
     def to_json(self) -> str:
-        rows = [
-            [list(key), [[t.id, t.rank, t.order, None if t.cased is None else list(t.cased),
-                          t.ambiguous] for t in targets]]
-            for key, targets in sorted(self.targets.items())
+        """The index as JSON, flat: C code does most of writing and reading it.
+
+        Keys are in the index's own order (made in glossary order, so the same in every
+        process): words joined by US, keys by RS — characters no word or separator has
+        (they are whitespace, which `gap` drops). Targets repeat (one per form of a name):
+        each distinct tuple of them is written once, in `groups`, and `rows` gives each
+        key's group; a target names its entry by its place in `ids`.
+        """
+        ids: dict[str, int] = {}
+        groups: dict[tuple[_Target, ...], int] = {}
+        rows = []
+        for targets in self.table.values():
+            group = groups.get(targets)
+            if group is None:
+                group = groups[targets] = len(groups)
+            rows.append(group)
+        encoded = [
+            [[ids.setdefault(t.id, len(ids)), t.rank, t.order,
+              None if t.cased is None else _WORD_SEP.join(t.cased), t.ambiguous] for t in targets]
+            for targets in groups
         ]  # fmt: skip
-        return json.dumps({"format": _CACHE_FORMAT, "targets": rows}, ensure_ascii=False)
+        data = {
+            "format": _CACHE_FORMAT,
+            "keys": _KEY_SEP.join(_WORD_SEP.join(key) for key in self.table),
+            "ids": list(ids),
+            "groups": encoded,
+            "rows": rows,
+        }
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str, ids: Collection[str]) -> LinkIndex:
@@ -228,35 +248,55 @@ class LinkIndex:
             data = json.loads(text)
             if data["format"] != _CACHE_FORMAT:
                 raise ValueError("another format")
-            targets: dict[Key, tuple[_Target, ...]] = {}
             known = set(ids)
+            entry_ids = data["ids"]
+            if not isinstance(entry_ids, list) or not all(
+                type(entry_id) is str and entry_id in known for entry_id in entry_ids
+            ):
+                raise ValueError("not the ids of these entries")
             make = tuple.__new__  # _Target's own constructor, without its Python wrapper
-            for key, row in data["targets"]:
+            groups: list[tuple[_Target, ...]] = []
+            for row in data["groups"]:
                 found = []
-                for entry_id, rank, order, cased, ambiguous in row:
+                for entry, rank, order, cased, ambiguous in row:
                     if (
-                        entry_id not in known
+                        type(entry) is not int
+                        or not 0 <= entry < len(entry_ids)
                         or type(rank) is not int
                         or type(order) is not int
                         or type(ambiguous) is not bool
+                        or not (cased is None or type(cased) is str)
                     ):
                         raise ValueError("not a target of these entries")
-                    cased_key = None if cased is None else _words(cased)
-                    found.append(make(_Target, (entry_id, rank, order, cased_key, ambiguous)))
-                targets[_words(key)] = tuple(found)
+                    cased_key = None if cased is None else tuple(cased.split(_WORD_SEP))
+                    found.append(
+                        make(_Target, (entry_ids[entry], rank, order, cased_key, ambiguous))
+                    )
+                if not found:
+                    raise ValueError("a key without targets")
+                groups.append(tuple(found))
+            keys_text, rows = data["keys"], data["rows"]
+            if type(keys_text) is not str or type(rows) is not list:
+                raise ValueError("not keys and rows")
+            keys = (
+                [tuple(key.split(_WORD_SEP)) for key in keys_text.split(_KEY_SEP)] if rows else []
+            )
+            if len(keys) != len(rows) or not all(
+                type(row) is int and 0 <= row < len(groups) for row in rows
+            ):
+                raise ValueError("not a group for every key")
+            targets = dict(zip(keys, map(groups.__getitem__, rows), strict=True))
+            if len(targets) != len(keys):
+                raise ValueError("a key written twice")
         except (KeyError, TypeError) as error:
             raise ValueError(f"not a linker index: {error}") from None
         return cls(MappingProxyType(targets))
 
 
-def _words(value: object) -> Key:
-    if not isinstance(value, list):
-        raise ValueError("not a list of words")
-    try:
-        "".join(value)  # checks every item is a string, in C: the cache has 10⁵ keys
-    except TypeError:
-        raise ValueError("not a list of words") from None
-    return tuple(value)
+# Separators of the cache's flat keys: control characters that are whitespace to
+# `str.split`, so `gap` never keeps one and no word (letters, digits) has one.
+_WORD_SEP = "\x1f"
+_KEY_SEP = "\x1e"
 
 
 def build_index(entries: Sequence[Entry], ru: Russian) -> LinkIndex:
@@ -266,66 +306,85 @@ def build_index(entries: Sequence[Entry], ru: Russian) -> LinkIndex:
 
 
 def _build_index(entries: Sequence[Entry], ru: Russian) -> LinkIndex:
-    index: dict[Key, list[_Target]] = {}
-
-    def add(key: Key, target: _Target) -> None:
-        targets = index.get(key)
-        if targets is None:  # most keys: one form of one name
-            index[key] = [target]
-            return
-        for i, other in enumerate(targets):
-            if other.id == target.id and other.cased == target.cased:
-                best = min(target, other, key=lambda t: (t.rank, t.order))
-                # A key that some plain name of the entry also yields is not ambiguous.
-                targets[i] = best._replace(ambiguous=target.ambiguous and other.ambiguous)
-                return
-        targets.append(target)
-
+    index: dict[Key, tuple[_Target, ...]] = {}
+    # Most keys name one target, and the forms of a name share it: they share its
+    # one-item tuple too (fewer objects to keep and for the collector to scan). Keyed
+    # by the target's id: the tuple kept here keeps the target, so no id is reused.
+    alone: dict[int, tuple[_Target, ...]] = {}
+    get = index.get
     # Not on two cores: a forked child that generates half of the forms costs more CPU
     # than it saves here (copy-on-write faults, cold caches, pickling) — measured.
     for order, entry in enumerate(entries):
         for key, target in _entry_keys(ru, order, entry):
-            add(key, target)
+            targets = get(key)
+            if targets is None:  # most keys: one form of one name
+                one = alone.get(id(target))
+                if one is None:
+                    one = alone[id(target)] = (target,)
+                index[key] = one
+            else:
+                index[key] = _merged(targets, target)
     debug = log.isEnabledFor(logging.DEBUG)
-    frozen: dict[Key, tuple[_Target, ...]] = {}
     for key, targets in index.items():
         if len(targets) > 1:
-            targets.sort(key=_rank_order)
+            index[key] = targets = tuple(sorted(targets, key=_rank_order))
             if (
                 debug
                 and len({t.id for t in targets if t.rank == targets[0].rank and not t.cased}) > 1
             ):
                 log.debug("'%s' names several entries: %s", " ".join(key), targets)
-        frozen[key] = tuple(targets)
-    return LinkIndex(MappingProxyType(frozen))
+    return LinkIndex(MappingProxyType(index))
+
+
+def _merged(targets: tuple[_Target, ...], target: _Target) -> tuple[_Target, ...]:
+    """`targets` with `target` added: one target per entry (and case), the best rank."""
+    for i, other in enumerate(targets):
+        if other.id == target.id and other.cased == target.cased:
+            best = min(target, other, key=_rank_order)
+            # A key that some plain name of the entry also yields is not ambiguous.
+            merged = best._replace(ambiguous=target.ambiguous and other.ambiguous)
+            return (*targets[:i], merged, *targets[i + 1 :])
+    return (*targets, target)
 
 
 def _entry_keys(ru: Russian, order: int, entry: Entry) -> list[tuple[Key, _Target]]:
     """Every key of every name of `entry`, with the target it gives, in the order made."""
     found: list[tuple[Key, _Target]] = []
     ambiguous = {name_key(name) for name in entry.ambiguous}
+    make = tuple.__new__  # _Target's own constructor, without its Python wrapper
     for name, rank in _names(entry):
         parts = name_parts(name)
         if not parts[0]:
             continue
         exact = name_key(name)
         is_ambiguous = exact in ambiguous
+        # The targets of a name's forms without case: two values, shared by every form.
+        as_named = make(_Target, (entry.id, rank, order, None, is_ambiguous))
+        generated = as_named
+        if rank == RANK_NAME:
+            generated = make(_Target, (entry.id, RANK_GENERATED, order, None, is_ambiguous))
+        cased_entry = entry.match_case and rank not in (RANK_NOT_IN, RANK_COLLOCATION)
         for words, gaps in spelling_variants(*parts):
             if rank == RANK_FORM:
-                forms = {tuple(normalize(w) for w in words)}
+                forms: Iterable[Key] = (tuple(normalize(w) for w in words),)
             else:
-                forms = set(ru.phrase_forms(words))
+                forms = ru.phrase_form_list(words)
             for form in forms:
-                key = join_key(form, gaps) if gaps else form
+                if not gaps:
+                    key = form
+                elif len(gaps) == 1:  # most names: two words
+                    key = (form[0], gaps[0], form[1])
+                else:
+                    key = join_key(form, gaps)
                 # A generated form ranks below every name as written: «поды» as a form
                 # of «Под» yields to an entry whose name is «Поды».
-                form_rank = rank if key == exact or rank != RANK_NAME else RANK_GENERATED
-                cased = None
-                if entry.match_case and rank not in (RANK_NOT_IN, RANK_COLLOCATION):
+                target = as_named if key == exact else generated
+                if cased_entry:
                     cased = join_key(
                         [_apply_case(w, f) for w, f in zip(words, form, strict=True)], gaps
                     )
-                found.append((key, _Target(entry.id, form_rank, order, cased, is_ambiguous)))
+                    target = target._replace(cased=cased)
+                found.append((key, target))
     return found
 
 
@@ -437,15 +496,19 @@ class Linker:
     def _resolve(
         self, found: Sequence[_Found], page: str | None, page_entry: Entry | None
     ) -> Iterator[tuple[_Found, str | None]]:
-        subjects: dict[str, str] = {}  # topic or entry id → the words that show it
+        # The topics and entry ids the paragraph is about: the page's, and those its
+        # plainly named entries show.
+        subjects: set[str] = set()
         if page_entry is not None:
-            subjects[page_entry.topic] = subjects[page_entry.id] = f"the page of {page}"
+            subjects.update((page_entry.topic, page_entry.id))
+        # (entries are read through `_entries.get`: a `reading` view records those reads)
+        entries = self._entries
         for item in found:
             if item.problem is None and not item.target.ambiguous:
-                entry = self._entries.get(item.target.id)
-                topic = entry.topic if entry is not None else ""
-                for subject in (topic, item.target.id):
-                    subjects.setdefault(subject, f"«{item.text}» ({item.target.id})")
+                entry_id = item.target.id
+                entry = entries.get(entry_id)
+                subjects.add(entry.topic if entry is not None else "")
+                subjects.add(entry_id)
         seen: set[str] = set()
         for item in found:
             target = item.target
@@ -464,7 +527,7 @@ class Linker:
             elif item.linkable:
                 yield item, reason
 
-    def _ambiguity(self, entry_id: str, subjects: Mapping[str, str]) -> str | None:
+    def _ambiguity(self, entry_id: str, subjects: Collection[str]) -> str | None:
         """None if the paragraph is about the subject of ambiguous `entry_id`, else why not."""
         entry = self._entries.get(entry_id)
         wanted = (entry.topic, *entry.context) if entry is not None else ()
@@ -486,66 +549,73 @@ class Linker:
         linkable: bool,
     ) -> Iterator[_Found]:
         spans, norms, gaps = words_of(text, start, end)
-        starts = self.index.starts
+        index = self.index
+        starts, prefixes, table, longest = index.starts, index.prefixes, index.table, index.longest
+        maybe_function_word = self.ru.maybe_function_word
+        make = tuple.__new__  # _Found's own constructor, without its Python wrapper
         i = 0
         count = len(spans)
         while i < count:
-            if norms[i] not in starts:
+            word = norms[i]
+            if word not in starts:  # most words of a text
                 i += 1
                 continue
-            hit = self._lookup(text, spans, norms, gaps, i)
+            key: Key = (word,)
+            # The longest key starting at word `i` that names an entry here (inlined: this
+            # runs for most words of every text).
+            keys = [key]
+            for n in range(1, min(longest, count - i)):
+                if key not in prefixes:
+                    break  # no name goes on from here: most words end the search at once
+                key += (gaps[i + n - 1], norms[i + n])
+                keys.append(key)
+            hit = None
+            for n in range(len(keys), 0, -1):
+                targets = table.get(keys[n - 1])
+                if targets:
+                    hit = self._fitting(text, spans, gaps, i, n, targets)
+                    if hit is not None:
+                        break
             if hit is None:
                 i += 1
                 continue
-            n, target = hit
+            target = hit
             first, last = spans[i][0], spans[i + n - 1][1]
             i += n
             problem = None
             if target.rank == RANK_NOT_IN:
                 problem = f"a phrase in which the name does not mean {target.id} (not_in)"
             elif n == 1:
+                word = norms[i - 1]
                 previous = norms[i - 2] if i >= 2 and gaps[i - 2] == " " else None
-                following = _following(norms, gaps, i - 1, opaque_after)
-                if in_fixed_expression(previous, norms[i - 1]):
-                    problem = f"part of the fixed expression «{previous} {norms[i - 1]}»"
-                elif function_word_use(self.ru, norms[i - 1], previous, following):
-                    problem = f"the function word «{norms[i - 1]}», not the term"
+                if in_fixed_expression(previous, word):
+                    problem = f"part of the fixed expression «{previous} {word}»"
+                elif maybe_function_word(word) and function_word_use(
+                    self.ru, word, previous, _following(norms, gaps, i - 1, opaque_after)
+                ):
+                    problem = f"the function word «{word}», not the term"
             # Either way the words are this entry's: no shorter term inside them.
-            yield _Found(first, last, text[first:last], para, target, problem, linkable)
+            yield make(_Found, (first, last, text[first:last], para, target, problem, linkable))
 
-    def _lookup(
+    def _fitting(
         self,
         text: str,
         spans: Sequence[tuple[int, int]],
-        norms: Sequence[str],
         gaps: Sequence[str],
         i: int,
-    ) -> tuple[int, _Target] | None:
-        """The longest key starting at word `i` that names an entry here, and that entry."""
-        index = self.index
-        longest = min(index.longest, len(norms) - i)
-        key: tuple[str, ...] = (norms[i],)
-        keys = [key]
-        prefixes = index.prefixes
-        for n in range(1, longest):
-            if key not in prefixes:
-                break  # no name goes on from here: most words end the search at once
-            key += (gaps[i + n - 1], norms[i + n])
-            keys.append(key)
-        table = index.table
-        for n in range(len(keys), 0, -1):
-            targets = table.get(keys[n - 1])
-            if not targets:
-                continue
-            start, end = spans[i][0], spans[i + n - 1][1]
-            if _glued(text, start, end):
-                continue
-            if n > 1 and _has_emphasis(text[start:end]):
-                # «**слои** образов»: a link around it would cut the emphasis in two.
-                continue
-            for target in targets:
-                if target.cased is None or self._case_fits(text, spans, gaps, i, n, target):
-                    return n, target
+        n: int,
+        targets: tuple[_Target, ...],
+    ) -> _Target | None:
+        """The first of `targets` that the `n` words from word `i` can name, if any."""
+        start, end = spans[i][0], spans[i + n - 1][1]
+        if _glued(text, start, end):
+            return None
+        if n > 1 and _EMPHASIS_MARK.search(text, start, end) is not None:
+            # «**слои** образов»: a link around it would cut the emphasis in two.
+            return None
+        for target in targets:
+            if target.cased is None or self._case_fits(text, spans, gaps, i, n, target):
+                return target
         return None
 
     @staticmethod
@@ -624,10 +694,6 @@ def _apply_case(pattern: str, form: str) -> str:
 
 
 _EMPHASIS_MARK = re.compile(f"[{re.escape(EMPHASIS)}]")
-
-
-def _has_emphasis(words: str) -> bool:
-    return _EMPHASIS_MARK.search(words) is not None
 
 
 def _glued(text: str, start: int, end: int) -> bool:

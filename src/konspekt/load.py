@@ -76,6 +76,12 @@ def no_gc_pauses() -> Iterator[None]:
     entries (and as much of building the linker's index). The loader makes no
     reference cycles, so nothing is left for the collector; it runs again as soon as
     the glossary is built.
+
+    What was made meanwhile is filed with the oldest objects at once: freezing and
+    unfreezing move whole generations without looking at them, where the first young
+    collection would scan all of it, at a cost per object that grows with the heap
+    (the one stage of loading that grew faster than the glossary). Full collections
+    still see it. Only when nothing is frozen: unfreezing would undo a caller's freeze.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -83,6 +89,9 @@ def no_gc_pauses() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            if not gc.get_freeze_count():
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 

@@ -12,10 +12,12 @@ a typographic apostrophe as a straight one.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Any
 
 import pymorphy3
 
@@ -66,6 +68,7 @@ _SKIPPABLE_POS = frozenset({"ADVB", "PRCL"})
 _NAME_GRAMMEMES = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"})
 
 CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
+_UNKNOWN = "\0"  # an agreement not worked out yet (no form is this string)
 
 
 def fold_yo(word: str) -> str:
@@ -122,9 +125,11 @@ def join_key(words: Sequence[str], gaps: Sequence[str]) -> tuple[str, ...]:
     return tuple(key)
 
 
+@lru_cache(maxsize=1 << 17)
 def name_key(name: str) -> tuple[str, ...]:
     """When two names are the same name: for validation (one entry per name) and for the
     linker, which keys every name so. «CI / CD» is «ci/cd»; «Ёмкость» is «емкость»."""
+    # Memoized: validation, the linker and the pages each ask it of every name.
     found, gaps = name_parts(name)
     if not found:  # no word at all («—»): the text itself, spaces collapsed
         return (" ".join(normalize(name).split()),)
@@ -193,8 +198,16 @@ class Russian:
         # Inflecting is pymorphy3's slowest call, and a glossary reuses few adjectives
         # («базовый», «рабочий») in many terms: one inflection per adjective and form.
         self._inflect = lru_cache(maxsize=65536)(self._inflect_adjective)
+        self._lexeme = lru_cache(maxsize=16384)(self._lexeme_of)
+        self._agreement = lru_cache(maxsize=16384)(self._agreement_of)
         # The last words of names repeat («…образа», «…контейнеров»); inflecting is slow.
         self.genitive_numbers = lru_cache(maxsize=16384)(self._genitive_numbers)
+        # A name's words recur across names («базовый …», «…образ»): classified and
+        # agreed once per word and per head, not once per name.
+        self._is_adjective = lru_cache(maxsize=65536)(self._adjective_reading)
+        self._inflections = lru_cache(maxsize=65536)(self._inflections_of)
+        # Asked of every one-word mention in every text: once per word.
+        self.maybe_function_word = lru_cache(maxsize=65536)(self._maybe_function_word)
 
     def _parse(self, word: str) -> tuple[pymorphy3.analyzer.Parse, ...]:
         return tuple(self._morph.parse(word))
@@ -208,49 +221,84 @@ class Russian:
         adjectives before it agree with it in case, number and gender; words after it
         («слой образа», «инструкция FROM») and Latin words stay as written.
         """
+        return frozenset(self.phrase_form_list(tokens))
+
+    def phrase_form_list(self, tokens: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+        """`phrase_forms` in the order they are made, each once: an index built from them
+        has the same order in every process (a set's order depends on string hashing)."""
         lowered = [t.lower() for t in tokens]
         modifiers: list[int] = []
         head = -1
         for index, word in enumerate(lowered):
             if not is_cyrillic(word):
                 continue
+            # (only these words are parsed: pymorphy3 fails on some other scripts)
             later_cyrillic = any(is_cyrillic(w) for w in lowered[index + 1 :])
-            if later_cyrillic and self._adjective(word) is not None:
+            if later_cyrillic and self._is_adjective(word):
                 modifiers.append(index)
                 continue
             head = index
             break
+        as_written = tuple(normalize(w) for w in lowered)
         if head < 0:
-            forms = {tuple(lowered)}
+            forms = [tuple(lowered)]
             # «Docker'а», «Stages»; of several words only a proper name: «GitLab Runner'ах».
             if is_latin(lowered[-1]) and (len(tokens) == 1 or tokens[-1][:1].isupper()):
-                forms.update((*lowered[:-1], form) for form in _latin_forms(lowered[-1]))
-            return frozenset(tuple(normalize(w) for w in f) for f in forms)
+                forms += [(*lowered[:-1], form) for form in _latin_forms(lowered[-1])]
+            return tuple(dict.fromkeys(tuple(normalize(w) for w in f) for f in forms))
 
-        noun = self.noun(lowered[head])
         # A last noun in the genitive after the head says the same in either number:
         # «среда выполнения контейнеров» and «…контейнера», «слой образа» and «слои образов».
-        tails = [list(lowered)]
+        tails = [lowered]
         if head < len(lowered) - 1 and is_cyrillic(lowered[-1]):
             tails = [[*lowered[:-1], last] for last in self.genitive_numbers(lowered[-1])]
         # Normalized once: the words each form replaces do not depend on the tail.
         norm_tails = [[normalize(w) for w in tail] for tail in tails]
-        result: set[tuple[str, ...]] = set()
+        positions = (head, *modifiers)
+        result: dict[tuple[str, ...], None] = {}
+        for replaced in self._inflections(lowered[head], tuple(lowered[i] for i in modifiers)):
+            for tail in norm_tails:
+                phrase = list(tail)
+                for index, word in zip(positions, replaced, strict=True):
+                    phrase[index] = word
+                result[tuple(phrase)] = None
+        result[as_written] = None
+        return tuple(result)
+
+    def _adjective_reading(self, word: str) -> bool:
+        """Whether `word` has a nominative adjective reading: it may be a modifier."""
+        return self._adjective(word) is not None
+
+    def _inflections_of(self, head: str, modifiers: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+        """The head noun in each of its forms, normalized, then its adjectives agreeing
+        with that form; forms where an adjective has no agreeing form are left out.
+
+        Memoized (one call per head and adjectives, not per name and tail)."""
+        noun = self.noun(head)
+        agreements = [self._agreement(word, noun.gender, noun.animacy) for word in modifiers]
+        found = []
         for form in noun.forms:
-            replaced = [(head, normalize(form.text))]
-            for index in modifiers:
-                agreed = self._agree(lowered[index], form, noun)
+            replaced = [normalize(form.text)]
+            grammemes = (form.case, form.number)
+            for word, agreement in zip(modifiers, agreements, strict=True):
+                agreed = agreement.get(grammemes, _UNKNOWN)
+                if agreed is _UNKNOWN:
+                    inflected = self._agree(word, form, noun)
+                    agreed = agreement[grammemes] = (
+                        None if inflected is None else normalize(inflected)
+                    )
                 if agreed is None:
                     break
-                replaced.append((index, normalize(agreed)))
+                replaced.append(agreed)
             else:
-                for tail in norm_tails:
-                    phrase = list(tail)
-                    for index, word in replaced:
-                        phrase[index] = word
-                    result.add(tuple(phrase))
-        result.add(tuple(normalize(w) for w in lowered))
-        return frozenset(result)
+                found.append(tuple(replaced))
+        return tuple(found)
+
+    @staticmethod
+    def _agreement_of(word: str, gender: str, animacy: str) -> dict[tuple[str, str], str | None]:
+        """An adjective's agreeing forms with nouns of that gender and animacy, normalized,
+        by case and number: filled in as they are asked (memoized, so shared by heads)."""
+        return {}
 
     def _noun(self, word: str) -> _Noun:
         """The paradigm of a noun: the dictionary's if it knows the word, else a rule's."""
@@ -335,12 +383,45 @@ class Russian:
                 wanted.add(gender)
             if case == "accs" and (number == "plur" or gender == "masc"):
                 wanted.add(animacy)
-            inflected = parse.inflect(wanted) or parse.inflect({case, number})
+            inflected = self._inflect_parse(parse, wanted) or self._inflect_parse(
+                parse, {case, number}
+            )
             if inflected is not None:
                 return inflected.word
         return None
 
+    def _inflect_parse(
+        self, parse: pymorphy3.analyzer.Parse, wanted: set[str]
+    ) -> pymorphy3.analyzer.Parse | None:
+        """`parse.inflect(wanted)`, by pymorphy3's own rule, over a lexeme made once.
+
+        pymorphy3 makes the whole lexeme again for every form asked of a word: an
+        adjective is asked for a dozen forms and three genders. The rule is copied from
+        `MorphAnalyzer._inflect`; a test holds it to `Parse.inflect` on many words."""
+        lexeme = self._lexeme(parse)  # (a reading is a hashable named tuple)
+        possible = [f for f in lexeme if wanted <= f.tag.grammemes]
+        if not possible:
+            wanted = self._morph.TagClass.fix_rare_cases(wanted)
+            possible = [f for f in lexeme if wanted <= f.tag.grammemes]
+        grammemes = parse.tag.updated_grammemes(wanted)
+
+        def similarity(form: pymorphy3.analyzer.Parse) -> float:
+            tag = form.tag.grammemes
+            return len(grammemes & tag) - 0.1 * len(grammemes ^ tag)
+
+        best = heapq.nlargest(1, possible, key=similarity)
+        return best[0] if best else None
+
+    @staticmethod
+    def _lexeme_of(parse: pymorphy3.analyzer.Parse) -> tuple[Any, ...]:
+        return tuple(parse.lexeme)
+
     # --- homonyms ---
+
+    def _maybe_function_word(self, word: str) -> bool:
+        """Whether `word` may be a function word at all: a preposition or a pronoun. Most
+        words of a text are neither, and `function_word_use` need not look around them."""
+        return self.is_preposition(word) or self.pronoun_case(word) is not None
 
     def is_preposition(self, word: str) -> bool:
         """Whether pymorphy3 reads `word` first of all as a preposition («под», «при»)."""

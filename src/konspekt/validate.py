@@ -13,11 +13,11 @@ import types
 import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, Field, dataclass, fields, is_dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar, get_args, get_origin
 
 from .errors import Pos, Problem
-from .model import ID_PATTERN, Entry, Topic
+from .model import ID_PATTERN, Entry, Topic, pack_pos
 from .ru import name_key
 from .yamlnodes import YInvalid, YMap, YNode, YScalar, YSeq
 
@@ -196,6 +196,9 @@ def _related_targets(
     for entry in entries:
         seen: set[str] = set()
         for index, target in enumerate(entry.related):
+            if target in written_ids and target not in seen and target != entry.id:
+                seen.add(target)
+                continue  # almost every item: nothing to report, no position needed
             pos = entry.pos_of(f"related[{index}]")
             if target == entry.id:
                 if target not in duplicated:  # it may mean the other entry of that id
@@ -223,7 +226,9 @@ def _senses(entries: list[Entry], known: set[str]) -> list[Problem]:
     """`ambiguous` lists names of the entry itself; `context` names topics or entries."""
     problems = []
     for entry in entries:
-        names = {name_key(name) for name in (*entry.names, entry.english_name or "")}
+        names = set()
+        if entry.ambiguous:  # (few entries have any)
+            names = {name_key(name) for name in (*entry.names, entry.english_name or "")}
         for index, name in enumerate(entry.ambiguous):
             if name_key(name) not in names:
                 problems.append(
@@ -261,7 +266,8 @@ def _unique_names(entries: list[Entry], duplicated: set[str]) -> list[Problem]:
             # Run are different names). The term in lower case as an alias (Нода, нода)
             # is tolerated: cards do that.
             exact = " ".join(name.split())
-            folded = exact if entry.match_case else name_key(name)
+            key = name_key(name)
+            folded = exact if entry.match_case else key
             first = own.get(exact) or (own.get(folded) if index > 0 else None)
             if first is not None:
                 first_role, first_pos, first_name = first
@@ -280,7 +286,6 @@ def _unique_names(entries: list[Entry], duplicated: set[str]) -> list[Problem]:
             own[exact] = (role, pos, name)
             if index > 0:
                 own[folded] = (role, pos, name)
-            key = name_key(name)
             if key not in claimed:
                 claimed[key] = (entry, role, pos, name)
                 continue
@@ -321,7 +326,7 @@ class _Ctx:
 
     problems: list[Problem]
     what: str
-    field_pos: dict[str, Pos]
+    field_pos: dict[str, int]  # packed: see Entry.field_pos
 
 
 def _build(
@@ -363,7 +368,7 @@ def _build(
                     )
                 ok = False
             continue
-        ctx.field_pos[f.name] = node.keys[f.name]
+        ctx.field_pos[f.name] = pack_pos(node.keys[f.name])
         if isinstance(value_node, YScalar) and value_node.value is None:
             # `key:` with nothing after it: point at the key, there is no value to point at
             problems.append(
@@ -415,7 +420,7 @@ def _convert(
             return _BAD
         items = []
         for index, item in enumerate(node.items):
-            ctx.field_pos[f"{name}[{index}]"] = item.pos
+            ctx.field_pos[_item_name(name, index)] = pack_pos(item.pos)
             # keep converting after a bad item: every problem is reported at once
             items.append(_convert_item(item_hint, item, f"{name}[{index + 1}]", meta, ctx))
         return _BAD if any(item is _BAD for item in items) else tuple(items)
@@ -585,6 +590,12 @@ def _label(node: YMap, name: str) -> str:
     if isinstance(id_node, YScalar) and isinstance(id_node.value, str) and id_node.value.strip():
         return f"entry '{id_node.value}'"
     return f"entry {name[name.index('[') + 1 : -1]}" if "[" in name else "the entry"
+
+
+@lru_cache(maxsize=4096)
+def _item_name(name: str, index: int) -> str:
+    """«related[0]»: one string for every entry that has that item, not one each."""
+    return f"{name}[{index}]"
 
 
 @cache
