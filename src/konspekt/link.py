@@ -413,7 +413,7 @@ class Linker:
         entries = glossary.entries
         if cache_dir is None:
             return cls(entries)
-        path = cache_dir / f"linker-{_index_key(entries)}.json"
+        path = cache_dir / f"linker-{index_key(entries)}.json"
         try:
             index = LinkIndex.from_json(path.read_text(encoding="utf-8"), glossary.by_id)
             return cls(entries, index=index)
@@ -639,12 +639,8 @@ class Linker:
 
 
 def index_key(entries: Sequence[Entry]) -> str:
-    """The identity of `build_index(entries)`: equal keys, equal indexes (the code included)."""
-    return _index_key(entries)
-
-
-def _index_key(entries: Sequence[Entry]) -> str:
-    """A hash of everything the index is built from: names, and the code and dictionary."""
+    """The identity of `build_index(entries)`: a hash of everything the index is built
+    from (names, the code and the dictionary); equal keys, equal indexes."""
     digest = hashlib.sha256()
     for module in (__file__, ru_module.__file__):
         digest.update(Path(module).read_bytes())

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..errors import BuildError
 from ..link import Linker
-from ..link import index_key as linker_index_key  # the key the linker's own cache uses
+from ..link import index_key as linker_index_key
 from ..mask import Masker
 from ..model import Entry, Glossary, Topic
 from ..output import write_file
