@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 
 import pytest
 
 import konspekt.pool
 from konspekt.errors import BuildError, CardsError, Pos, Problem
-from konspekt.pool import in_child, map_in_two
+from konspekt.pool import Beside, in_child, map_in_two
 
 
 def _no_children_left() -> bool:
@@ -135,3 +137,59 @@ def test_a_bug_in_the_child_is_raised_by_the_parent_running_the_step_itself() ->
 def _rss_mb() -> float:
     with open(f"/proc/{os.getpid()}/statm", encoding="ascii") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+# --- Beside: a job on the other core while this process goes on ----------------------
+
+
+def test_a_job_beside_runs_in_another_process_while_this_one_goes_on(tmp_path: Path) -> None:
+    started = tmp_path / "started"
+
+    def job() -> int:
+        started.write_text("x")
+        time.sleep(0.5)
+        return os.getpid()
+
+    with Beside(job) as child:
+        while not started.exists():  # the job runs before anyone asks for its result
+            time.sleep(0.01)
+        assert child.result() != os.getpid()
+    assert _no_children_left()
+
+
+def test_a_job_not_forked_is_done_here_at_once_and_raises_at_once() -> None:
+    done: list[int] = []
+    child = Beside(lambda: done.append(os.getpid()), fork=False)
+    assert done == [os.getpid()]  # before result() is asked for
+    child.result()
+
+    def fail() -> None:
+        raise BuildError("no deck")
+
+    with pytest.raises(BuildError, match="no deck"):
+        Beside(fail, fork=False)
+
+
+def test_a_job_never_asked_for_is_finished_before_the_block_is_left(tmp_path: Path) -> None:
+    written = tmp_path / "deck.apkg"
+
+    def job() -> None:
+        time.sleep(0.3)
+        written.write_text("deck")
+
+    with pytest.raises(RuntimeError), Beside(job):
+        raise RuntimeError("the pages failed")
+    assert written.read_text() == "deck"  # the child's write was waited for
+    assert _no_children_left()
+
+
+def test_a_konspekt_error_beside_is_raised_when_the_result_is_asked_for() -> None:
+    parent = os.getpid()
+
+    def job() -> None:
+        if os.getpid() != parent:
+            raise BuildError("stale ledger")
+
+    with Beside(job) as child, pytest.raises(BuildError, match="stale ledger"):
+        child.result()
+    assert _no_children_left()

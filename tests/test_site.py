@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 import socket
@@ -18,7 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, make_project
+import konspekt.pool
+from conftest import ROOT, make_project, run_cli
 from konspekt import load_glossary
 from konspekt.errors import SiteLinkError
 from konspekt.link import Linker
@@ -360,6 +362,32 @@ def test_the_site_command_builds_the_deck_it_offers(tmp_path: Path) -> None:
     new_deck = (project / "dist" / "devops.apkg").read_bytes()
     assert new_deck != deck
     assert (project / "site" / "downloads" / "devops.apkg").read_bytes() == new_deck
+
+
+@pytest.mark.parametrize("beside", [True, False], ids=["deck-beside-pages", "deck-first"])
+def test_after_an_edit_the_home_page_offers_the_deck_just_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, beside: bool
+) -> None:
+    """A deck with rendered notes is built on the other core while the pages are made;
+    the home page's size and the copy in downloads/ are still those of the new deck."""
+    project = make_project(tmp_path, FIXTURE)
+    monkeypatch.chdir(project)
+    monkeypatch.setattr(konspekt.pool, "spare_core", lambda: beside)
+    assert run_cli("site", "--no-build").exit_code == 0  # cold: the deck's notes rendered
+    card = project / "cards" / "docker.yaml"
+    words = random.Random(1).choices(["слой", "образ", "тег", "том", "сеть"], k=4000)
+    text = card.read_text(encoding="utf-8")
+    card.write_text(
+        text.replace("    details: |\n", f"    details: |\n      {' '.join(words)}\n", 1),
+        encoding="utf-8",
+    )
+    run = run_cli("site", "--no-build")
+    assert run.exit_code == 0, run.stderr
+    assert "1 changed" in run.stdout
+    deck = (project / "dist" / "devops.apkg").read_bytes()
+    assert (project / "docs" / "downloads" / "devops.apkg").read_bytes() == deck
+    home = (project / "docs" / "assets" / "generated" / "home-deck.md").read_text("utf-8")
+    assert f"devops.apkg, {round(len(deck) / 1024)} КБ)" in home
 
 
 # --- the real cards, with both site generators ---

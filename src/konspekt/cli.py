@@ -414,8 +414,9 @@ def site(
       konspekt site                   the deck, docs/ from cards/, then site/
       konspekt site --no-build        only the Markdown, e.g. for `zensical build`
     """
+    from .deck.cache import cache_path
     from .link import Linker
-    from .pool import in_child
+    from .pool import Beside, in_child, spare_core
     from .site.build import build_html, build_site, history_of
 
     project = project_of(cards_path, config_path)
@@ -424,19 +425,26 @@ def site(
     def generate() -> tuple[Path, list[Message]]:
         # One linker for the deck's masks and the pages' links.
         linker = Linker.for_glossary(glossary, project.cache_dir)
-        deck, messages = build_deck_quietly(
-            glossary, project, deck_path, title, site_url, linker=linker
-        )
-        result = build_site(
-            glossary,
-            project.config_file,
-            deck,
-            cache_dir=project.cache_dir,
-            history=history_of(project.cards_dir),
-            build=False,
-            project=project.settings,
-            linker=linker,
-        )
+
+        def deck() -> tuple[Path, list[Message]]:
+            return build_deck_quietly(glossary, project, deck_path, title, site_url, linker=linker)
+
+        # A deck whose notes were rendered before (one edit since) is built on the other
+        # core while the pages are made; a cold one renders every note on both cores and
+        # holds hundreds of MB, so it is built first.
+        beside = spare_core() and cache_path(project.cache_dir).is_file()
+        with Beside(deck, fork=beside) as building:
+            result = build_site(
+                glossary,
+                project.config_file,
+                lambda: building.result()[0],  # awaited when the home page needs its size
+                cache_dir=project.cache_dir,
+                history=history_of(project.cards_dir),
+                build=False,
+                project=project.settings,
+                linker=linker,
+            )
+            messages = building.result()[1]
         entries, topics = len(glossary.entries), len(glossary.topics)
         summary = f"generated {entries} term pages, {topics} topic pages: "
         messages.append((summary + result.written.summary(), False))

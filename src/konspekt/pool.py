@@ -24,7 +24,7 @@ import pickle
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Generic, TypeVar, cast
 
 from .errors import KonspektError
 
@@ -107,55 +107,103 @@ def in_child(function: Callable[[], Result]) -> Result:
 
     CPython rarely gives freed memory back to the system, so a process that built a
     large glossary's linker and pages keeps that size while the next step (MkDocs)
-    runs beside it. A KonspektError the child raises is raised here; anything else the
-    child cannot deliver (another exception, a crash) makes the parent call `function`
-    itself, so a bug shows its own traceback, exactly as without the child. What the
-    child prints is flushed before it leaves; the result must pickle.
+    runs beside it. Errors and output as `Beside.result` says.
     """
-    if not hasattr(os, "fork"):
-        return function()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: run, send, leave without running the parent's cleanup
-        os.close(read_end)
-        code = 0
-        try:
+    with Beside(function) as child:
+        return child.result()
+
+
+class Beside(Generic[Result]):
+    """`function()` computed in a forked child while this process goes on; `result()`
+    waits for it. With `fork=False`, computed here and now instead, as without a child.
+
+    A KonspektError the child raises is raised by `result()`; anything else the child
+    cannot deliver (another exception, a crash) makes `result()` call `function` here,
+    so a bug shows its own traceback, exactly as without the child. What the child
+    prints is flushed before it leaves; the result must pickle. Used as a context
+    manager, the child is waited for on the way out even if `result()` never was, so
+    what it writes is finished (its files are written atomically) and no child is left.
+    """
+
+    def __init__(self, function: Callable[[], Result], *, fork: bool = True) -> None:
+        self._function = function
+        self._pid = 0
+        self._answer: tuple[bool, object] | None = None  # (ok, value or error)
+        if not fork or not hasattr(os, "fork"):
+            self._answer = (True, function())  # an error is raised now, as in one process
+            return
+        sys.stdout.flush()
+        sys.stderr.flush()
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: run, send, leave without running the parent's cleanup
+            os.close(read_end)
+            code = 0
             try:
-                answer: tuple[bool, object] = (True, function())
-            except KonspektError as error:
-                answer = (False, error)
-            data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(write_end, view) :]
-        except BaseException:  # the parent runs `function` itself and raises
-            code = 1
-        finally:
-            with contextlib.suppress(BaseException):  # nothing may keep it from leaving
-                sys.stdout.flush()
-                sys.stderr.flush()
-            os._exit(code)
-    os.close(write_end)
-    reaped = False
-    pipe = os.fdopen(read_end, "rb")
-    try:
-        data = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        reaped = True
-    finally:
-        pipe.close()
-        if not reaped:  # interrupted while waiting: leave no child behind
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(status) == 0:
-        try:
-            ok, value = pickle.loads(data)
-        except Exception:  # a damaged answer: run it here
-            return function()
+                data = pickle.dumps(_call(function), pickle.HIGHEST_PROTOCOL)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(write_end, view) :]
+            except BaseException:  # the parent runs `function` itself and raises
+                code = 1
+            finally:
+                with contextlib.suppress(BaseException):  # nothing may keep it from leaving
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                os._exit(code)
+        os.close(write_end)
+        self._pid = pid
+        self._pipe = os.fdopen(read_end, "rb")
+
+    def result(self) -> Result:
+        if self._answer is None:
+            self._answer = self._wait()
+        ok, value = self._answer
         if not ok:
-            raise value  # a KonspektError, as the child raised it
-        result: Result = value
-        return result
-    return function()
+            raise cast(BaseException, value)
+        return cast(Result, value)
+
+    def _wait(self) -> tuple[bool, object]:
+        reaped = False
+        try:
+            data = self._pipe.read()
+            _, status = os.waitpid(self._pid, 0)
+            reaped = True
+        finally:
+            self._pipe.close()
+            if not reaped:  # interrupted while waiting: leave no child behind
+                os.kill(self._pid, signal.SIGKILL)
+                os.waitpid(self._pid, 0)
+        if os.waitstatus_to_exitcode(status) == 0:
+            try:
+                answer = pickle.loads(data)
+            except Exception:  # a damaged answer: run it here
+                answer = None
+            if isinstance(answer, tuple) and len(answer) == 2:
+                return cast(tuple[bool, object], answer)
+        return _call(self._function)
+
+    def __enter__(self) -> Beside[Result]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._answer is None and self._pid:
+            self._answer = (True, None)  # not asked for: the child is only waited for
+            try:
+                self._pipe.read()
+                os.waitpid(self._pid, 0)
+            except BaseException:
+                os.kill(self._pid, signal.SIGKILL)
+                os.waitpid(self._pid, 0)
+                raise
+            finally:
+                self._pipe.close()
+
+
+def _call(function: Callable[[], Result]) -> tuple[bool, object]:
+    """(True, `function()`), or (False, the KonspektError it raised); any other error
+    propagates."""
+    try:
+        return True, function()
+    except KonspektError as error:
+        return False, error

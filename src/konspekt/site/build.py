@@ -14,8 +14,9 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -129,10 +130,13 @@ def sync_tree(
     return WriteReport(tuple(written), unchanged, tuple(removed))
 
 
+DeckFile = Path | None | Callable[[], Path | None]  # a deck, or one being built (its path later)
+
+
 def generate(
     glossary: Glossary,
     docs_dir: Path,
-    deck: Path | None = None,
+    deck: DeckFile = None,
     cache_dir: Path | None = None,
     history: History | None = None,
     settings: ProjectFile | None = None,
@@ -147,8 +151,10 @@ def generate(
     between builds, so an edit that renames nothing does not rebuild it.
     `directory_urls` is mkdocs.yml's `use_directory_urls` (`read_settings`).
     `linker`, the glossary's, is given by a caller that built one for the deck too.
+    `deck` may be a function giving the deck's path once it is built (`site` builds it
+    beside the pages): it is called when the home page needs the deck's size.
     """
-    deck_bytes = deck.read_bytes() if deck is not None and deck.is_file() else None
+    deck_file = _DeckFile(deck)
     # The linker's index and the linked texts are millions of objects that live until the
     # pages are written: a collection re-scanning them every few thousand allocations made
     # generation grow with the square of the glossary (6.5× the time for 5× the entries).
@@ -169,8 +175,7 @@ def generate(
         try:
             pages = generated_files(
                 glossary,
-                has_deck=deck_bytes is not None,
-                deck_size=len(deck_bytes or b""),
+                deck_later=deck_file.size,
                 linker=linker if linker is not None else Linker.for_glossary(glossary, cache_dir),
                 history=history,
                 settings=settings,
@@ -186,9 +191,9 @@ def generate(
             path: text.encode("utf-8") if isinstance(text, str) else text
             for path, text in pages.items()
         }
-    if deck_bytes is not None:
-        name = settings.deck_file if settings else deck.name if deck else "deck.apkg"
-        files[f"{DOWNLOADS_DIR}/{name}"] = deck_bytes
+    if deck_file.data is not None and deck_file.path is not None:
+        name = settings.deck_file if settings else deck_file.path.name
+        files[f"{DOWNLOADS_DIR}/{name}"] = deck_file.data
     for path, file in glossary.media.items():
         files[f"{MEDIA_DIR}/{path}"] = file.read_bytes()
     try:
@@ -200,6 +205,27 @@ def generate(
             cache.close()
     log.info("generated site pages in %s: %s", docs_dir, report.summary())
     return report
+
+
+class _DeckFile:
+    """The deck the home page offers: a file, or one being built (`DeckFile`), read once,
+    when the home page asks for its size, so a deck built beside the pages is awaited
+    only then."""
+
+    def __init__(self, deck: DeckFile) -> None:
+        self._deck = deck
+
+    @cached_property
+    def path(self) -> Path | None:
+        return self._deck() if callable(self._deck) else self._deck
+
+    @cached_property
+    def data(self) -> bytes | None:
+        path = self.path
+        return path.read_bytes() if path is not None and path.is_file() else None
+
+    def size(self) -> int | None:
+        return None if self.data is None else len(self.data)
 
 
 def history_of(cards_dir: Path) -> History | None:
@@ -282,7 +308,7 @@ class SiteReport:
 def build_site(
     glossary: Glossary,
     config_file: Path,
-    deck: Path | None,
+    deck: DeckFile,
     *,
     cache_dir: Path | None = None,
     history: History | None = None,
@@ -343,7 +369,7 @@ def watched_state(roots: list[Path]) -> frozenset[tuple[str, int, int]]:
 def serve(
     cards_dir: Path,
     config_file: Path,
-    deck: Path | None,
+    deck: DeckFile,
     *,
     cache_dir: Path | None = None,
     dev_addr: str | None = None,

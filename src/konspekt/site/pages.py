@@ -568,6 +568,7 @@ class Site:
         *,
         has_deck: bool = False,
         deck_size: int = 0,
+        deck_later: Callable[[], int | None] | None = None,
         linker: Linker | None = None,
         history: History | None = None,
         settings: ProjectFile | None = None,
@@ -582,6 +583,9 @@ class Site:
         self.history = history  # None: not built from a git checkout
         self.has_deck = has_deck
         self.deck_size = deck_size
+        # A deck still being built beside the pages: its size (None: no deck), asked for
+        # by the home page, which is made after the term, topic and index pages.
+        self.deck_later = deck_later
         self.linker = linker if linker is not None else Linker(glossary.entries)
         self.cache = cache
         self.stored = stored  # an earlier run's text of a page, if there is one
@@ -1032,6 +1036,9 @@ class Site:
         return "\n".join(lines) + "\n"
 
     def home_deck(self) -> str:
+        if self.deck_later is not None:
+            deck_size = self.deck_later()
+            self.has_deck, self.deck_size = deck_size is not None, deck_size or 0
         if not self.has_deck:
             return (
                 "Колода ещё не собрана: выполните `make deck`, затем `make site`, "
@@ -1142,6 +1149,7 @@ def generated_pages(
     *,
     has_deck: bool = False,
     deck_size: int = 0,
+    deck_later: Callable[[], int | None] | None = None,
     linker: Linker | None = None,
     history: History | None = None,
     settings: ProjectFile | None = None,
@@ -1164,6 +1172,7 @@ def generated_pages(
         glossary,
         has_deck=has_deck,
         deck_size=deck_size,
+        deck_later=deck_later,
         linker=linker,
         history=history,
         settings=settings,
@@ -1179,6 +1188,7 @@ def generated_files(
     *,
     has_deck: bool = False,
     deck_size: int = 0,
+    deck_later: Callable[[], int | None] | None = None,
     linker: Linker | None = None,
     history: History | None = None,
     settings: ProjectFile | None = None,
@@ -1191,6 +1201,7 @@ def generated_files(
         glossary,
         has_deck=has_deck,
         deck_size=deck_size,
+        deck_later=deck_later,
         linker=linker,
         history=history,
         settings=settings,
