@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -416,7 +417,7 @@ def site(
     """
     from .deck.cache import cache_path
     from .link import Linker
-    from .pool import Beside, in_child, spare_core
+    from .pool import Beside, in_child
     from .site.build import build_html, build_site, history_of
 
     project = project_of(cards_path, config_path)
@@ -431,8 +432,9 @@ def site(
 
         # A deck whose notes were rendered before (one edit since) is built on the other
         # core while the pages are made; a cold one renders every note on both cores and
-        # holds hundreds of MB, so it is built first.
-        beside = spare_core() and cache_path(project.cache_dir).is_file()
+        # holds hundreds of MB, so it is built first. (Not `spare_core`: its load average
+        # still counts the build that just ended, and the deck's answer is a few lines.)
+        beside = (os.cpu_count() or 1) >= 2 and cache_path(project.cache_dir).is_file()
         with Beside(deck, fork=beside) as building:
             result = build_site(
                 glossary,
