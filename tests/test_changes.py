@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from conftest import run_cli, write_card
+import konspekt.cli
+from conftest import ROOT, run_cli, write_card
 from konspekt import load_glossary
 from konspekt.changes import release_history
 from konspekt.site.pages import generated_pages
@@ -217,3 +221,31 @@ def test_the_site_page_without_history(project: Path) -> None:
         'развёртывания.")\n- [Узел](glossary/node.md "Машина '
         'кластера.")\n'
     )
+
+
+def test_the_site_page_lists_what_the_deck_built_beside_it_just_changed(
+    history: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`site` builds a deck whose notes were rendered before beside the pages; «Что
+    нового» reads that deck's ledger, so it must wait for it, not read the previous one."""
+    for name in ("mkdocs.yml", "docs/index.md", "docs/assets/konspekt.css", "overrides/404.html"):
+        (history / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, history / name)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # a second core, as the build expects
+    build_deck = konspekt.cli.build_deck_quietly
+
+    def slow_deck(*args: Any, **kwargs: Any) -> Any:  # the pages get ahead of the deck
+        time.sleep(0.5)
+        return build_deck(*args, **kwargs)
+
+    monkeypatch.setattr(konspekt.cli, "build_deck_quietly", slow_deck)
+    assert run_cli("site", "--no-build").exit_code == 0  # the deck's notes rendered
+    etcd = "      - id: etcd\n        term: Хранилище etcd\n        definition: Хранит данные.\n"
+    write_card(history, "k8s.yaml", CARDS_NOW + etcd)
+    run = run_cli("site", "--no-build")
+    assert run.exit_code == 0, run.stderr
+    assert "1 new" in run.stdout
+    page = (history / "docs" / "changes.md").read_text(encoding="utf-8")
+    unreleased = page.split("## v1.1.0")[0]
+    assert "### Новые термины (1)" in unreleased
+    assert "[Хранилище etcd](glossary/etcd.md" in unreleased

@@ -26,6 +26,7 @@ from .output import interruptible, write_file
 from .project import CARDS_DIR, DIST_DIR, PROJECT_FILE, Project, find_project_root
 
 if TYPE_CHECKING:
+    from .changes import History
     from .deck import DeckOptions
     from .link import Linker
 
@@ -436,12 +437,17 @@ def site(
         # still counts the build that just ended, and the deck's answer is a few lines.)
         beside = (os.cpu_count() or 1) >= 2 and cache_path(project.cache_dir).is_file()
         with Beside(deck, fork=beside) as building:
+
+            def history() -> History | None:
+                building.result()  # what is not released yet is read from its ledger
+                return history_of(project.cards_dir)
+
             result = build_site(
                 glossary,
                 project.config_file,
                 lambda: building.result()[0],  # awaited when the home page needs its size
                 cache_dir=project.cache_dir,
-                history=history_of(project.cards_dir),
+                history=history,
                 build=False,
                 project=project.settings,
                 linker=linker,

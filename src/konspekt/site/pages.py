@@ -570,7 +570,7 @@ class Site:
         deck_size: int = 0,
         deck_later: Callable[[], int | None] | None = None,
         linker: Linker | None = None,
-        history: History | None = None,
+        history: History | Callable[[], History | None] | None = None,
         settings: ProjectFile | None = None,
         directory_urls: bool = True,
         cache: GenerationCache | None = None,
@@ -580,7 +580,9 @@ class Site:
         self.links = Links(directory_urls)
         self._term_links: dict[tuple[str, bool, str, bool], str] = {}
         self.settings = settings  # None: pages only, no site settings (unit tests)
-        self.history = history  # None: not built from a git checkout
+        # None: not built from a git checkout. A function when the history waits for the
+        # ledger of a deck built beside the pages: asked for by «Что нового», made late.
+        self._history = history
         self.has_deck = has_deck
         self.deck_size = deck_size
         # A deck still being built beside the pages: its size (None: no deck), asked for
@@ -707,10 +709,11 @@ class Site:
             path = topic_path(topic.topic)
             files[path] = self._page(path, partial(self.topic_page, topic.topic))
         files[INDEX_PAGE] = self._page(INDEX_PAGE, self.index_page)
-        files[CHANGES_PAGE] = self.changes_page()
         files[SITE_CONFIG_FILE] = self.site_config()
         files[f"{GENERATED_DIR}/home-topics.md"] = self.home_topics()
+        # Last, as they may wait for a deck built beside the pages (its size, its ledger).
         files[f"{GENERATED_DIR}/home-deck.md"] = self.home_deck()
+        files[CHANGES_PAGE] = self.changes_page()
         files[f"{GENERATED_DIR}/home-search.md"] = self.home_search()
         files[f"{GENERATED_DIR}/pygments.css"] = highlight_css(DARK_SCOPE)
         self.links.check(files)
@@ -962,6 +965,10 @@ class Site:
             out += ["<ul data-search-exclude>", *groups[letter], "</ul>", ""]
         return "\n".join(out).rstrip() + "\n"
 
+    @cached_property
+    def history(self) -> History | None:
+        return self._history() if callable(self._history) else self._history
+
     def changes_page(self) -> str:
         """Each release's new, changed, retired and restored terms, newest first."""
         from ..changes import changes_markdown  # changes renders with this module's md_text
@@ -1151,7 +1158,7 @@ def generated_pages(
     deck_size: int = 0,
     deck_later: Callable[[], int | None] | None = None,
     linker: Linker | None = None,
-    history: History | None = None,
+    history: History | Callable[[], History | None] | None = None,
     settings: ProjectFile | None = None,
     directory_urls: bool = True,
     cache: GenerationCache | None = None,
@@ -1190,7 +1197,7 @@ def generated_files(
     deck_size: int = 0,
     deck_later: Callable[[], int | None] | None = None,
     linker: Linker | None = None,
-    history: History | None = None,
+    history: History | Callable[[], History | None] | None = None,
     settings: ProjectFile | None = None,
     directory_urls: bool = True,
     cache: GenerationCache | None = None,
