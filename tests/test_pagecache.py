@@ -8,7 +8,6 @@ linked texts, so that the comparison tests the cache and not a cache that gave u
 
 from __future__ import annotations
 
-import filecmp
 import logging
 import re
 import shutil
@@ -19,6 +18,7 @@ from random import Random
 
 import pytest
 from bench_scripts import load_script
+from test_mkdocs_run import differences
 
 from conftest import ROOT, make_project
 from konspekt import load_glossary
@@ -39,19 +39,6 @@ def entry_block(text: str, entry_id: str) -> str:
     match = re.search(rf"^  - id: {re.escape(entry_id)}\n(?:(?!  - id: ).*\n?)*", text, re.M)
     assert match, entry_id
     return match.group(0)
-
-
-def differences(left: Path, right: Path) -> list[str]:
-    def files(root: Path) -> set[str]:
-        return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
-
-    names = files(left) | files(right)
-    return sorted(
-        name
-        for name in names
-        if not ((left / name).is_file() and (right / name).is_file())
-        or not filecmp.cmp(left / name, right / name, shallow=False)
-    )
 
 
 REUSED = re.compile(r"generation cache: (\d+) of (\d+) pages reused, (\d+) of (\d+) texts")

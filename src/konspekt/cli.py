@@ -308,22 +308,7 @@ def deck(
     """
     project = project_of(cards_path, config_path)
     glossary = load_cards(project.cards_dir)
-    write_deck(glossary, project, out_path, title, site_url, locked)
-
-
-def write_deck(
-    glossary: Glossary,
-    project: Project,
-    out: Path | None,
-    title: str | None,
-    site_url: str | None,
-    locked: bool = False,
-    linker: Linker | None = None,
-) -> Path:
-    """Build the deck, print its one-line summary; for `deck` and `site`. Returns its path."""
-    path, messages = build_deck_quietly(glossary, project, out, title, site_url, locked, linker)
-    echo_all(messages)
-    return path
+    echo_all(build_deck_quietly(glossary, project, out_path, title, site_url, locked)[1])
 
 
 Message = tuple[str, bool]  # a line for the user, and whether it goes to stderr
@@ -343,7 +328,8 @@ def build_deck_quietly(
     locked: bool = False,
     linker: Linker | None = None,
 ) -> tuple[Path, list[Message]]:
-    """Build the deck; its path and the lines `write_deck` prints (`site` prints them later)."""
+    """Build the deck; its path and the summary lines to print (`echo_all`): `deck` prints
+    them at once, `site` once its child process has returned them."""
     from .deck import build_deck
 
     options = resolve_deck_options(project, title, site_url)

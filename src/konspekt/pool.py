@@ -24,7 +24,7 @@ import pickle
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar, cast
+from typing import BinaryIO, Generic, TypeVar, cast
 
 from .errors import KonspektError
 
@@ -64,23 +64,9 @@ def map_in_two(
     if len(jobs) < min_jobs or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
         return [function(job) for job in jobs]
     middle = (len(jobs) + 1) // 2
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: compute, send, leave without running the parent's cleanup
-        os.close(read_end)
-        code = 0
-        try:
-            data = pickle.dumps([function(job) for job in jobs[middle:]], pickle.HIGHEST_PROTOCOL)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(write_end, view) :]
-        except BaseException:  # the parent renders this half and raises
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(write_end)
+    # If the child fails, the parent renders this half itself and raises.
+    pid, pipe = _fork_sending(lambda: [function(job) for job in jobs[middle:]])
     reaped = False
-    pipe = os.fdopen(read_end, "rb")
     try:
         first = [function(job) for job in jobs[:middle]]
         data = pipe.read()
@@ -132,28 +118,7 @@ class Beside(Generic[Result]):
         if not fork or not hasattr(os, "fork"):
             self._answer = (True, function())  # an error is raised now, as in one process
             return
-        sys.stdout.flush()
-        sys.stderr.flush()
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: run, send, leave without running the parent's cleanup
-            os.close(read_end)
-            code = 0
-            try:
-                data = pickle.dumps(_call(function), pickle.HIGHEST_PROTOCOL)
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(write_end, view) :]
-            except BaseException:  # the parent runs `function` itself and raises
-                code = 1
-            finally:
-                with contextlib.suppress(BaseException):  # nothing may keep it from leaving
-                    sys.stdout.flush()
-                    sys.stderr.flush()
-                os._exit(code)
-        os.close(write_end)
-        self._pid = pid
-        self._pipe = os.fdopen(read_end, "rb")
+        self._pid, self._pipe = _fork_sending(lambda: _call(function))
 
     def result(self) -> Result:
         if self._answer is None:
@@ -207,3 +172,29 @@ def _call(function: Callable[[], Result]) -> tuple[bool, object]:
         return True, function()
     except KonspektError as error:
         return False, error
+
+
+def _fork_sending(job: Callable[[], object]) -> tuple[int, BinaryIO]:
+    """A forked child that sends `job()` pickled down a pipe and leaves (exit status 1 if
+    it could not); its pid and the pipe's reading end."""
+    sys.stdout.flush()  # buffered output is not printed twice
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run, send, leave without running the parent's cleanup
+        os.close(read_end)
+        code = 0
+        try:
+            data = pickle.dumps(job(), pickle.HIGHEST_PROTOCOL)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(write_end, view) :]
+        except BaseException:
+            code = 1
+        finally:
+            with contextlib.suppress(BaseException):  # nothing may keep it from leaving
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+    os.close(write_end)
+    return pid, os.fdopen(read_end, "rb")
