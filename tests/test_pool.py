@@ -193,3 +193,15 @@ def test_a_konspekt_error_beside_is_raised_when_the_result_is_asked_for() -> Non
     with Beside(job) as child, pytest.raises(BuildError, match="stale ledger"):
         child.result()
     assert _no_children_left()
+
+
+def pids_of_halves() -> set[int]:
+    """The processes that computed map_in_two's halves, asked to fork at any size."""
+    return set(map_in_two(lambda _: os.getpid(), range(10), min_jobs=1))
+
+
+def test_a_job_beside_other_work_does_not_fork_again() -> None:
+    # Its parent works on the other core: a second child would only compete with both.
+    with Beside(pids_of_halves) as beside:
+        assert len(beside.result()) == 1
+    assert len(in_child(pids_of_halves)) == 2  # the parent only waits: both cores are free

@@ -35,6 +35,10 @@ Result = TypeVar("Result")
 # dictionaries loaded takes a few milliseconds; a job takes about a millisecond).
 MIN_JOBS = 400
 
+# Set in a `Beside` child: its parent works on the other core meanwhile, so the child
+# does not fork again (two processes on two cores already).
+_other_core_taken = False
+
 
 def spare_core() -> bool:
     """Whether a second process would find a core to run on.
@@ -59,6 +63,8 @@ def map_in_two(
     With the default `min_jobs`, only when a core is idle (`spare_core`); a given
     `min_jobs` forks whenever there are that many jobs.
     """
+    if _other_core_taken:
+        return [function(job) for job in jobs]
     if min_jobs is None:
         min_jobs = MIN_JOBS if spare_core() else len(jobs) + 1
     if len(jobs) < min_jobs or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
@@ -95,7 +101,7 @@ def in_child(function: Callable[[], Result]) -> Result:
     large glossary's linker and pages keeps that size while the next step (MkDocs)
     runs beside it. Errors and output as `Beside.result` says.
     """
-    with Beside(function) as child:
+    with Beside(function, parent_waits=True) as child:
         return child.result()
 
 
@@ -109,16 +115,28 @@ class Beside(Generic[Result]):
     prints is flushed before it leaves; the result must pickle. Used as a context
     manager, the child is waited for on the way out even if `result()` never was, so
     what it writes is finished (its files are written atomically) and no child is left.
+
+    The child takes one core and this process the other, so the child's `map_in_two`
+    stays in one process; `parent_waits` (as `in_child`): both cores are the child's.
     """
 
-    def __init__(self, function: Callable[[], Result], *, fork: bool = True) -> None:
+    def __init__(
+        self, function: Callable[[], Result], *, fork: bool = True, parent_waits: bool = False
+    ) -> None:
         self._function = function
         self._pid = 0
         self._answer: tuple[bool, object] | None = None  # (ok, value or error)
         if not fork or not hasattr(os, "fork"):
             self._answer = (True, function())  # an error is raised now, as in one process
             return
-        self._pid, self._pipe = _fork_sending(lambda: _call(function))
+
+        def job() -> tuple[bool, object]:
+            if not parent_waits:  # the parent works on the other core meanwhile
+                global _other_core_taken
+                _other_core_taken = True
+            return _call(function)
+
+        self._pid, self._pipe = _fork_sending(job)
 
     def result(self) -> Result:
         if self._answer is None:
