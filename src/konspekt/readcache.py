@@ -27,6 +27,7 @@ from dataclasses import fields, is_dataclass
 from functools import cache
 from importlib import import_module
 from importlib.metadata import version
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -152,10 +153,15 @@ def _codec(cls: type) -> tuple[Encode, Decode]:
     names = tuple(f.name for f in fields(cls))
     codecs = tuple(_value_codec(hints[name]) for name in names)
     pairs = tuple(zip(names, (decode for _, decode in codecs), strict=True))
-    encoders = tuple((name, encode) for name, (encode, _) in zip(names, codecs, strict=True))
+    # Most fields are kept as they are: all read at once, only the others converted.
+    read_all = attrgetter(*names) if len(names) > 1 else lambda value: (getattr(value, names[0]),)
+    converted = tuple((i, encode) for i, (encode, _) in enumerate(codecs) if encode is not _same)
 
     def encode(value: Any, display: str) -> list[Any]:
-        return [enc(getattr(value, name), display) for name, enc in encoders]
+        values = list(read_all(value))
+        for index, enc in converted:
+            values[index] = enc(values[index], display)
+        return values
 
     def decode(data: Any, display: str) -> Any:
         if type(data) is not list or len(data) != len(pairs):
