@@ -7,7 +7,8 @@ everything its read depends on: its bytes, the name messages give it (every posi
 carries it), the reading code itself (the source of the modules that read and
 validate) and the versions of the libraries they call. A file with problems is never
 kept, so every message comes from the real reader; the rules across files (`check_glossary`)
-and the images (`check_media`) run on every load.
+and the images (`check_media`) run on every load. Kept reads are written, and those of
+files no longer there removed, only by a load that succeeds: bad cards write nothing.
 
 A cache file in a checkout is input: JSON, never pickle, and every value is checked
 against the model's type hints as it is decoded; a damaged or foreign file is a miss
