@@ -100,8 +100,10 @@ def deck_options(command: F) -> F:
     )(command)
 
 
-def load_cards(cards_dir: Path) -> Glossary:
-    glossary = load_glossary(cards_dir)
+def load_cards(cards_dir: Path, cache_dir: Path | None) -> Glossary:
+    """The cards, read with the project's cache folder (None outside any project): a card
+    file unchanged since it was last read without problems is not read again."""
+    glossary = load_glossary(cards_dir, cache_dir)
     # The glossary lives as long as the command: keep the cycle collector from
     # re-scanning its million objects at every collection (a sixth of a site build).
     gc.freeze()
@@ -131,14 +133,18 @@ def project_of(cards_dir: Path | None = None, config_file: Path | None = None) -
     return Project.at(here, cards_dir or here / CARDS_DIR, config_file)
 
 
-def cards_of(cards_dir: Path | None) -> Path:
-    """The cards folder: --cards, the project's, or ./cards outside any project."""
-    if cards_dir is not None:
-        return cards_dir
+def cards_of(cards_dir: Path | None) -> tuple[Path, Path | None]:
+    """The cards folder (--cards, the project's, or ./cards outside any project) and the
+    cache folder of the project the command runs in (None outside any project)."""
     root = click.get_current_context().find_root().params.get("project_dir")
     if root is None:
         root = find_project_root(Path.cwd())
-    return Path(display_path(root / CARDS_DIR)) if root is not None else Path(CARDS_DIR)
+    cache_dir = Project.cache_dir_of(Path(display_path(root))) if root is not None else None
+    if cards_dir is not None:
+        return cards_dir, cache_dir
+    if root is None:
+        return Path(CARDS_DIR), None
+    return Path(display_path(root / CARDS_DIR)), cache_dir
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -220,8 +226,8 @@ def check(cards_path: Path | None) -> None:
       konspekt check
       konspekt check --cards drafts/     another folder of card files
     """
-    cards_path = cards_of(cards_path)
-    glossary = load_cards(cards_path)
+    cards_path, cache_dir = cards_of(cards_path)
+    glossary = load_cards(cards_path, cache_dir)
     click.echo(
         f"ok: {count(len(glossary.entries), 'entry', 'entries')} in "
         f"{count(len(glossary.topics), 'topic')} ({cards_path})"
@@ -247,7 +253,7 @@ def lint(cards_path: Path | None, strict: bool) -> None:
     """
     from .lint import lint_glossary
 
-    glossary = load_cards(cards_of(cards_path))
+    glossary = load_cards(*cards_of(cards_path))
     warnings = lint_glossary(glossary)
     for warning in warnings:
         click.echo(str(warning), err=True)
@@ -307,7 +313,7 @@ def deck(
       SOURCE_DATE_EPOCH=1700000000 konspekt deck  reproducible times for new notes
     """
     project = project_of(cards_path, config_path)
-    glossary = load_cards(project.cards_dir)
+    glossary = load_cards(project.cards_dir, project.cache_dir)
     echo_all(build_deck_quietly(glossary, project, out_path, title, site_url, locked)[1])
 
 
@@ -407,7 +413,7 @@ def site(
     from .site.build import build_html, build_site, history_of
 
     project = project_of(cards_path, config_path)
-    glossary = load_cards(project.cards_dir)
+    glossary = load_cards(project.cards_dir, project.cache_dir)
 
     def generate() -> tuple[Path, list[Message]]:
         # One linker for the deck's masks and the pages' links.
@@ -524,7 +530,7 @@ def link(cards_path: Path | None, page: str | None, explain: bool) -> None:
     """
     from .link import Linker
 
-    glossary = load_cards(cards_of(cards_path))
+    glossary = load_cards(*cards_of(cards_path))
     text = sys.stdin.buffer.read().decode("utf-8")
     linker = Linker.for_glossary(glossary)
     if explain:
@@ -575,7 +581,7 @@ def preview(
 
     project = project_of(cards_path, config_path)
     out_path = out_path or project.root / DIST_DIR / "preview"
-    glossary = load_cards(project.cards_dir)
+    glossary = load_cards(project.cards_dir, project.cache_dir)
     ledger, _ = read_ledger(project.ledger_path)
     shots = render_previews(
         glossary,
@@ -618,8 +624,8 @@ def changes(cards_path: Path | None, since: str | None, output_format: str) -> N
     """
     from .changes import changes_json, changes_since, release_notes
 
-    cards_path = cards_of(cards_path)
-    glossary = load_cards(cards_path)
+    cards_path, cache_dir = cards_of(cards_path)
+    glossary = load_cards(cards_path, cache_dir)
     result = changes_since(cards_path, glossary, since)
     click.echo(changes_json(result) if output_format == "json" else release_notes(result), nl=False)
 
@@ -673,7 +679,7 @@ def notes(
     from .link import Linker
     from .study_notes import analyze, draft_yaml, read_notes, report_json, report_lines, write_draft
 
-    glossary = load_cards(cards_of(cards_path))
+    glossary = load_cards(*cards_of(cards_path))
     linker = Linker.for_glossary(glossary)
     report = analyze(glossary, linker, [read_notes(path) for path in notes_files])
     if output_format == "json":

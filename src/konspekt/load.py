@@ -13,8 +13,9 @@ from types import MappingProxyType
 from .errors import CardsError, Pos, Problem
 from .media import check_media
 from .model import Glossary
+from .readcache import ReadCache
 from .validate import TopicRead, check_glossary, topic_from_yaml, unreadable
-from .yamlnodes import read_yaml
+from .yamlnodes import parse_bytes, read_bytes
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +36,13 @@ def display_path(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def load_glossary(cards_dir: Path | str) -> Glossary:
+def load_glossary(cards_dir: Path | str, cache_dir: Path | str | None = None) -> Glossary:
     """Read and validate every card file in `cards_dir`.
 
     Raises CardsError listing every problem in every file; returns only a fully
-    valid Glossary, so later stages never see inconsistent data.
+    valid Glossary, so later stages never see inconsistent data. With `cache_dir`
+    (the project's cache folder), a file read without problems before and unchanged
+    since is not read again (`readcache`); the result is the same.
     """
     cards_dir = Path(cards_dir)
     if not cards_dir.is_dir():
@@ -63,8 +66,9 @@ def load_glossary(cards_dir: Path | str) -> Glossary:
                 )
             ]
         )
+    cache = ReadCache(Path(cache_dir)) if cache_dir is not None else None
     with no_gc_pauses():
-        return _load(cards_dir, paths)
+        return _load(cards_dir, paths, cache)
 
 
 @contextmanager
@@ -95,29 +99,46 @@ def no_gc_pauses() -> Iterator[None]:
             gc.enable()
 
 
-def _load(cards_dir: Path, paths: list[Path]) -> Glossary:
+def _load(cards_dir: Path, paths: list[Path], cache: ReadCache | None) -> Glossary:
     problems: list[Problem] = []
     reads: list[TopicRead] = []
     for path in paths:
-        display = display_path(path)
-        node, read_problems = read_yaml(path, display)
-        if node is None:
-            if not read_problems:
-                read_problems = [
-                    Problem(Pos(display), "file is empty", "add 'topic:', 'title:' and 'entries:'")
-                ]
-            read = unreadable(read_problems)
-        else:
-            problems += read_problems  # (duplicate keys, tags: the value is still read)
-            read = topic_from_yaml(node, display)
+        read, read_problems = _read(path, display_path(path), cache)
+        problems += read_problems  # (duplicate keys, tags: the value is still read)
         problems += read.problems
         reads.append(read)
     problems = check_glossary(reads).apply(problems)
     media, media_problems = check_media([e for read in reads for e in read.entries], cards_dir)
     problems += media_problems
     if problems:
-        raise CardsError(problems)
+        raise CardsError(problems)  # (bad cards write nothing, not even to the cache)
+    if cache is not None:
+        cache.save()
     topics = [read.topic for read in reads if read.topic is not None]
     topics.sort(key=lambda t: (t.order, t.topic))
     log.debug("loaded %d topics from %s", len(topics), cards_dir)
     return Glossary(tuple(topics), MappingProxyType(media))
+
+
+def _read(path: Path, display: str, cache: ReadCache | None) -> tuple[TopicRead, list[Problem]]:
+    """One file's read, and the problems of its YAML that did not keep it from being read.
+    The cache is asked by the bytes read here, and those same bytes are parsed on a miss."""
+    data, problems = read_bytes(path, display)
+    if data is None:
+        return unreadable(problems), []
+    key = cache.key(data, display) if cache is not None else ""
+    if cache is not None:
+        cached = cache.get(key, display)
+        if cached is not None:
+            return cached, []
+    node, problems = parse_bytes(data, display)
+    if node is None:
+        if not problems:
+            problems = [
+                Problem(Pos(display), "file is empty", "add 'topic:', 'title:' and 'entries:'")
+            ]
+        return unreadable(problems), []
+    read = topic_from_yaml(node, display)
+    if cache is not None and not problems:
+        cache.put(key, read)
+    return read, problems

@@ -90,7 +90,12 @@ class Project:
 
     @property
     def cache_dir(self) -> Path:
-        return self.root / CACHE_DIR
+        return self.cache_dir_of(self.root)
+
+    @staticmethod
+    def cache_dir_of(root: Path) -> Path:
+        """The cache folder of the project in `root`, for commands that need no more of it."""
+        return root / CACHE_DIR
 
     @property
     def deck_file(self) -> Path:

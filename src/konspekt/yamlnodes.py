@@ -87,6 +87,15 @@ def read_yaml(path: Path, display: str) -> tuple[YNode | None, list[Problem]]:
     `display` is how messages name the file. A file with an unreadable problem
     (syntax, encoding, bomb) yields no value, only that problem.
     """
+    data, problems = read_bytes(path, display)
+    if data is None:
+        return None, problems
+    return parse_bytes(data, display)
+
+
+def read_bytes(path: Path, display: str) -> tuple[bytes | None, list[Problem]]:
+    """The bytes of a file, or the problem that kept them from being read (too large,
+    unreadable): `read_yaml`'s first half, for a caller that looks at the bytes first."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -98,9 +107,13 @@ def read_yaml(path: Path, display: str) -> tuple[YNode | None, list[Problem]]:
                     "split the topic into several files",
                 )
             ]
-        data = path.read_bytes()
+        return path.read_bytes(), []
     except OSError as exc:
         return None, [Problem(Pos(display), f"cannot read file: {exc.strerror}", "check the path")]
+
+
+def parse_bytes(data: bytes, display: str) -> tuple[YNode | None, list[Problem]]:
+    """`read_yaml`'s second half: the value of a file's bytes, and every problem found."""
     try:
         text = data.decode("utf-8-sig")  # a BOM some editors add is harmless
     except UnicodeDecodeError as exc:

@@ -399,7 +399,7 @@ def serve(
     overrides = {"dev_addr": dev_addr} if dev_addr else {}
 
     def regenerate() -> None:
-        glossary = load_glossary(cards_dir)
+        glossary = load_glossary(cards_dir, cache_dir)
         project = project_settings(config_file)
         generate(
             glossary,

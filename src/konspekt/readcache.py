@@ -1,0 +1,236 @@
+"""The read cache: what reading and validating a card file gave, kept by its bytes.
+
+Parsing and validating are most of loading the cards, which every command pays, and
+an edit touches one file of many. A file that was read without any problem is kept as
+JSON (one file per card file, in the project's cache folder) under a digest of
+everything its read depends on: its bytes, the name messages give it (every position
+carries it), the reading code itself (the source of the modules that read and
+validate) and the versions of the libraries they call. A file with problems is never
+kept, so every message comes from the real reader; the rules across files (`check_glossary`)
+and the images (`check_media`) run on every load. Kept reads are written, and those of
+files no longer there removed, only by a load that succeeds: bad cards write nothing.
+
+A cache file in a checkout is input: JSON, never pickle, and every value is checked
+against the model's type hints as it is decoded; a damaged or foreign file is a miss
+(the file is read and its entry written again), never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sys
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import fields, is_dataclass
+from functools import cache
+from importlib import import_module
+from importlib.metadata import version
+from operator import attrgetter
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+import yaml
+
+from .errors import BuildError, Pos
+from .model import Topic
+from .output import write_file
+from .validate import TopicRead
+
+log = logging.getLogger(__name__)
+
+CACHE_FOLDER = "card-reads"  # in the project's cache folder: <digest>.json per card file
+_FORMAT = "1"
+# konspekt's modules a file's read depends on (a test checks they import no other).
+READER_MODULES = ("errors", "model", "ru", "validate", "yamlnodes", "load", "readcache")
+
+
+@cache
+def reader_key() -> str:
+    """A hash of the code that turns a card file's bytes into a TopicRead."""
+    libyaml = yaml._yaml.get_version_string() if yaml.__with_libyaml__ else "none"
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{_FORMAT};{sys.version};PyYAML={version('PyYAML')};{libyaml};".encode())
+    for name in READER_MODULES:
+        module = import_module(f"{__package__}.{name}")
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()
+
+
+class _Damaged(ValueError):
+    """A cached value does not have the shape the model declares."""
+
+
+class _NotKept(ValueError):
+    """A read holds a value the cache cannot give back exactly: it is not kept."""
+
+
+Encode = Callable[[Any, str], Any]  # (model value, the file's display name) → JSON value
+Decode = Callable[[Any, str], Any]  # (JSON value, the file's display name) → model value
+
+
+class ReadCache:
+    """The kept reads of one cards folder's files, in `cache_dir`."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.folder = cache_dir / CACHE_FOLDER
+        self._new: dict[str, TopicRead] = {}
+        self._used: set[str] = set()
+
+    def key(self, data: bytes, display: str) -> str:
+        digest = hashlib.blake2b(digest_size=20)
+        for part in (reader_key().encode(), display.encode("utf-8", "surrogatepass"), data):
+            digest.update(len(part).to_bytes(8, "little"))
+            digest.update(part)
+        key = digest.hexdigest()
+        self._used.add(key)
+        return key
+
+    def get(self, key: str, display: str) -> TopicRead | None:
+        """The kept read of the file with this key, or None (none kept, or unusable)."""
+        try:
+            data = json.loads((self.folder / f"{key}.json").read_bytes())
+            if not isinstance(data, dict) or data.get("key") != key:
+                return None
+            return _decode_read(data["read"], display)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError, KeyError, RecursionError) as error:
+            log.info("ignoring the cached read %s.json: %s", key, error)
+            return None
+
+    def put(self, key: str, read: TopicRead) -> None:
+        """Keep `read`, if it is a read without any problem."""
+        if read.topic is not None and not read.problems and not read.id_causes:
+            self._new[key] = read
+
+    def save(self) -> None:
+        """Write the reads kept by `put`; remove those of files no longer there (or changed)."""
+        try:
+            for key, read in self._new.items():
+                try:
+                    data = {"key": key, "read": _encode_read(read)}
+                    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+                    encoded = text.encode("utf-8")
+                except (_NotKept, UnicodeEncodeError):
+                    continue
+                write_file(self.folder / f"{key}.json", encoded)
+            if self.folder.is_dir():
+                for path in self.folder.iterdir():
+                    if path.stem not in self._used or path.suffix != ".json":
+                        path.unlink(missing_ok=True)
+        except (BuildError, OSError) as error:  # a cache: loading does not depend on it
+            log.warning("could not save the read cache: %s", error)
+        self._new.clear()
+
+
+def _encode_read(read: TopicRead) -> dict[str, Any]:
+    assert read.topic is not None
+    if read.entries != read.topic.entries:  # (always equal in a read without problems)
+        raise _NotKept("the read's entries are not its topic's")
+    display = read.topic.path
+    return {"topic": _codec(Topic)[0](read.topic, display), "ids": sorted(read.ids)}
+
+
+def _decode_read(data: Any, display: str) -> TopicRead:
+    if not isinstance(data, dict):
+        raise _Damaged("not a mapping")
+    topic: Topic = _codec(Topic)[1](data["topic"], display)
+    ids = data["ids"]
+    if not isinstance(ids, list) or not all(type(i) is str for i in ids):
+        raise _Damaged("ids are not a list of strings")
+    return TopicRead(topic, topic.entries, frozenset(ids), [], ())
+
+
+# --- codecs from the model's declarations: a new field needs no code here ------------------
+
+
+@cache
+def _codec(cls: type) -> tuple[Encode, Decode]:
+    """A dataclass as the list of its fields' values, in declaration order."""
+    hints = typing.get_type_hints(cls)
+    names = tuple(f.name for f in fields(cls))
+    codecs = tuple(_value_codec(hints[name]) for name in names)
+    pairs = tuple(zip(names, (decode for _, decode in codecs), strict=True))
+    # Most fields are kept as they are: all read at once, only the others converted.
+    read_all = attrgetter(*names) if len(names) > 1 else lambda value: (getattr(value, names[0]),)
+    converted = tuple((i, encode) for i, (encode, _) in enumerate(codecs) if encode is not _same)
+
+    def encode(value: Any, display: str) -> list[Any]:
+        values = list(read_all(value))
+        for index, enc in converted:
+            values[index] = enc(values[index], display)
+        return values
+
+    def decode(data: Any, display: str) -> Any:
+        if type(data) is not list or len(data) != len(pairs):
+            raise _Damaged(f"not a {cls.__name__}")
+        return cls(
+            **{name: dec(item, display) for (name, dec), item in zip(pairs, data, strict=True)}
+        )
+
+    return encode, decode
+
+
+def _same(value: Any, display: str) -> Any:
+    return value
+
+
+def _exactly(kind: type) -> Decode:
+    def decode(data: Any, display: str) -> Any:
+        if type(data) is not kind:  # exactly: a bool is not an int here
+            raise _Damaged(f"{data!r} is not {kind.__name__}")
+        return data
+
+    return decode
+
+
+def _encode_pos(pos: Pos, display: str) -> list[int]:
+    if pos.path != display:  # positions are kept without their file: it must be this one
+        raise _NotKept(f"a position in {pos.path}, not {display}")
+    return [pos.line, pos.col]
+
+
+def _decode_pos(data: Any, display: str) -> Pos:
+    if type(data) is not list or len(data) != 2 or not all(type(n) is int for n in data):
+        raise _Damaged(f"{data!r} is not a position")
+    return Pos(display, data[0], data[1])
+
+
+def _value_codec(hint: Any) -> tuple[Encode, Decode]:
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        others = [arg for arg in args if arg is not type(None)]
+        if len(others) != 1:
+            raise TypeError(f"the read cache cannot keep {hint}")
+        enc, dec = _value_codec(others[0])
+        return (
+            lambda value, display: None if value is None else enc(value, display),
+            lambda data, display: None if data is None else dec(data, display),
+        )
+    if hint in (str, int, bool):
+        return _same, _exactly(hint)
+    if hint is Pos:
+        return _encode_pos, _decode_pos
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item_enc, item_dec = _value_codec(args[0])
+
+        def decode_tuple(data: Any, display: str) -> tuple[Any, ...]:
+            if type(data) is not list:
+                raise _Damaged(f"{data!r} is not a list")
+            return tuple(item_dec(item, display) for item in data)
+
+        return (lambda value, display: [item_enc(v, display) for v in value]), decode_tuple
+    if origin is Mapping and args == (str, int):
+
+        def decode_mapping(data: Any, display: str) -> Mapping[str, int]:
+            if type(data) is not dict or not all(type(v) is int for v in data.values()):
+                raise _Damaged(f"{data!r} is not a mapping of numbers")
+            return types.MappingProxyType(data)
+
+        return (lambda value, display: dict(value)), decode_mapping
+    if isinstance(hint, type) and is_dataclass(hint):
+        return _codec(hint)
+    raise TypeError(f"the read cache cannot keep {hint}")

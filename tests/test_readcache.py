@@ -1,0 +1,268 @@
+"""The read cache: a load that reuses kept reads gives exactly what reading everything gives."""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+from collections.abc import Mapping
+from dataclasses import fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ROOT, run_cli, write_card
+from konspekt import load as load_module
+from konspekt.errors import CardsError, Pos
+from konspekt.load import load_glossary
+from konspekt.readcache import CACHE_FOLDER, READER_MODULES
+
+
+def everything(value: Any) -> Any:
+    """A value with every field spelled out, those left out of == (positions, paths,
+    topic ids of entries) included: what two loads must agree on."""
+    if isinstance(value, Pos):
+        return ("Pos", value.path, value.line, value.col)
+    if is_dataclass(value) and not isinstance(value, type):
+        return (
+            type(value).__name__,
+            [(f.name, everything(getattr(value, f.name))) for f in fields(value)],
+        )
+    if isinstance(value, Mapping):
+        return ("map", sorted((key, everything(item)) for key, item in value.items()))
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__, [everything(item) for item in value])
+    if isinstance(value, Path):
+        return ("Path", str(value))
+    assert value is None or isinstance(value, (str, int, bool)), type(value)
+    return (type(value).__name__, value)
+
+
+@pytest.fixture
+def cards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the real cards, with the working directory above it (as the CLI runs)."""
+    shutil.copytree(ROOT / "cards", tmp_path / "cards")
+    monkeypatch.chdir(tmp_path)
+    return Path("cards")
+
+
+@pytest.fixture
+def parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files the loader parses (not taken from the cache), by display name."""
+    names: list[str] = []
+    real = load_module.parse_bytes
+
+    def parse_bytes(data: bytes, display: str) -> Any:
+        names.append(display)
+        return real(data, display)
+
+    monkeypatch.setattr(load_module, "parse_bytes", parse_bytes)
+    return names
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def cache_files(cache: Path) -> list[Path]:
+    return sorted((cache / CACHE_FOLDER).iterdir())
+
+
+def test_cached_loads_equal_a_full_read_in_every_field(cards: Path, parsed: list[str]) -> None:
+    cache = Path(".cache")
+    every_file = sorted(str(p) for p in cards.glob("*.yaml"))
+    plain = everything(load_glossary(cards))
+    parsed.clear()
+    cold = everything(load_glossary(cards, cache))
+    assert sorted(parsed) == every_file
+    assert len(cache_files(cache)) == len(every_file)
+    parsed.clear()
+    warm = everything(load_glossary(cards, cache))
+    assert parsed == []  # every read came from the cache
+    assert cold == plain
+    assert warm == plain
+
+    # One definition edited, one entry's position shifted: only that file is read again.
+    edit(cards / "docker.yaml", "\nentries:\n", "\n\nentries:\n")
+    parsed.clear()
+    edited = everything(load_glossary(cards, cache))
+    assert parsed == ["cards/docker.yaml"]
+    assert edited == everything(load_glossary(cards))
+    assert edited != plain
+    assert len(cache_files(cache)) == len(every_file)  # the old read of docker.yaml is gone
+
+
+def test_a_file_named_otherwise_is_read_again(
+    cards: Path, parsed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Positions carry the file's name as messages give it, relative to the working folder."""
+    cache = Path(".cache").resolve()
+    load_glossary(cards, cache)
+    monkeypatch.chdir(cards)
+    parsed.clear()
+    moved = everything(load_glossary(Path("."), cache))
+    assert sorted(parsed) == sorted(p.name for p in Path(".").glob("*.yaml"))
+    assert moved == everything(load_glossary(Path(".")))
+
+
+def test_a_removed_file_loses_its_cached_read(cards: Path) -> None:
+    cache = Path(".cache")
+    extra = cards / "extra.yaml"
+    extra.write_text(
+        "topic: extra\ntitle: Ещё\nentries:\n  - {id: extra, term: Ещё, definition: Ещё.}\n",
+        encoding="utf-8",
+    )
+    load_glossary(cards, cache)
+    before = len(cache_files(cache))
+    extra.unlink()
+    load_glossary(cards, cache)
+    assert len(cache_files(cache)) == before - 1
+
+
+def test_bad_cards_write_nothing_to_the_cache(cards: Path) -> None:
+    """A failed load writes nothing (as every command with bad cards); it still uses
+    the reads kept before, and keeps them."""
+    cache = Path(".cache")
+    load_glossary(cards, cache)
+    kept = {path: path.read_bytes() for path in cache_files(cache)}
+    edit(cards / "docker.yaml", "definition:", "definitoin:")
+    edit(cards / "cicd.yaml", "\nentries:\n", "\n\nentries:\n")  # valid, not yet kept
+    with pytest.raises(CardsError):
+        load_glossary(cards, cache)
+    assert {path: path.read_bytes() for path in cache_files(cache)} == kept
+
+
+def problems_of(cards: Path, cache: Path | None) -> list[str]:
+    with pytest.raises(CardsError) as caught:
+        load_glossary(cards, cache)
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_errors_in_and_about_cached_files_read_as_without_cache(
+    cards: Path, parsed: list[str]
+) -> None:
+    cache = Path(".cache")
+    load_glossary(cards, cache)
+    # An error in a file read from the cache before.
+    edit(cards / "docker.yaml", "definition:", "definitoin:")
+    # An id given twice: the message points into the other file, still cached.
+    kubernetes = (cards / "kubernetes.yaml").read_text(encoding="utf-8")
+    first_id = kubernetes.split("- id: ", 1)[1].split("\n", 1)[0]
+    edit(
+        cards / "cicd.yaml",
+        "\nentries:\n",
+        f"\nentries:\n  - id: {first_id}\n    term: Повтор\n    definition: Повтор.\n",
+    )
+    parsed.clear()
+    cached = problems_of(cards, cache)
+    assert "cards/kubernetes.yaml" not in parsed  # its read came from the cache
+    assert any("definitoin" in p for p in cached)
+    assert any(f"duplicate id '{first_id}'" in p for p in cached)
+    assert cached == problems_of(cards, None)
+    parsed.clear()
+    assert problems_of(cards, cache) == cached
+    assert sorted(parsed) == ["cards/cicd.yaml", "cards/docker.yaml"]
+
+
+def damage(path: Path, how: str) -> None:
+    data = json.loads(path.read_bytes())
+    topic = data["read"]["topic"]
+    if how == "truncated":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif how == "not json":
+        path.write_bytes(b"\x80\x81 not json")
+    elif how == "a field less":
+        del topic[4][0][-1]
+    elif how == "a string for a number":
+        topic[4][0][-2] = ["9", "1"]
+    elif how == "a list for a mapping":
+        data["read"] = [topic]
+    elif how == "another key":
+        data["key"] = "0" * 40
+    elif how == "nested too deep":
+        path.write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    if how not in ("truncated", "not json", "nested too deep"):
+        path.write_text(json.dumps(data), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "truncated",
+        "not json",
+        "a field less",
+        "a string for a number",
+        "a list for a mapping",
+        "another key",
+        "nested too deep",
+    ],
+)
+def test_a_damaged_cache_is_read_past_and_rewritten(
+    cards: Path, parsed: list[str], how: str
+) -> None:
+    cache = Path(".cache")
+    plain = everything(load_glossary(cards))
+    load_glossary(cards, cache)
+    for path in cache_files(cache):
+        damage(path, how)
+    (cache / CACHE_FOLDER / "foreign.json").write_text("{}", encoding="utf-8")
+    parsed.clear()
+    assert everything(load_glossary(cards, cache)) == plain
+    assert len(parsed) == len(list(cards.glob("*.yaml")))  # nothing damaged was used
+    parsed.clear()
+    assert everything(load_glossary(cards, cache)) == plain
+    assert parsed == []  # rewritten, and the foreign file removed
+    assert len(cache_files(cache)) == len(list(cards.glob("*.yaml")))
+
+
+def test_an_unwritable_cache_only_costs_time(cards: Path) -> None:
+    Path("cache-is-a-file").write_text("", encoding="utf-8")
+    plain = everything(load_glossary(cards))
+    assert everything(load_glossary(cards, Path("cache-is-a-file"))) == plain
+
+
+def test_the_reader_key_covers_every_module_the_reader_imports() -> None:
+    """A kept read is dropped when the code that made it changes: every konspekt module
+    the reading modules import is in the key."""
+    package = ROOT / "src" / "konspekt"
+    for name in READER_MODULES:
+        tree = ast.parse((package / f"{name}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                imported = (node.module or "").split(".")[0]
+                if name in ("load", "readcache") and imported in ("media", "output"):
+                    continue  # images are checked on every load; writing is not reading
+                assert imported in READER_MODULES, f"{name} imports {imported}"
+
+
+def test_check_keeps_reads_in_the_project_cache(project: Path) -> None:
+    write_card(
+        project,
+        "net.yaml",
+        """
+        topic: net
+        title: Сети
+        entries:
+          - id: packet
+            term: Пакет
+            definition: Единица данных в сети.
+            related: [router]
+          - id: router
+            term: Маршрутизатор
+            definition: Устройство, которое передаёт пакеты между сетями.
+        """,
+    )
+    first = run_cli("check")
+    assert first.exit_code == 0, first.stderr
+    assert len(list((project / ".cache/konspekt" / CACHE_FOLDER).iterdir())) == 1
+    assert run_cli("check").stdout == first.stdout
+    edit(project / "cards/net.yaml", "related: [router]", "related: [routr]")
+    broken = run_cli("check")
+    assert broken.exit_code == 1
+    assert broken.stderr.startswith(
+        "cards/net.yaml:7:15: error: 'related' of 'packet' names 'routr', which is not an "
+        "entry id (did you mean 'router'?)"
+    )
