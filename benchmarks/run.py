@@ -11,7 +11,7 @@ mkdocs.yml, overrides/, the hand-written docs/), and every row runs in a fresh p
     pages      site.generate into an empty docs/, no linker cache
 
     commands (`python build.py -p PROJECT ...`, timed as whole processes)
-    check      `check`
+    check      `check` in a clean project (no .cache/: the cards read without the read cache)
     deck-cold  `deck` in a clean project (no .cache/, no dist/, the ledger as generated)
     deck-edit  `deck` after one definition was edited, with the previous build's ledger and caches
     site       `site` in a clean project: the deck, the pages and MkDocs (cold)
@@ -1329,7 +1329,8 @@ def row_plan(
         assert plain is not None
         return plain_command(plain), plain, lambda: None
     if stage == "check":
-        return cli(project, "check"), project, lambda: None
+        # on a clean project: no read cache yet (a warm one, after an edit, is faster)
+        return cli(project, "check"), project, lambda: reset_project(project)
     if stage == "deck-edit":
 
         def edited() -> None:
