@@ -169,49 +169,6 @@ def test_incremental_site_is_the_cold_site_and_plain_mkdocs(project: Path, tmp_p
 
 
 @pytest.mark.slow
-def test_a_worker_shares_a_few_heavy_pages_and_the_site_is_the_same(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A rename re-renders a few large pages (topics, index): a worker takes the last of
-    them while the runner renders the first; the site is plain MkDocs's all the same."""
-    from mkdocs.config import load_config
-
-    from konspekt.site import mkdocs_run
-    from konspekt.site.build import PAGE_CACHE
-
-    config_file = project / "mkdocs.yml"
-    regenerate(project)
-    mkdocs_build(config_file, project / "site", project / ".cache")  # every page cached
-    rename_term(project)
-    regenerate(project)
-    # The real cards' pages are light: a worker must pay off however little it saves.
-    monkeypatch.setattr(mkdocs_run, "WORKER_START", 0.0)
-    monkeypatch.setattr(mkdocs_run, "HELP_MIN_SAVING", 0.0)
-    shared: list[tuple[int, list[str]]] = []
-    finish = mkdocs_run.Runner.finish_helper
-
-    def finish_and_see(
-        runner: mkdocs_run.Runner, helper: mkdocs_run.Helper, states: list[mkdocs_run.PageState]
-    ) -> None:
-        finish(runner, helper, states)
-        missing = [st.file.src_uri for st in states if st.file.src_uri in helper.pages]
-        shared.append((len(helper.pages), [uri for uri in missing if not next(
-            st for st in states if st.file.src_uri == uri).row]))  # fmt: skip
-
-    monkeypatch.setattr(mkdocs_run.Runner, "finish_helper", finish_and_see)
-    monkeypatch.chdir(project)
-    site = tmp_path / "site"
-    config = load_config(config_file=str(config_file), strict=True, site_dir=str(site))
-    config.plugins.on_startup(command="build", dirty=False)
-    mkdocs_run.build(config, cache_path=project / ".cache" / PAGE_CACHE)
-    config.plugins.on_shutdown()
-    assert len(shared) == 1 and shared[0][0] > 0, shared  # a worker took pages
-    assert shared[0][1] == [], "the worker's pages were not found in the cache"
-    plain_mkdocs(project, tmp_path / "plain")
-    assert differences(site, tmp_path / "plain") == []
-
-
-@pytest.mark.slow
 def test_a_broken_link_fails_every_build_even_from_a_cached_page(project: Path) -> None:
     config = project / "mkdocs.yml"
     cache = project / ".cache"

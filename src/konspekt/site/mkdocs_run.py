@@ -84,17 +84,6 @@ KNOWN_PLUGINS = frozenset({"search", "material/search"})
 # Below this many misses, starting workers costs more than it saves.
 PARALLEL_MIN = 60
 WORKERS = 2
-# Fewer misses can still be heavy: a renamed term re-renders every topic page (≈ 0.4 s
-# each at 5,000 entries) and the alphabetical index. Their rendering cost is estimated
-# from the Markdown: measured at 5,000 synthetic entries, about 0.25 µs per byte plus
-# 0.14 ms per Markdown link (inline link patterns are most of the cost), so a term page
-# is ≈ 12 ms, a topic page ≈ 0.4 s, the 4.7 MB index (raw HTML) ≈ 1.2 s.
-SECONDS_PER_BYTE = 0.25e-6
-SECONDS_PER_LINK = 0.14e-3
-# A worker's start before its first page (interpreter, imports, config, files, nav).
-WORKER_START = 1.2
-# Below this estimated saving, one worker beside the assembly is not worth starting.
-HELP_MIN_SAVING = 0.5
 KEEP_GLOBAL_KEYS = 3  # e.g. `site` and `serve` builds, plus one config edit back
 
 
@@ -677,24 +666,6 @@ class PageState:
 
 
 @dataclass
-class Helper:
-    """A worker rendering the tail of a build's misses (`Runner.start_helper`)."""
-
-    pages: frozenset[str]
-    proc: subprocess.Popen[bytes]
-    folder: str  # its list of pages; removed once it is done
-
-
-def render_cost(path: str | None) -> float:
-    """Estimated seconds MkDocs takes to render a page from its Markdown source."""
-    try:
-        data = Path(path).read_bytes() if path else b""
-    except OSError:
-        return 0.0
-    return len(data) * SECONDS_PER_BYTE + data.count(b"](") * SECONDS_PER_LINK
-
-
-@dataclass
 class Setup:
     config: MkDocsConfig
     files: Files
@@ -939,7 +910,6 @@ class Runner:
         for counting in (logger, logging.getLogger()):
             counting.addHandler(self.warnings)
         succeeded = False
-        helper: Helper | None = None
         try:
             start = time.monotonic()
             config = config.plugins.on_config(config)
@@ -960,14 +930,8 @@ class Runner:
                 if len(misses) >= PARALLEL_MIN and (os.cpu_count() or 1) >= 2:
                     self.fill_in_parallel(misses)
                     self.lookup([state for state in states if state.row is None])
-                elif misses and (os.cpu_count() or 1) >= 2:
-                    helper = self.start_helper([st for st in states if st.row is None])
             excluded = []
             for state in states:
-                if helper is not None and state.file.src_uri in helper.pages:
-                    # The helper's share starts here: its pages come from the cache.
-                    self.finish_helper(helper, states)
-                    helper = None
                 if self.serve_url and state.file.inclusion.is_excluded():
                     excluded.append(f"{self.serve_url}{state.file.url}")
                 self.populate(state, s.files)
@@ -1029,10 +993,6 @@ class Runner:
                 raise Abort("Aborted with a BuildError!") from e
             raise
         finally:
-            if helper is not None:  # the build failed before it needed the helper's pages
-                helper.proc.kill()
-                helper.proc.wait()
-                shutil.rmtree(helper.folder, ignore_errors=True)
             if self.cache is not None and not succeeded:
                 self.cache.discard()
             logger.removeHandler(warning_counter)
@@ -1084,76 +1044,39 @@ class Runner:
 
     def fill_in_parallel(self, misses: list[str]) -> None:
         """Two processes render the missing pages into the cache (pending, this run)."""
-        log.debug("rendering %d pages in %d worker processes", len(misses), WORKERS)
-        with tempfile.TemporaryDirectory(prefix="konspekt-workers-") as folder:
-            procs = [
-                self.start_worker(misses[index::WORKERS], Path(folder) / f"part-{index}.json")
-                for index in range(WORKERS)
-            ]
-            for proc in procs:
-                self.wait_worker(proc)
-
-    def start_worker(self, pages: Sequence[str], part: Path) -> subprocess.Popen[bytes]:
-        """A worker process rendering `pages` into the cache (see `work`)."""
         from ..output import die_with_parent
 
-        part.write_text(json.dumps(list(pages)), "utf-8")
-        command = [
-            sys.executable, "-m", "konspekt.site.mkdocs_run", "worker",
-            "--config-file", str(self.config.config_file_path),
-            "--cache", str(self.cache_path), "--run", self.run, "--pages", str(part),
-            "--site-url", json.dumps(self.config.site_url),
-            "--serve-url", json.dumps(self.serve_url),
-            "--strict", json.dumps(bool(self.config.strict)),
-        ]  # fmt: skip
-        return subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=die_with_parent
-        )
-
-    def wait_worker(self, proc: subprocess.Popen[bytes]) -> None:
-        _, err = proc.communicate()
-        if proc.returncode != 0:  # its pages are misses: the assembly renders them
-            log.debug(
-                "a page worker failed (%s):\n%s", proc.returncode, err.decode("utf-8", "replace")
-            )
-
-    def start_helper(self, misses: Sequence[PageState]) -> Helper | None:
-        """One worker for the last of a few heavy misses, while this process renders the
-        first ones; None when the estimated saving is too small.
-
-        The helper's share is a tail of the page order, so the assembly, which renders
-        pages in that order (MkDocs's order of warnings), needs its pages only after it
-        has rendered its own. Rendering (Markdown) comes first for every page and the
-        template about a third of a page's cost later, so the split gives the helper
-        what the assembly spends rendering its share, less the helper's start.
-        """
-        costs = [render_cost(st.file.abs_src_path) for st in misses]
-        total = sum(costs)
-        # The assembly's share A costs A in all, 2/3·A of it before it needs the helper's
-        # pages; the helper's share is total − A, after WORKER_START. Wall ≈ max(…) + A/3.
-        best, cut = total, len(misses)
-        for index in range(len(misses) - 1, 0, -1):
-            own = sum(costs[:index])
-            wall = max(own * 2 / 3, WORKER_START + total - own) + own / 3
-            if wall < best:
-                best, cut = wall, index
-        if total - best < HELP_MIN_SAVING:
-            return None
-        pages = frozenset(st.file.src_uri for st in misses[cut:])
-        log.debug(
-            "rendering %d of %d missing pages in a worker (estimated %.1f s of %.1f s)",
-            len(pages), len(misses), total - sum(costs[:cut]), total,
-        )  # fmt: skip
-        folder = tempfile.mkdtemp(prefix="konspekt-helper-")
-        return Helper(pages, self.start_worker(sorted(pages), Path(folder) / "part.json"), folder)
-
-    def finish_helper(self, helper: Helper, states: Sequence[PageState]) -> None:
-        """Wait for the helper, then look up the pages it rendered."""
-        try:
-            self.wait_worker(helper.proc)
-        finally:
-            shutil.rmtree(helper.folder, ignore_errors=True)
-        self.lookup([st for st in states if st.row is None and st.file.src_uri in helper.pages])
+        assert self.cache is not None
+        log.debug("rendering %d pages in %d worker processes", len(misses), WORKERS)
+        procs = []
+        with tempfile.TemporaryDirectory(prefix="konspekt-workers-") as folder:
+            for index in range(WORKERS):
+                part = Path(folder) / f"part-{index}.json"
+                part.write_text(json.dumps(misses[index::WORKERS]), "utf-8")
+                command = [
+                    sys.executable, "-m", "konspekt.site.mkdocs_run", "worker",
+                    "--config-file", str(self.config.config_file_path),
+                    "--cache", str(self.cache_path), "--run", self.run, "--pages", str(part),
+                    "--site-url", json.dumps(self.config.site_url),
+                    "--serve-url", json.dumps(self.serve_url),
+                    "--strict", json.dumps(bool(self.config.strict)),
+                ]  # fmt: skip
+                procs.append(
+                    subprocess.Popen(
+                        command,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE,
+                        preexec_fn=die_with_parent,
+                    )
+                )
+            for proc in procs:
+                _, err = proc.communicate()
+                if proc.returncode != 0:  # its pages are misses: the assembly renders them
+                    log.debug(
+                        "a page worker failed (%s):\n%s",
+                        proc.returncode,
+                        err.decode("utf-8", "replace"),
+                    )
 
     def work(self, pages: set[str]) -> None:
         """A worker: render `pages` (and the nav's untitled pages) into the cache."""
