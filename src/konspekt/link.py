@@ -480,7 +480,8 @@ class EntryKeys:
         """The keys saved at `path`; none if there are none or the file is damaged (an
         entry whose record is damaged is made again: `of`)."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            with no_gc_pauses():  # 10⁵ strings, kept: nothing to collect
+                data = json.loads(path.read_text(encoding="utf-8"))
             if type(data) is dict and data.get("format") == _KEYS_FORMAT:
                 stored = data.get("entries")
                 if type(stored) is dict:
