@@ -299,31 +299,35 @@ _WORD_SEP = "\x1f"
 _KEY_SEP = "\x1e"
 
 
-def build_index(entries: Sequence[Entry], ru: Russian) -> LinkIndex:
-    """Every form of every name of `entries`: the costly half of linking, done once."""
+def build_index(entries: Sequence[Entry], ru: Russian, known: EntryKeys | None = None) -> LinkIndex:
+    """Every form of every name of `entries`: the costly half of linking, done once.
+
+    With `known`, the keys of an entry whose names it holds are taken from it; those of
+    every other entry are made (and added to it, if it is kept: `Linker.for_glossary`)."""
     with no_gc_pauses():  # 10⁵ keys and targets, all kept: nothing to collect
-        return _build_index(entries, ru)
+        return _build_index(entries, ru, known if known is not None else EntryKeys())
 
 
-def _build_index(entries: Sequence[Entry], ru: Russian) -> LinkIndex:
+def _build_index(entries: Sequence[Entry], ru: Russian, known: EntryKeys) -> LinkIndex:
     index: dict[Key, tuple[_Target, ...]] = {}
-    # Most keys name one target, and the forms of a name share it: they share its
-    # one-item tuple too (fewer objects to keep and for the collector to scan). Keyed
-    # by the target's id: the tuple kept here keeps the target, so no id is reused.
-    alone: dict[int, tuple[_Target, ...]] = {}
     get = index.get
+    make = tuple.__new__  # _Target's own constructor, without its Python wrapper
     # Not on two cores: a forked child that generates half of the forms costs more CPU
     # than it saves here (copy-on-write faults, cold caches, pickling) — measured.
     for order, entry in enumerate(entries):
-        for key, target in _entry_keys(ru, order, entry):
+        keys, specs, rows = known.of(ru, entry)
+        # Most keys name one target, and the forms of a name share it: they share its
+        # one-item tuple too (fewer objects to keep and for the collector to scan).
+        alone = [
+            (make(_Target, (entry.id, rank, order, cased, ambiguous)),)
+            for rank, cased, ambiguous in specs
+        ]
+        for key, row in zip(keys, rows, strict=True):
             targets = get(key)
             if targets is None:  # most keys: one form of one name
-                one = alone.get(id(target))
-                if one is None:
-                    one = alone[id(target)] = (target,)
-                index[key] = one
+                index[key] = alone[row]
             else:
-                index[key] = _merged(targets, target)
+                index[key] = _merged(targets, alone[row][0])
     debug = log.isEnabledFor(logging.DEBUG)
     for key, targets in index.items():
         if len(targets) > 1:
@@ -388,6 +392,140 @@ def _entry_keys(ru: Russian, order: int, entry: Entry) -> list[tuple[Key, _Targe
     return found
 
 
+class _Record(NamedTuple):
+    """What `_entry_keys` makes, without the entry's id and place: its keys in the order
+    made, each with a spec of its target, (rank, cased, ambiguous); the specs are few
+    (the forms of a name share one), so each key gives its spec's place in `specs`."""
+
+    keys: list[Key]
+    specs: list[tuple[int, Key | None, bool]]
+    rows: list[int]
+
+
+def _entry_record(ru: Russian, entry: Entry) -> _Record:
+    keys: list[Key] = []
+    rows: list[int] = []
+    specs: dict[tuple[int, Key | None, bool], int] = {}
+    # The forms of a name share their target: its spec is looked up once (the list
+    # `_entry_keys` returns keeps every target alive, so no id is reused meanwhile).
+    seen: dict[int, int] = {}
+    for key, target in _entry_keys(ru, 0, entry):
+        keys.append(key)
+        row = seen.get(id(target))
+        if row is None:
+            spec = (target.rank, target.cased, target.ambiguous)
+            row = seen[id(target)] = specs.setdefault(spec, len(specs))
+        rows.append(row)
+    return _Record(keys, list(specs), rows)
+
+
+def _encoded(record: _Record) -> list[object]:
+    """`record` as JSON data, flat as the index's cache (see `LinkIndex.to_json`)."""
+    return [
+        _KEY_SEP.join(map(_WORD_SEP.join, record.keys)),
+        [[rank, None if cased is None else _WORD_SEP.join(cased), ambiguous]
+         for rank, cased, ambiguous in record.specs],
+        record.rows,
+    ]  # fmt: skip
+
+
+def _decoded(data: object) -> _Record:
+    """The record `_encoded` wrote; ValueError unless it is exactly that shape."""
+    try:
+        keys_text, spec_data, rows = cast(list[object], data)
+        if type(keys_text) is not str or type(spec_data) is not list or type(rows) is not list:
+            raise ValueError("not keys, targets and rows")
+        specs = []
+        for rank, cased, ambiguous in spec_data:
+            if (
+                type(rank) is not int
+                or not RANK_NOT_IN <= rank <= RANK_ENGLISH
+                or type(ambiguous) is not bool
+                or not (cased is None or type(cased) is str)
+            ):
+                raise ValueError("not a target")
+            specs.append(
+                (rank, None if cased is None else tuple(cased.split(_WORD_SEP)), ambiguous)
+            )
+        if rows and (set(map(type, rows)) != {int} or min(rows) < 0 or max(rows) >= len(specs)):
+            raise ValueError("not a target for every key")
+        keys = [tuple(key.split(_WORD_SEP)) for key in keys_text.split(_KEY_SEP)] if rows else []
+        if len(keys) != len(rows):
+            raise ValueError("not a key for every target")
+    except (TypeError, ValueError) as error:  # unpacking: ValueError, or TypeError
+        raise ValueError(f"not an entry's keys: {error}") from None
+    return _Record(keys, specs, rows)
+
+
+class EntryKeys:
+    """The keys of entries by their names, kept between builds beside the index.
+
+    The index depends on the whole glossary (`index_key`), but most of its cost is each
+    entry's forms, which depend only on that entry's names: after a term is renamed or
+    added, `build_index` takes every other entry's keys from here, and only the new names
+    are inflected. Stored as JSON data, by a digest of each entry's name fields; the file
+    is named by the code and dictionary (`code_key`).
+    """
+
+    def __init__(self, stored: Mapping[str, object] | None = None, *, keep: bool = False) -> None:
+        self._stored = stored if stored is not None else {}
+        # What the current entries used, encoded, when it is to be saved: only these are
+        # kept, so the file holds one glossary's entries and no more.
+        self._keep = keep
+        self._used: dict[str, object] = {}
+        self.made = 0  # entries whose keys were made, not taken from here
+
+    @classmethod
+    def load(cls, path: Path) -> EntryKeys:
+        """The keys saved at `path`; none if there are none or the file is damaged (an
+        entry whose record is damaged is made again: `of`)."""
+        try:
+            with no_gc_pauses():  # 10⁵ strings, kept: nothing to collect
+                data = json.loads(path.read_text(encoding="utf-8"))
+            if type(data) is dict and data.get("format") == _KEYS_FORMAT:
+                stored = data.get("entries")
+                if type(stored) is dict:
+                    return cls(stored, keep=True)
+        except (OSError, ValueError):
+            pass
+        return cls(keep=True)
+
+    def of(self, ru: Russian, entry: Entry) -> _Record:
+        """`entry`'s keys: taken from here if its names are known, else made."""
+        if not self._stored and not self._keep:  # a plain build: nothing to look up
+            return _entry_record(ru, entry)
+        digest = _names_digest(entry)
+        data = self._stored.get(digest)
+        if data is not None:
+            try:
+                record = _decoded(data)
+            except ValueError:
+                pass  # damaged: made again, never trusted
+            else:
+                self._used[digest] = data
+                return record
+        record = _entry_record(ru, entry)
+        self.made += 1
+        if self._keep:
+            self._used[digest] = _encoded(record)
+        return record
+
+    @property
+    def worth_saving(self) -> bool:
+        """Whether many entries' keys differ from those loaded. After a few renames it
+        is not: saving costs more than making those few entries' keys at the next build
+        again, and the file is no larger for the names it holds that are gone."""
+        dropped = len(self._stored) - len(self._used.keys() & self._stored.keys())
+        return (self.made + dropped) * 16 > len(self._used)
+
+    def to_json(self) -> str:
+        data = {"format": _KEYS_FORMAT, "entries": self._used}
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+_KEYS_FORMAT = 1
+
+
 def _rank_order(target: _Target) -> tuple[int, int]:
     return target.rank, target.order
 
@@ -419,11 +557,18 @@ class Linker:
             return cls(entries, index=index)
         except (OSError, ValueError):  # none yet, or damaged: built again, never trusted
             pass
-        linker = cls(entries)
-        for old in cache_dir.glob("linker-*"):
-            old.unlink(missing_ok=True)  # one index is kept: the current one
+        # The names changed: the keys of entries whose names did not are reused.
+        known_path = cache_dir / f"entry-keys-{code_key()}.json"
+        known = EntryKeys.load(known_path)
+        ru = russian()
+        linker = cls(entries, ru, build_index(entries, ru, known))
+        for old in (*cache_dir.glob("linker-*"), *cache_dir.glob("entry-keys-*")):
+            if old != known_path:
+                old.unlink(missing_ok=True)  # one index is kept: the current one
         try:
             write_file(path, linker.index.to_json().encode("utf-8"))
+            if known.worth_saving:
+                write_file(known_path, known.to_json().encode("utf-8"))
         except BuildError as error:
             log.warning("could not save the linker index: %s", error)
         return linker
@@ -641,27 +786,39 @@ class Linker:
 def index_key(entries: Sequence[Entry]) -> str:
     """The identity of `build_index(entries)`: a hash of everything the index is built
     from (names, the code and the dictionary); equal keys, equal indexes."""
+    digest = hashlib.sha256(code_key().encode())
+    names = [[e.id, *_name_fields(e)] for e in entries]
+    digest.update(json.dumps(names, ensure_ascii=False).encode())
+    return digest.hexdigest()[:32]
+
+
+def code_key() -> str:
+    """A hash of what turns names into keys besides the names: the code, the dictionary."""
     digest = hashlib.sha256()
     for module in (__file__, ru_module.__file__):
         digest.update(Path(module).read_bytes())
     for package in ("pymorphy3", "pymorphy3-dicts-ru"):
         digest.update(version(package).encode())
-    names = [
-        [
-            e.id,
-            e.term,
-            e.aliases,
-            e.forms,
-            e.en,
-            e.match_case,
-            e.collocations,
-            e.not_in,
-            e.ambiguous,
-        ]
-        for e in entries
-    ]
-    digest.update(json.dumps(names, ensure_ascii=False).encode())
     return digest.hexdigest()[:32]
+
+
+def _name_fields(entry: Entry) -> list[object]:
+    """Every field of `entry` that its keys are made from (`_entry_keys`), but its id."""
+    return [
+        entry.term,
+        entry.aliases,
+        entry.forms,
+        entry.en,
+        entry.match_case,
+        entry.collocations,
+        entry.not_in,
+        entry.ambiguous,
+    ]
+
+
+def _names_digest(entry: Entry) -> str:
+    text = json.dumps(_name_fields(entry), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _names(entry: Entry) -> Iterator[tuple[str, int]]:
