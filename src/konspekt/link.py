@@ -16,7 +16,7 @@ import logging
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from importlib.metadata import version
 from pathlib import Path
 from types import MappingProxyType
@@ -792,6 +792,7 @@ def index_key(entries: Sequence[Entry]) -> str:
     return digest.hexdigest()[:32]
 
 
+@cache  # read once per process: every index_key and the kept keys' file name ask
 def code_key() -> str:
     """A hash of what turns names into keys besides the names: the code, the dictionary."""
     digest = hashlib.sha256()
