@@ -1,4 +1,5 @@
-"""The CI files: valid against their published schemas (offline), running make targets only."""
+"""The CI files: valid against their published schemas (offline), running make targets only,
+and keeping the build cache a fresh checkout rebuilds from."""
 
 from __future__ import annotations
 
