@@ -134,11 +134,21 @@ def sync_tree(
         for relative in sorted(stale):
             (root / relative).unlink()
             removed.append(relative)
+        if stale:
+            # A folder no page is in any more (a split index that is one page again).
+            _remove_empty_folders(root / owned)
     for relative in OWNED_FILES:
         if relative not in files and (root / relative).is_file():
             (root / relative).unlink()
             removed.append(relative)
     return WriteReport(tuple(written), unchanged, tuple(removed))
+
+
+def _remove_empty_folders(top: Path) -> None:
+    """Remove the empty folders under `top`, and `top` if it is left empty."""
+    for folder, _, _ in sorted(os.walk(top), key=lambda walked: -len(walked[0])):
+        with contextlib.suppress(OSError):  # not empty: kept
+            os.rmdir(folder)
 
 
 DeckFile = Path | None | Callable[[], Path | None]  # a deck, or one being built (its path later)

@@ -65,12 +65,14 @@ GLOSSARY_DIR = "glossary"
 TOPICS_DIR = "topics"
 INDEX_PAGE = "index-az.md"
 INDEX_DIR = "index-az"  # the index's letter pages, when it is split
-# Above this many names (terms, aliases, English names) the index is one page per letter:
-# a line weighs ~0.5 KB (a link with a tooltip of up to 200 characters, mostly Cyrillic,
-# two bytes each), so the single page stays under ~1 MB of HTML, about what a phone loads
-# and lays out without a stall (at 5,000 synthetic entries, ~9,000 names, it was 4.7 MB).
-# Each letter page holds a letter's names, so only the letters an edit touches change.
-INDEX_SPLIT = 2000
+# Above this many names (terms, aliases, English names) the index is one page per letter.
+# A line is a link with a tooltip (at most 200 characters, mostly Cyrillic: two bytes
+# each): 300-400 bytes of HTML (300 in the synthetic corpus, 380 in the DevOps cards),
+# so one page stays under ~1 MB, about what a phone on a slow link loads and lays out
+# without a long stall. At 5,000 synthetic entries (16,000 names) the one page was
+# 4.7 MB; split, its biggest letter (П) is 0.5 MB, and an edit changes only the letters
+# showing the entry, not one page MkDocs renders again on every definition changed.
+INDEX_SPLIT = 2500
 CHANGES_PAGE = "changes.md"
 GENERATED_DIR = "assets/generated"
 DOWNLOADS_DIR = "downloads"
