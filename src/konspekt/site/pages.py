@@ -455,7 +455,7 @@ class Facts:
         if kind == "letters":
             return repr(site.index_letters)
         if kind == "letter":
-            return digest(*(f"{line.entry_id}\x1f{line.alias}" for line in site.index_groups[key]))
+            return digest(*(repr((line.entry_id, line.alias)) for line in site.index_groups[key]))
         raise ValueError(f"no fact of kind {kind}")
 
     # --- the facts
