@@ -132,7 +132,7 @@ lint: $(VENV)/.installed-test
 
 # Every generated path (tests/test_project.py checks this list against the code's).
 clean:
-	rm -rf dist site .cache docs/glossary docs/topics docs/assets/generated docs/downloads docs/cards-media docs/index-az.md docs/changes.md
+	rm -rf dist site .cache docs/glossary docs/topics docs/assets/generated docs/downloads docs/cards-media docs/index-az.md docs/index-az docs/changes.md
 
 # clean, and the virtual environment too.
 distclean: clean

@@ -105,6 +105,7 @@ GENERATED_DOCS = (
     "glossary",
     "topics",
     "index-az.md",
+    "index-az",
     "changes.md",
     "assets/generated",
     "downloads",

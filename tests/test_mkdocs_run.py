@@ -23,6 +23,7 @@ from conftest import ROOT, make_project
 from konspekt import load_glossary
 from konspekt.errors import MkDocsError
 from konspekt.site.build import BuildLog, generate, mkdocs_build, project_settings
+from konspekt.site.pages import INDEX_SPLIT
 
 Edit = Callable[[Path], None]
 
@@ -121,15 +122,16 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return make_project(tmp_path / "project", ROOT / "cards")
 
 
-def regenerate(project: Path, cache: bool = True) -> None:
+def regenerate(project: Path, cache: bool = True, index_split: int | None = INDEX_SPLIT) -> None:
     settings = project_settings(project / "mkdocs.yml")
     cache_dir = project / ".cache" if cache else None
-    generate(load_glossary(project / "cards"), project / "docs", None, cache_dir, None, settings)
+    glossary = load_glossary(project / "cards")
+    generate(glossary, project / "docs", None, cache_dir, None, settings, index_split=index_split)
 
 
-def cold_copy(project: Path, where: Path) -> Path:
+def cold_copy(project: Path, where: Path, index_split: int | None = INDEX_SPLIT) -> Path:
     """The project's sources in `where`, docs/ generated there without any cache."""
-    generated = ("glossary", "topics", "index-az.md", "changes.md", "assets/generated")
+    generated = ("glossary", "topics", "index-az.md", "index-az", "changes.md", "assets/generated")
     shutil.copytree(project, where, ignore=shutil.ignore_patterns(".cache", "site", "site-*"))
     for name in generated:
         path = where / "docs" / name
@@ -137,25 +139,29 @@ def cold_copy(project: Path, where: Path) -> Path:
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
-    regenerate(where, cache=False)
+    regenerate(where, cache=False, index_split=index_split)
     return where
 
 
 @pytest.mark.slow
-def test_incremental_site_is_the_cold_site_and_plain_mkdocs(project: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("index_split", [INDEX_SPLIT, 50], ids=["index-one-page", "index-split"])
+def test_incremental_site_is_the_cold_site_and_plain_mkdocs(
+    project: Path, tmp_path: Path, index_split: int
+) -> None:
     config = project / "mkdocs.yml"
     cache = project / ".cache"
-    regenerate(project)
+    regenerate(project, index_split=index_split)
+    assert (project / "docs" / "index-az").is_dir() == (index_split == 50)
     first = mkdocs_build(config, project / "site", cache)
     assert cached_pages(first)[0] == 0
     plain_mkdocs(project, tmp_path / "plain-0")
     assert differences(project / "site", tmp_path / "plain-0") == []
     for number, (what, edit) in enumerate(STEPS, start=1):
         edit(project)
-        regenerate(project)
+        regenerate(project, index_split=index_split)
         incremental = mkdocs_build(config, project / "site", cache)
         # Cold: docs/ generated without the generation cache, built without the page cache.
-        source = cold_copy(project, tmp_path / f"cold-project-{number}")
+        source = cold_copy(project, tmp_path / f"cold-project-{number}", index_split)
         assert differences(project / "docs", source / "docs") == [], what
         cold = tmp_path / f"cold-{number}"
         mkdocs_build(source / "mkdocs.yml", cold, None)

@@ -24,6 +24,7 @@ from conftest import ROOT, make_project
 from konspekt import load_glossary
 from konspekt.site.build import generate, project_settings
 from konspekt.site.pagecache import CACHE_NAME
+from konspekt.site.pages import INDEX_SPLIT, Site, letter_path
 
 Edit = Callable[[Path], None]
 
@@ -45,7 +46,10 @@ REUSED = re.compile(r"generation cache: (\d+) of (\d+) pages reused, (\d+) of (\
 
 
 def generate_both(
-    project: Path, caplog: pytest.LogCaptureFixture, what: str = ""
+    project: Path,
+    caplog: pytest.LogCaptureFixture,
+    what: str = "",
+    index_split: int | None = INDEX_SPLIT,
 ) -> tuple[int, int, int, int]:
     """docs/ with the cache, and docs-cold/ without; (pages reused, pages, texts reused,
     texts) of the cached run."""
@@ -53,14 +57,18 @@ def generate_both(
     settings = project_settings(project / "mkdocs.yml")
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="konspekt.site.pagecache"):
-        generate(glossary, project / "docs", None, project / ".cache", None, settings)
+        generate(
+            glossary, project / "docs", None, project / ".cache", None, settings,
+            index_split=index_split,
+        )  # fmt: skip
     match = REUSED.search(caplog.text)
     assert match, caplog.text
     cold = project / "docs-cold"
     shutil.rmtree(cold, ignore_errors=True)
-    generate(load_glossary(project / "cards"), cold, None, None, None, settings)
+    generate(load_glossary(project / "cards"), cold, None, None, None, settings,
+             index_split=index_split)  # fmt: skip
     assert differences(project / "docs" / "glossary", cold / "glossary") == [], what
-    for name in ("topics", "index-az.md", "changes.md", "assets/generated"):
+    for name in ("topics", "index-az.md", "index-az", "changes.md", "assets/generated"):
         assert differences(project / "docs" / name, cold / name) == [], (what, name)
     pages, total, texts, all_texts = (int(g) for g in match.groups())
     return pages, total, texts, all_texts
@@ -177,6 +185,86 @@ def test_after_each_edit_cached_generation_is_cold_generation(
         pages, total, texts, all_texts = generate_both(project, caplog, what)
         assert 0 < pages < total, (what, pages, total)
         assert 0 < texts <= all_texts, (what, texts, all_texts)
+
+
+SPLIT = 50  # names: the project's 344 are a split index of 41 letters
+
+
+def test_with_a_split_index_after_each_edit_cached_generation_is_cold_generation(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    generate_both(project, caplog, index_split=SPLIT)
+    assert len(list((project / "docs" / "index-az").glob("*.md"))) > 30
+    for what, edit in STEPS:
+        edit(project)
+        pages, total, _, _ = generate_both(project, caplog, what, SPLIT)
+        assert 0 < pages < total, (what, pages, total)
+
+
+def letters_showing(project: Path, entry_id: str) -> set[str]:
+    """The letter pages with a line of the entry: its term's and its other names'."""
+    groups = Site(load_glossary(project / "cards"), index_split=SPLIT).index_groups
+    return {
+        letter_path(letter)
+        for letter, lines in groups.items()
+        if any(line.entry_id == entry_id for line in lines)
+    }
+
+
+def index_written(project: Path) -> set[str]:
+    """The index's pages generating docs/ with the cache wrote."""
+    glossary = load_glossary(project / "cards")
+    report = generate(glossary, project / "docs", None, project / ".cache", index_split=SPLIT)
+    return {path for path in report.written if path.startswith("index-az")}
+
+
+def test_a_letter_page_reads_only_its_lines_and_their_entries(project: Path) -> None:
+    """What each letter page recorded: the letters, its lines, and the term and tooltip
+    of each entry they lead to; nothing of the other letters' entries."""
+    index_written(project)
+    groups = Site(load_glossary(project / "cards"), index_split=SPLIT).index_groups
+    db = sqlite3.connect(project / ".cache" / CACHE_NAME)
+    rows = dict(db.execute("SELECT key, facts FROM pages WHERE key LIKE 'index-az/%'"))
+    db.close()
+    assert len(rows) == len(groups) > 30
+    for letter, lines in groups.items():
+        ids = {line.entry_id for line in lines}
+        expected = {"letters ", f"letter {letter}"}
+        expected |= {f"{kind} {i}" for i in ids for kind in ("term", "title")}
+        assert set(rows[letter_path(letter)].split("\n")) == expected, letter
+
+
+def test_an_edit_rewrites_only_the_letter_pages_that_show_the_entry(project: Path) -> None:
+    index_written(project)
+    pod = letters_showing(project, "pod")
+    assert len(pod) > 1  # «Под», «Pod»
+    edit_definition(project)  # the tooltip of the pod's links
+    assert index_written(project) == pod
+    add_alias(project)  # a name for another entry, under В
+    assert index_written(project) == {"index-az/ru-v.md"}
+    rename_term(project)  # «Под Kubernetes»: still under П
+    assert index_written(project) == pod
+
+
+def test_an_index_crossing_the_threshold_is_the_cold_index(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Names removed take the index below the threshold (one page, no letter pages), and
+    above it again when they return: each time, the cold index."""
+    names = sum(map(len, Site(load_glossary(project / "cards")).index_groups.values()))
+    saved = {path: path.read_text("utf-8") for path in (project / "cards").glob("*.yaml")}
+    generate_both(project, caplog, index_split=names - 1)
+    assert (project / "docs" / "index-az" / "ru-p.md").is_file()
+    cards = project / "cards" / "kubernetes.yaml"
+    aliases = re.search(r"^    aliases: .*\n", saved[cards], re.M)
+    assert aliases
+    replace(cards, aliases.group(0), "")  # one entry's other names go
+    generate_both(project, caplog, "shrunk", names - 1)
+    assert not (project / "docs" / "index-az").exists()
+    for path, text in saved.items():
+        path.write_text(text, "utf-8")
+    generate_both(project, caplog, "grown", names - 1)
+    assert (project / "docs" / "index-az" / "ru-p.md").is_file()
 
 
 def test_a_damaged_cache_is_replaced(project: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -25,7 +25,7 @@ from konspekt.errors import SiteLinkError
 from konspekt.link import Linker
 from konspekt.markdown_safe import safe_markdown
 from konspekt.model import Topic
-from konspekt.site.build import build_site, generate, sync_tree
+from konspekt.site.build import build_site, generate, read_settings, sync_tree
 from konspekt.site.pages import Links, Site, generated_pages
 from safety import HOSTILE, active_content, site_markdown
 
@@ -161,6 +161,84 @@ def test_links_written_as_html_follow_use_directory_urls() -> None:
     pod = pages["glossary/pod.md"]
     assert 'href="../topics/kubernetes.html#pod"' in pod and 'href="container.html"' in pod
     assert 'href="glossary/pod.html"' in pages["index-az.md"]
+
+
+# --- a big glossary's index: one page per letter ---
+
+SPLIT = 10  # names: the fixture's 29 are a split index
+
+
+def index_lines(page: str) -> list[str]:
+    """The index's lines, their links as from the site's root folder."""
+    lines = re.findall(r"^<li>.*</li>$", page, re.MULTILINE)
+    return [line.replace('href="../../', 'href="../') for line in lines]
+
+
+def test_a_big_index_is_a_hub_and_a_page_per_letter_with_the_same_lines() -> None:
+    glossary = load_glossary(FIXTURE)
+    one = generated_pages(glossary)
+    split = generated_pages(glossary, index_split=SPLIT)
+    letters = [path for path in split if path.startswith("index-az/")]
+    assert not any(path.startswith("index-az/") for path in one)
+    assert len(letters) == 19 and "index-az/ru-p.md" in letters and "index-az/en-k.md" in letters
+    # The same lines in the same order, each letter's on its page; every other page as it was.
+    assert [line for path in letters for line in index_lines(split[path])] == index_lines(
+        one["index-az.md"]
+    )
+    assert {p: t for p, t in split.items() if "index-az" not in p} == {
+        p: t for p, t in one.items() if "index-az" not in p
+    }
+    hub = split["index-az.md"]
+    assert "<li>" not in hub and "Ё стоит вместе с Е" in hub
+    assert '<a href="ru-p/">П</a>' in hub and '<a href="en-k/">K</a>' in hub
+    pod = split["index-az/ru-p.md"]
+    assert pod.startswith("---\nsearch:\n  exclude: true\n---\n")
+    assert "# Алфавитный указатель: П {#index-title}" in pod
+    assert "<strong>П</strong>" in pod and '<a href="../ru-b/">Б</a>' in pod
+    assert '<a href="../../glossary/pod/" title="Наименьшая единица' in pod
+    # Without directory URLs: pages and links as MkDocs names them then.
+    flat = generated_pages(glossary, index_split=SPLIT, directory_urls=False)
+    assert '<a href="index-az/ru-p.html">П</a>' in flat["index-az.md"]
+    assert '<a href="ru-b.html">Б</a>' in flat["index-az/ru-p.md"]
+    assert 'href="../glossary/pod.html"' in flat["index-az/ru-p.md"]
+
+
+@pytest.mark.parametrize(("index_split", "pages"), [(28, 19), (29, 0), (None, 0)])
+def test_the_index_splits_above_its_threshold(index_split: int | None, pages: int) -> None:
+    generated = generated_pages(load_glossary(FIXTURE), index_split=index_split)
+    assert sum(path.startswith("index-az/") for path in generated) == pages
+
+
+def test_the_real_glossary_keeps_its_index_on_one_page() -> None:
+    pages = generated_pages(load_glossary(ROOT / "cards"))
+    assert not any(path.startswith("index-az/") for path in pages)
+    assert len(index_lines(pages["index-az.md"])) > 300
+
+
+def test_an_index_that_shrinks_below_the_threshold_loses_its_letter_pages(
+    tmp_path: Path,
+) -> None:
+    docs = tmp_path / "docs"
+    generate(load_glossary(FIXTURE), docs, index_split=SPLIT)
+    assert (docs / "index-az" / "ru-p.md").is_file()
+    report = generate(load_glossary(FIXTURE), docs, index_split=100)
+    assert len(report.removed) == 19 and all(p.startswith("index-az/") for p in report.removed)
+    assert not (docs / "index-az").exists()  # the folder too: MkDocs sees no stray folder
+    assert "index-az.md" in report.written and (docs / "glossary" / "pod.md").is_file()
+
+
+def test_an_older_mkdocs_yml_keeps_the_index_on_one_page(tmp_path: Path) -> None:
+    """A project made before letter pages existed lists only /glossary/ in not_in_nav:
+    its strict build would fail on letter pages left out of the nav."""
+    project = make_project(tmp_path, FIXTURE)
+    config = project / "mkdocs.yml"
+    assert read_settings(config).letters_out_of_nav
+    config.write_text(config.read_text("utf-8").replace("  /index-az/\n", ""), "utf-8")
+    assert not read_settings(config).letters_out_of_nav
+    glossary = load_glossary(project / "cards")
+    build_site(glossary, config, None, build=False, index_split=SPLIT)
+    assert not (project / "docs" / "index-az").exists()
+    assert len(index_lines((project / "docs" / "index-az.md").read_text("utf-8"))) == 29
 
 
 # --- writing ---
@@ -317,6 +395,38 @@ def test_links_resolve_without_directory_urls(tmp_path: Path) -> None:
     site = project / "site"
     assert 'href="container.html"' in (site / "glossary" / "pod.html").read_text("utf-8")
     assert broken_links(site) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("directory_urls", [True, False], ids=["directory-urls", "html-urls"])
+def test_a_split_index_builds_strict_and_every_link_resolves(
+    tmp_path: Path, directory_urls: bool
+) -> None:
+    project = make_project(tmp_path, FIXTURE)
+    config = project / "mkdocs.yml"
+    if not directory_urls:
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace("use_directory_urls: true", "use_directory_urls: false"))
+    report = build_site(load_glossary(project / "cards"), config, None, index_split=SPLIT)
+    assert report.build is not None and report.build.warnings == ()
+    site = project / "site"
+    assert broken_links(site) == []
+
+    def page(path: str) -> str:
+        name = f"{path}/index.html" if directory_urls else f"{path}.html"
+        return (site / name).read_text(encoding="utf-8")
+
+    hub, letter = page("index-az"), page("index-az/ru-p")
+    assert ("ru-p/" if directory_urls else "index-az/ru-p.html") in hub
+    assert "Алфавитный указатель: П" in letter and ">Под</a>" in letter
+    # Out of the nav, which every page shows (the hub is in it), and out of search.
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert ('href="index-az/"' if directory_urls else 'href="index-az.html"') in home
+    assert "ru-p" not in home and "en-k" not in home
+    docs = json.loads((site / "search" / "search_index.json").read_text("utf-8"))["docs"]
+    locations = {doc["location"].split("#")[0] for doc in docs}
+    assert ("index-az/" if directory_urls else "index-az.html") in locations
+    assert not [where for where in locations if where.startswith("index-az/") and where[9:]]
 
 
 @pytest.mark.slow

@@ -399,7 +399,8 @@ def site(
     The deck is built from the same cards in the same run (as `konspekt deck`
     does, reusing what an earlier build rendered) and the home page offers exactly
     that file, so the site and the deck never disagree. Generated pages go to
-    docs/glossary/, docs/topics/, docs/index-az.md and docs/assets/generated/
+    docs/glossary/, docs/topics/, docs/index-az.md (and docs/index-az/ for a big
+    glossary) and docs/assets/generated/
     (git-ignored); only files whose text changed are written. Any MkDocs warning
     fails the build.
 

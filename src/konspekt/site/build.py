@@ -35,16 +35,19 @@ from .pages import (
     DOWNLOADS_DIR,
     GENERATED_DIR,
     GLOSSARY_DIR,
+    INDEX_DIR,
     INDEX_PAGE,
+    INDEX_SPLIT,
     MEDIA_DIR,
     TOPICS_DIR,
     generated_files,
+    letter_path,
 )
 
 log = logging.getLogger(__name__)
 
 # What generation owns inside docs/: these folders wholly, and these single files.
-OWNED_DIRS = (GLOSSARY_DIR, TOPICS_DIR, GENERATED_DIR, DOWNLOADS_DIR, MEDIA_DIR)
+OWNED_DIRS = (GLOSSARY_DIR, TOPICS_DIR, INDEX_DIR, GENERATED_DIR, DOWNLOADS_DIR, MEDIA_DIR)
 OWNED_FILES = (INDEX_PAGE, CHANGES_PAGE)
 
 
@@ -76,6 +79,14 @@ class SiteSettings:
     site_dir: Path
     site_url: str | None  # as written; the deck normalizes it
     directory_urls: bool = True  # use_directory_urls: the URLs generated HTML links use
+    # Whether not_in_nav keeps the index's letter pages out of the nav (see `index_split`).
+    letters_out_of_nav: bool = True
+
+    def index_split(self, index_split: int | None) -> int | None:
+        """The index is split only where mkdocs.yml keeps its letter pages out of the nav:
+        in a project made before there were any, `--strict` fails on pages left out of
+        the nav (`validation: omitted_files: warn`), so its index stays one page."""
+        return index_split if self.letters_out_of_nav else None
 
 
 @dataclass(frozen=True)
@@ -123,11 +134,21 @@ def sync_tree(
         for relative in sorted(stale):
             (root / relative).unlink()
             removed.append(relative)
+        if stale:
+            # A folder no page is in any more (a split index that is one page again).
+            _remove_empty_folders(root / owned)
     for relative in OWNED_FILES:
         if relative not in files and (root / relative).is_file():
             (root / relative).unlink()
             removed.append(relative)
     return WriteReport(tuple(written), unchanged, tuple(removed))
+
+
+def _remove_empty_folders(top: Path) -> None:
+    """Remove the empty folders under `top`, and `top` if it is left empty."""
+    for folder, _, _ in sorted(os.walk(top), key=lambda walked: -len(walked[0])):
+        with contextlib.suppress(OSError):  # not empty: kept
+            os.rmdir(folder)
 
 
 DeckFile = Path | None | Callable[[], Path | None]  # a deck, or one being built (its path later)
@@ -143,6 +164,7 @@ def generate(
     *,
     directory_urls: bool = True,
     linker: Linker | None = None,
+    index_split: int | None = INDEX_SPLIT,
 ) -> WriteReport:
     """Write every generated page for `glossary` into `docs_dir`, and copy the deck.
 
@@ -153,6 +175,7 @@ def generate(
     `linker`, the glossary's, is given by a caller that built one for the deck too.
     `deck` may be a function giving the deck's path once it is built (`site` builds it
     beside the pages): it is called when the home page needs the deck's size.
+    Above `index_split` names the index is one page per letter (None: one page).
     """
     deck_file = _DeckFile(deck)
     # The linker's index and the linked texts are millions of objects that live until the
@@ -160,7 +183,8 @@ def generate(
     # generation grow with the square of the glossary (6.5× the time for 5× the entries).
     cache = None
     if cache_dir is not None:
-        cache = GenerationCache(cache_dir / GENERATION_CACHE, settings_key(directory_urls))
+        key = settings_key(directory_urls, index_split)
+        cache = GenerationCache(cache_dir / GENERATION_CACHE, key)
 
     on_disk: dict[str, bytes] = {}  # pages as read back: no need to read them again
 
@@ -182,6 +206,7 @@ def generate(
                 directory_urls=directory_urls,
                 cache=cache,
                 stored=stored,
+                index_split=index_split,
             )
         except BaseException:
             if cache is not None:
@@ -256,7 +281,20 @@ def read_settings(config_file: Path) -> SiteSettings:
         site_dir=base / str(data.get("site_dir") or "site"),
         site_url=str(data["site_url"]) if data.get("site_url") else None,
         directory_urls=data.get("use_directory_urls", True) is not False,
+        letters_out_of_nav=_not_in_nav(data.get("not_in_nav"), letter_path("А")),
     )
+
+
+def _not_in_nav(patterns: object, page: str) -> bool:
+    """Whether mkdocs.yml's `not_in_nav` patterns match a page (its path in docs/)."""
+    if not isinstance(patterns, str):
+        return False
+    import pathspec  # MkDocs's own matcher for not_in_nav (a dependency of MkDocs)
+
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(patterns.splitlines()).match_file(page)
+    except ValueError:  # not valid patterns: MkDocs itself says so
+        return False
 
 
 PAGE_CACHE = "mkdocs-pages.sqlite"
@@ -316,6 +354,7 @@ def build_site(
     site_dir: Path | None = None,
     project: ProjectFile | None = None,
     linker: Linker | None = None,
+    index_split: int | None = INDEX_SPLIT,
 ) -> SiteReport:
     """Generate docs/ from the glossary, then run MkDocs into site/ (or `site_dir`).
 
@@ -333,6 +372,7 @@ def build_site(
         project,
         directory_urls=settings.directory_urls,
         linker=linker,
+        index_split=settings.index_split(index_split),
     )
     target = site_dir or settings.site_dir
     mkdocs_log = build_html(config_file, target, cache_dir) if build else None
@@ -409,6 +449,7 @@ def serve(
             history_of(cards_dir),
             project,
             directory_urls=site_settings.directory_urls,
+            index_split=site_settings.index_split(INDEX_SPLIT),
         )
 
     def get_config() -> Any:

@@ -465,6 +465,7 @@ class GenerationCache:
             self._db = None
 
 
-def settings_key(directory_urls: bool) -> str:
-    """The settings every cached page reads: the URLs its links use."""
-    return json.dumps({"directory_urls": directory_urls})
+def settings_key(directory_urls: bool, index_split: int | None) -> str:
+    """The settings cached pages read: the URLs their links use, and the size above
+    which the index is split (None: never)."""
+    return json.dumps({"directory_urls": directory_urls, "index_split": index_split})

@@ -15,7 +15,10 @@ Paths are relative to docs/:
 
     glossary/<id>.md              one page per term (not in the nav)
     topics/<topic>.md             one page per topic, in reading order
-    index-az.md                   the alphabetical index
+    index-az.md                   the alphabetical index; above INDEX_SPLIT names, a hub
+                                  linking to one page per letter:
+    index-az/<letter>.md          the names under one letter (`letter_anchor`: ru-a.md),
+                                  out of the nav and of search
     changes.md                    «Что нового»: the terms each release changed
     assets/generated/site.yml     the nav and the project's site settings (konspekt.yml),
                                   inherited by mkdocs.yml
@@ -61,6 +64,15 @@ if TYPE_CHECKING:
 GLOSSARY_DIR = "glossary"
 TOPICS_DIR = "topics"
 INDEX_PAGE = "index-az.md"
+INDEX_DIR = "index-az"  # the index's letter pages, when it is split
+# Above this many names (terms, aliases, English names) the index is one page per letter.
+# A line is a link with a tooltip (at most 200 characters, mostly Cyrillic: two bytes
+# each): 300-400 bytes of HTML (300 in the synthetic corpus, 380 in the DevOps cards),
+# so one page stays under ~1 MB, about what a phone on a slow link loads and lays out
+# without a long stall. At 5,000 synthetic entries (16,000 names) the one page was
+# 4.7 MB; split, its biggest letter (П) is 0.5 MB, and an edit changes only the letters
+# showing the entry, not one page MkDocs renders again on every definition changed.
+INDEX_SPLIT = 2500
 CHANGES_PAGE = "changes.md"
 GENERATED_DIR = "assets/generated"
 DOWNLOADS_DIR = "downloads"
@@ -317,6 +329,37 @@ class TopicHead:
     description: str | None
 
 
+@dataclass(frozen=True)
+class IndexLine:
+    """One line of the alphabetical index: an entry's term, or another name leading to it."""
+
+    entry_id: str
+    alias: str | None = None  # an alias or English name; None: the term itself
+
+
+def index_groups(
+    entry_ids: Sequence[str], names: Callable[[str], tuple[str, tuple[str, ...], str | None]]
+) -> dict[str, tuple[IndexLine, ...]]:
+    """Every name the index lists, by letter, the letters and their lines in order.
+
+    By name; a name shared by several lines: other names first, then by the term.
+    """
+    rows: list[tuple[tuple[object, ...], str, IndexLine]] = []
+    for entry_id in entry_ids:
+        term, aliases, english = names(entry_id)
+        term_key = sort_key(term)
+        target = (term_key, entry_id)
+        rows.append(((term_key, 1, *target), term, IndexLine(entry_id)))
+        others = (*aliases, *([english] if english else []))
+        for name in shown_aliases(term, None, others):
+            rows.append(((sort_key(name), 0, *target), name, IndexLine(entry_id, name)))
+    rows.sort(key=lambda row: row[0])
+    groups: dict[str, list[IndexLine]] = {}
+    for _, name, line in rows:
+        groups.setdefault(index_letter(name), []).append(line)
+    return {letter: tuple(lines) for letter, lines in groups.items()}
+
+
 _ENTRY_FIELDS = tuple(f.name for f in fields(Entry) if f.name not in ("pos", "field_pos"))
 _MISSING = "\x00missing"
 _MISSING_PRINT = short_digest(_MISSING)
@@ -389,7 +432,7 @@ class Facts:
         if kind == "term":
             return self._by_id[key].term
         if kind == "names":
-            return repr(self._names(key))
+            return repr(self.unnoted_names(key))
         if kind == "entries":
             return digest(*(entry.id for entry in site.glossary.entries))
         if kind == "topic":
@@ -409,6 +452,10 @@ class Facts:
             return " ".join(site.backlinks[key])
         if kind == "keys":
             return site.keys_fingerprint(key)
+        if kind == "letters":
+            return repr(site.index_letters)
+        if kind == "letter":
+            return digest(*(repr((line.entry_id, line.alias)) for line in site.index_groups[key]))
         raise ValueError(f"no fact of kind {kind}")
 
     # --- the facts
@@ -424,9 +471,9 @@ class Facts:
     def names(self, entry_id: str) -> tuple[str, tuple[str, ...], str | None]:
         """An entry's term, aliases and English name: what the index lists."""
         self._note("names", entry_id)
-        return self._names(entry_id)
+        return self.unnoted_names(entry_id)
 
-    def _names(self, entry_id: str) -> tuple[str, tuple[str, ...], str | None]:
+    def unnoted_names(self, entry_id: str) -> tuple[str, tuple[str, ...], str | None]:
         entry = self._by_id[entry_id]
         return entry.term, entry.aliases, entry.english_name
 
@@ -471,6 +518,16 @@ class Facts:
         """Every normalized form the linker knows for an entry (see `Linker.keys_of`)."""
         self._note("keys", entry_id)
         return self._site.linker.keys_of(entry_id)
+
+    def index_letters(self) -> tuple[str, ...]:
+        """The letters of a split index, in order; () for an index on one page."""
+        self._note("letters", "")
+        return self._site.index_letters
+
+    def index_lines(self, letter: str) -> tuple[IndexLine, ...]:
+        """The names a letter lists, in order (the entries' other facts not read)."""
+        self._note("letter", letter)
+        return self._site.index_groups[letter]
 
 
 class _StoredUnit:
@@ -575,8 +632,11 @@ class Site:
         directory_urls: bool = True,
         cache: GenerationCache | None = None,
         stored: Callable[[str], bytes | None] | None = None,
+        index_split: int | None = INDEX_SPLIT,
     ) -> None:
         self.glossary = glossary
+        # Above this many names, the index is one page per letter; None: always one page.
+        self.index_split = index_split
         self.links = Links(directory_urls)
         self._term_links: dict[tuple[str, bool, str, bool], str] = {}
         self.settings = settings  # None: pages only, no site settings (unit tests)
@@ -674,6 +734,19 @@ class Site:
     def keys_fingerprint(self, entry_id: str) -> str:
         return self._keys_fingerprints.get(entry_id, "")
 
+    @cached_property
+    def index_groups(self) -> Mapping[str, tuple[IndexLine, ...]]:
+        """The index's lines by letter, read here without noting: what splits it."""
+        return index_groups([e.id for e in self.glossary.entries], self.facts.unnoted_names)
+
+    @cached_property
+    def index_letters(self) -> tuple[str, ...]:
+        """The letters of a split index, each a page; () when the index is one page."""
+        groups = self.index_groups
+        if self.index_split is None or sum(map(len, groups.values())) <= self.index_split:
+            return ()
+        return tuple(groups)
+
     def title(self, entry_id: str) -> str:
         return self.facts.title(entry_id)
 
@@ -709,6 +782,9 @@ class Site:
             path = topic_path(topic.topic)
             files[path] = self._page(path, partial(self.topic_page, topic.topic))
         files[INDEX_PAGE] = self._page(INDEX_PAGE, self.index_page)
+        for letter in self.index_letters:
+            path = letter_path(letter)
+            files[path] = self._page(path, partial(self.letter_page, letter))
         files[SITE_CONFIG_FILE] = self.site_config()
         files[f"{GENERATED_DIR}/home-topics.md"] = self.home_topics()
         # Last, as they may wait for a deck built beside the pages (its size, its ledger).
@@ -925,23 +1001,9 @@ class Site:
         return "\n".join(lines)
 
     def index_page(self) -> str:
-        # By name; a name shared by several lines: other names first, then by the term.
-        rows: list[tuple[tuple[object, ...], str, str]] = []
-        for entry_id in self.facts.entry_ids():
-            term, aliases, english = self.facts.names(entry_id)
-            link = self.term_link(INDEX_PAGE, entry_id)
-            term_key = sort_key(term)
-            target = (term_key, entry_id)
-            rows.append(((term_key, 1, *target), term, f"<li>{link}</li>"))
-            names = (*aliases, *([english] if english else []))
-            for name in shown_aliases(term, None, names):
-                line = f"<li><em>{html_text(name)}</em> → {link}</li>"
-                rows.append(((sort_key(name), 0, *target), name, line))
-        rows.sort(key=lambda row: row[0])
-        groups: dict[str, list[str]] = {}
-        for _, name, line in rows:
-            groups.setdefault(index_letter(name), []).append(line)
-        letters = list(groups)
+        """Every name and its term page; above `index_split` names, a hub of letters."""
+        facts = self.facts
+        letters = facts.index_letters()
         out = [
             f"# {INDEX_TITLE} {{#index-title}}",
             "",
@@ -950,20 +1012,69 @@ class Site:
             f"основному термину.",
             "",
         ]
-        for script, members in (("Кириллица", _CYRILLIC), ("Латиница", _LATIN), ("Другое", "#")):
-            shown = [letter for letter in letters if letter in members]
-            if shown:
-                bar = " · ".join(
-                    f'<a href="{self.links.href(INDEX_PAGE, INDEX_PAGE, letter_anchor(x))}">'
-                    f"{html_text(x)}</a>"
-                    for x in shown
-                )
-                out += [f'<p class="konspekt-letters">{script}: {bar}</p>', ""]
-        for letter in letters:
+        if letters:
+            # Split: each letter's page is linked from the bars, the hub lists nothing else.
+            out += self.letter_bars(INDEX_PAGE, letters)
+            return "\n".join(out).rstrip() + "\n"
+        groups = index_groups(facts.entry_ids(), facts.names)
+        out += self.letter_bars(INDEX_PAGE, tuple(groups))
+        for letter, lines in groups.items():
             # The lists, out of the search index: every name is found on its term's page.
             out += [f"## {md_text(letter)} {{#{letter_anchor(letter)}}}", ""]
-            out += ["<ul data-search-exclude>", *groups[letter], "</ul>", ""]
+            out += ["<ul data-search-exclude>", *self.index_items(INDEX_PAGE, lines), "</ul>", ""]
         return "\n".join(out).rstrip() + "\n"
+
+    def letter_page(self, letter: str) -> str:
+        """One letter of a split index: its names, and the bars to the other letters.
+
+        Out of search (front matter), as the lists on one page are: every name is found
+        on its term's page. It reads only the letters, its own lines, and the terms and
+        tooltips of the entries they lead to, so an edit changes only the letters showing
+        the entry.
+        """
+        facts = self.facts
+        page = letter_path(letter)
+        out = ["---", "search:", "  exclude: true", "---", ""]
+        out += [f"# {INDEX_TITLE}: {md_text(letter)} {{#index-title}}", ""]
+        out += self.letter_bars(page, facts.index_letters(), letter)
+        lines = facts.index_lines(letter)
+        out += ["<ul data-search-exclude>", *self.index_items(page, lines), "</ul>", ""]
+        return "\n".join(out).rstrip() + "\n"
+
+    def letter_bars(
+        self, page: str, letters: Sequence[str], current: str | None = None
+    ) -> list[str]:
+        """A line of letter links per script: to the letters' sections of the one-page
+        index, or to the letter pages of a split one (all but the `current` letter's).
+        No counts: a term added changes no letter page but its own."""
+        split = bool(self.index_letters)
+        out = []
+        for script, members in (("Кириллица", _CYRILLIC), ("Латиница", _LATIN), ("Другое", "#")):
+            shown = [letter for letter in letters if letter in members]
+            if not shown:
+                continue
+            items = []
+            for x in shown:
+                if x == current:
+                    items.append(f"<strong>{html_text(x)}</strong>")
+                    continue
+                if split:
+                    href = self.links.href(page, letter_path(x))
+                else:
+                    href = self.links.href(page, INDEX_PAGE, letter_anchor(x))
+                items.append(f'<a href="{href}">{html_text(x)}</a>')
+            out += [f'<p class="konspekt-letters">{script}: {" · ".join(items)}</p>', ""]
+        return out
+
+    def index_items(self, page: str, lines: Sequence[IndexLine]) -> list[str]:
+        items = []
+        for line in lines:
+            link = self.term_link(page, line.entry_id)
+            if line.alias is None:
+                items.append(f"<li>{link}</li>")
+            else:
+                items.append(f"<li><em>{html_text(line.alias)}</em> → {link}</li>")
+        return items
 
     @cached_property
     def history(self) -> History | None:
@@ -1087,6 +1198,11 @@ def topic_path(topic: str) -> str:
     return f"{TOPICS_DIR}/{topic}.md"
 
 
+def letter_path(letter: str) -> str:
+    """A letter's page of a split index: `index-az/ru-a.md`."""
+    return f"{INDEX_DIR}/{letter_anchor(letter)}.md"
+
+
 def plural(count: int, one: str, few: str, many: str) -> str:
     """The Russian plural for `count`: 1 термин, 2 термина, 5 терминов, 21 термин."""
     if count % 10 == 1 and count % 100 != 11:
@@ -1163,6 +1279,7 @@ def generated_pages(
     directory_urls: bool = True,
     cache: GenerationCache | None = None,
     stored: Callable[[str], bytes | None] | None = None,
+    index_split: int | None = INDEX_SPLIT,
 ) -> dict[str, str]:
     """Every generated text file for `glossary`, by path relative to docs/.
 
@@ -1174,6 +1291,7 @@ def generated_pages(
     With a `cache` (see `pagecache`), a text or a page is made again only if something
     it read changed; a page that did not is `stored(path)`, the text an earlier run
     wrote, if its digest is the one recorded. The cache is committed by the caller.
+    Above `index_split` names the index is a page per letter (None: always one page).
     """
     files = generated_files(
         glossary,
@@ -1186,6 +1304,7 @@ def generated_pages(
         directory_urls=directory_urls,
         cache=cache,
         stored=stored,
+        index_split=index_split,
     )
     return {path: t if isinstance(t, str) else t.decode("utf-8") for path, t in files.items()}
 
@@ -1202,6 +1321,7 @@ def generated_files(
     directory_urls: bool = True,
     cache: GenerationCache | None = None,
     stored: Callable[[str], bytes | None] | None = None,
+    index_split: int | None = INDEX_SPLIT,
 ) -> dict[str, str | bytes]:
     """`generated_pages`, where a page reused from `cache` is the bytes `stored` gave."""
     site = Site(
@@ -1215,5 +1335,6 @@ def generated_files(
         directory_urls=directory_urls,
         cache=cache,
         stored=stored,
+        index_split=index_split,
     )
     return site.pages()
