@@ -287,9 +287,7 @@ class LinkedText:
                 end = mention.end
         return Document(self.text, segments, tuple(kept))
 
-    def markdown(
-        self, refs: References, heading_prefix: str = "h", heading_level: int = 1
-    ) -> str:
+    def markdown(self, refs: References, heading_prefix: str = "h", heading_level: int = 1) -> str:
         return self.document.markdown(
             heading_prefix=heading_prefix, heading_level=heading_level, refs=refs
         )
