@@ -12,7 +12,7 @@ import itertools
 import pytest
 
 from konspekt.link import Mention
-from konspekt.markdown_safe import Document, link_title, safe_markdown, safe_url, scan
+from konspekt.markdown_safe import Document, References, link_title, safe_markdown, safe_url, scan
 from safety import active_content, site_markdown
 
 
@@ -175,3 +175,51 @@ def test_a_backtick_in_a_title_does_not_break_the_link() -> None:
     html = site_markdown().convert(markdown)
     assert active_content(html) == []
     assert html.count("<a ") == 1
+
+
+# --- mentions as reference links (the site's term and topic pages) ---
+
+TITLES = {
+    "pod": 'Под — «группа» "контейнеров" с `кодом`, <i>тегом</i>, \\ и & ]: [x](y)',
+    "container": "Изолированный процесс.\n\nВторая строка",
+    "node": "Узел: ' и \" и ( )",
+}
+
+
+def with_references(*docs: Document) -> str:
+    refs = References(lambda i: f"../glossary/{i}.md", TITLES.__getitem__)
+    texts = [doc.markdown(refs=refs) for doc in docs]
+    return "\n\n".join([*texts, refs.definitions()])
+
+
+def test_reference_links_give_the_html_of_inline_links() -> None:
+    text = "Поды, контейнеры и узлы; снова поды.\n\n- узел\n- `код` и контейнер!"
+    doc = document(
+        text,
+        Mention(0, 4, "Поды", "pod"),
+        Mention(6, 16, "контейнеры", "container"),
+        Mention(19, 23, "узлы", "node"),
+        Mention(31, 35, "поды", "pod"),
+        Mention(40, 44, "узел", "node"),
+        Mention(56, 65, "контейнер", "container"),
+    )
+    inline = doc.markdown(lambda i: f"../glossary/{i}.md", TITLES.__getitem__)
+    refs = with_references(doc)
+    assert "](" not in refs.split("\n\n[&")[0]  # no inline link left in the text
+    assert refs.count("[&pod]: ") == 1  # one definition per entry linked
+    assert site_markdown().convert(refs) == site_markdown().convert(inline)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "см. [под][&pod] и [&pod]",  # a card using a label
+        "[x][&pod]\n\n[&pod]: javascript:alert(1)",  # a card defining one
+        "[&pod]: https://example.org",
+    ],
+)
+def test_card_text_can_neither_use_nor_define_a_reference_label(text: str) -> None:
+    page = with_references(document(text), document("поды", Mention(0, 4, "поды", "pod")))
+    html = site_markdown().convert(page)
+    assert html.count("<a ") == 1 and 'href="../glossary/pod.md"' in html, html
+    assert active_content(html) == [] and "example.org" not in html.split("<a ")[0]

@@ -105,7 +105,8 @@ def test_generation_handles_thousands_of_entries() -> None:
     pages = generated_pages(Glossary(topics))
     assert len(pages) == 2000 + 4 + 7  # terms, topics, index, changes, site.yml, 3 snippets, css
     last = pages["glossary/t1999.md"]
-    assert "](t0.md " in last and "## Упоминается в" in last  # mentions and backlinks
+    # mentions (as reference links, defined at the end) and backlinks
+    assert "][&t0]" in last and '[&t0]: t0.md "' in last and "## Упоминается в" in last
 
 
 # --- links written as HTML: MkDocs does not check them, so generation does ---

@@ -41,7 +41,7 @@ import yaml
 
 from ..errors import SiteLinkError
 from ..link import Linker, Mention
-from ..markdown_safe import Document, Kind, link_title, safe_markdown, scan
+from ..markdown_safe import Document, Kind, References, link_title, safe_markdown, scan
 from ..media import rewrite_images
 from ..model import Entry, Glossary
 from ..projectfile import DEFAULT_DECK_FILE, ProjectFile
@@ -299,14 +299,10 @@ class LinkedText:
                 end = mention.end
         return Document(self.text, segments, tuple(kept))
 
-    def markdown(
-        self,
-        href: Callable[[str], str] | None = None,
-        title: Callable[[str], str] | None = None,
-        heading_prefix: str = "h",
-        heading_level: int = 1,
-    ) -> str:
-        return self.document.markdown(href, title, heading_prefix, heading_level)
+    def markdown(self, refs: References, heading_prefix: str = "h", heading_level: int = 1) -> str:
+        return self.document.markdown(
+            heading_prefix=heading_prefix, heading_level=heading_level, refs=refs
+        )
 
 
 @dataclass(frozen=True)
@@ -843,8 +839,7 @@ class Site:
         topic = facts.topic(entry.topic)
         page = term_path(entry_id)
 
-        def href(target: str) -> str:
-            return f"{target}.md"
+        refs = References(lambda target: f"{target}.md", facts.title)
 
         # Every word form of the term's names, as search-only tags: Material's Russian search
         # matches prefixes of indexed words, so «подах» finds nothing unless «подах» is
@@ -873,9 +868,9 @@ class Site:
         if others:
             names = ", ".join(f"<em>{html_text(n)}</em>" for n in others)
             out += [f"<p>Другие названия: {names}.</p>", ""]
-        out += [texts.definition.markdown(href, facts.title).strip(), ""]
+        out += [texts.definition.markdown(refs).strip(), ""]
         if texts.details is not None:
-            details = texts.details.markdown(href, facts.title, "details", heading_level=3)
+            details = texts.details.markdown(refs, "details", heading_level=3)
             out += ["## Подробнее {#details}", "", details.strip(), ""]
         if entry.examples:
             out += ["## Примеры {#examples}", ""]
@@ -885,7 +880,7 @@ class Site:
                 else:
                     # Top level, not a list item: safe_markdown's escaping reads text the
                     # way Markdown reads it at top level, and a list item reads it otherwise.
-                    out += [doc.markdown(href, facts.title).strip(), ""]
+                    out += [doc.markdown(refs).strip(), ""]
         # The lists below repeat what the linked pages say: out of the search index, so a
         # search finds the page that defines a word, not every page that lists it.
         if entry.related:
@@ -908,6 +903,7 @@ class Site:
                 # Beside the quote, so the wrong wording is never shown unflagged.
                 note = safe_markdown(entry.source_note, "source-note", heading_level=3).strip()
                 out += [indent(f"В конспекте неточно: {note}"), ""]
+        out.append(refs.definitions())
         return "\n".join(out).rstrip() + "\n"
 
     def search_words(self, entry_id: str) -> list[str]:
@@ -928,13 +924,11 @@ class Site:
         facts = self.facts
         topic = facts.topic(topic_id)
 
-        def href(target: str) -> str:
-            return f"../{GLOSSARY_DIR}/{target}.md"
-
+        refs = References(lambda target: f"../{GLOSSARY_DIR}/{target}.md", facts.title)
         out = [f"# {md_text(topic.title)} {{#topic-title}}", ""]
         if topic.description:
             doc = facts.description(topic_id).definition
-            out += [doc.markdown(href, facts.title, "topic").strip(), ""]
+            out += [doc.markdown(refs, "topic").strip(), ""]
         members = [facts.entry(entry_id) for entry_id in facts.members(topic_id)]
         count = len(members)
         out += [f"{count} {plural(count, 'термин', 'термина', 'терминов')} в порядке чтения.", ""]
@@ -946,10 +940,11 @@ class Site:
             out += [f"## {md_text(entry.term)} {{#{entry.id}}}", ""]
             if entry.en and not same_name(entry.en, entry.term):
                 out += [f'<p class="konspekt-meta"><em>{html_text(entry.en)}</em></p>', ""]
-            definition = facts.texts(entry.id).definition.markdown(href, facts.title)
+            definition = facts.texts(entry.id).definition.markdown(refs)
             out += [definition.strip(), ""]
             more = self.links.href(page, term_path(entry.id))
             out += [f'<p><a href="{more}">Подробнее о термине →</a></p>', ""]
+        out.append(refs.definitions())
         return "\n".join(out).rstrip() + "\n"
 
     def diagram(self, topic_id: str, members: Sequence[Entry]) -> str:
