@@ -42,6 +42,7 @@ from .options import DeckOptions, slug
 from .package import package_bytes
 from .plan import plan_deck
 from .questions import Questions
+from .zipped import read_piece_cache, write_piece_cache
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +111,9 @@ def build_deck(
     # SQLite and zlib work without holding the GIL: the package is made on the other
     # core while this one writes out the ledger and then the caches (every note's fields
     # and masked question, for the next build).
+    pieces = read_piece_cache(cache_dir)
     with ThreadPoolExecutor(max_workers=3) as executor:
-        packaged = executor.submit(package_bytes, plan)
+        packaged = executor.submit(package_bytes, plan, pieces)
         # Unchanged records are copied from the ledger's text if this code wrote it.
         previous = None
         stamp = read_ledger_stamp(cache_dir)
@@ -131,6 +133,7 @@ def build_deck(
         if fields_changed:
             saved.append(executor.submit(write_field_cache, cache_dir, plan.fields_by_hash))
         package = packaged.result()
+        saved.append(executor.submit(write_piece_cache, cache_dir, pieces))
         for future in saved:
             future.result()  # re-raises here what the thread raised
     write_file(out, package)
