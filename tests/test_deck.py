@@ -659,6 +659,43 @@ def test_a_stale_field_cache_is_not_used_after_the_rendering_changes(
     assert (tmp_path / "a.apkg").read_bytes() == (tmp_path / "b.apkg").read_bytes()
 
 
+def test_the_field_cache_grows_by_appending_and_is_rewritten_when_half_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from konspekt.deck.cache import StoredFields, read_field_cache, write_field_cache
+
+    path = tmp_path / konspekt.deck.cache.CACHE_NAME
+    deck = {f"h{i}": (f"field {i}", "") for i in range(4)}
+    write_field_cache(tmp_path, deck, read_field_cache(tmp_path))
+    assert read_field_cache(tmp_path) == StoredFields(deck, 4)
+    inode = path.stat().st_ino
+    # An edit: one note's hash and fields change. Its line is appended.
+    edited = {**deck, "h4": ("edited", "")}
+    del edited["h0"]
+    write_field_cache(tmp_path, edited, read_field_cache(tmp_path))
+    assert path.stat().st_ino == inode
+    assert read_field_cache(tmp_path) == StoredFields({**deck, **edited}, 5)
+    # A line cut short (an interrupted append) loses that line only.
+    with path.open("a", encoding="utf-8") as file:
+        file.write('["cut short", "h9", ["')
+    assert read_field_cache(tmp_path) == StoredFields({**deck, **edited}, 6)
+    # Lines of another version of the rendering code are never read as this one's.
+    monkeypatch.setattr(konspekt.deck.cache, "renderer_key", lambda: "other renderers")
+    assert read_field_cache(tmp_path) == StoredFields({}, 6)
+    other = {"h0": ("rendered otherwise", "")}
+    write_field_cache(tmp_path, other, read_field_cache(tmp_path))  # no file of its own
+    assert read_field_cache(tmp_path) == StoredFields(other, 1)
+    assert path.stat().st_ino != inode
+    monkeypatch.undo()
+    assert read_field_cache(tmp_path) == StoredFields({}, 1)
+    # Half stale: written anew with this deck's notes only.
+    write_field_cache(tmp_path, deck, read_field_cache(tmp_path))
+    write_field_cache(tmp_path, edited, read_field_cache(tmp_path))  # 6 lines ≤ 2 × 4
+    few = {"h4": ("edited", "")}
+    write_field_cache(tmp_path, few, read_field_cache(tmp_path))  # 6 lines > 2 × 1
+    assert read_field_cache(tmp_path) == StoredFields(few, 1)
+
+
 def test_the_renderer_key_follows_the_rendering_code(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

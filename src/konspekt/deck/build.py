@@ -93,18 +93,16 @@ def build_deck(
     ledger, old_text = read_ledger(ledger_path)
     # The linker is loaded only if a question must be masked anew (questions.py).
     questions = Questions(glossary, linker, cache_dir)
-    field_cache = read_field_cache(cache_dir)
+    stored = read_field_cache(cache_dir)
     plan = plan_deck(
         glossary,
         ledger,
         options,
         build_time() if now is None else now,
-        field_cache,
+        stored.fields,
         questions,
         published_peaks(ledger_path),
     )
-    # Nothing rendered anew and no note gone: the field cache on disk is this deck's.
-    fields_changed = plan.fresh > 0 or len(plan.fields_by_hash) != len(field_cache)
     renamed = None
     if ledger.notes and ledger.namespace and slug(ledger.namespace) != options.id_root:
         renamed = ledger.namespace
@@ -130,8 +128,7 @@ def build_deck(
                 options.retired_tag,
             )
         saved = [executor.submit(questions.save)]
-        if fields_changed:
-            saved.append(executor.submit(write_field_cache, cache_dir, plan.fields_by_hash))
+        saved.append(executor.submit(write_field_cache, cache_dir, plan.fields_by_hash, stored))
         package = packaged.result()
         saved.append(executor.submit(write_piece_cache, cache_dir, pieces))
         for future in saved:

@@ -14,9 +14,11 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
+from types import MappingProxyType
 
 from ..errors import BuildError
 from ..output import write_file
@@ -25,7 +27,7 @@ log = logging.getLogger(__name__)
 
 FieldCache = Mapping[str, tuple[str, ...]]  # note hash → rendered fields
 
-CACHE_NAME = "deck-fields.json"
+CACHE_NAME = "deck-fields.jsonl"
 _RENDERERS = ("Markdown", "Pygments", "nh3")
 
 
@@ -47,25 +49,73 @@ def cache_path(cache_dir: Path) -> Path:
     return cache_dir / CACHE_NAME
 
 
-def read_field_cache(cache_dir: Path | None) -> FieldCache:
+# The file is a line per note: [renderer key, note hash, fields], in JSON. An edit adds
+# a line or two at the end instead of writing 12 MB again (0.15 s of CPU at 5,000
+# notes); lines of notes no longer in the deck stay until they are as many as the
+# current ones, then the file is written anew. Each line names its renderers, so a
+# line appended by another version of the code is never taken for this one's.
+
+
+@dataclass(frozen=True)
+class StoredFields:
+    """The field cache as read: the current renderers' fields, and how many lines the
+    file has (any renderers', damaged ones included): what a rewrite would drop."""
+
+    fields: FieldCache = field(default_factory=lambda: MappingProxyType({}))
+    lines: int = 0
+
+
+def read_field_cache(cache_dir: Path | None) -> StoredFields:
     if cache_dir is None:
-        return {}
+        return StoredFields()
     try:
-        data = json.loads(cache_path(cache_dir).read_text(encoding="utf-8"))
-        if data.get("renderers") != renderer_key():
-            return {}
-        return {digest: tuple(fields) for digest, fields in data["notes"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
+        text = cache_path(cache_dir).read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return StoredFields()
+    lines = text.splitlines()
+    try:
+        # JSON escapes line breaks inside strings: the lines are the file's only ones.
+        rows = json.loads("[" + ",".join(lines) + "]")
+    except ValueError:  # a line cut short (an append interrupted): keep the others
+        rows = []
+        for line in lines:
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                continue
+    key = renderer_key()
+    fields: dict[str, tuple[str, ...]] = {}
+    for row in rows:
+        try:
+            renderers, digest, values = row
+        except (TypeError, ValueError):
+            continue
+        if renderers == key and isinstance(digest, str) and isinstance(values, list):
+            fields[digest] = tuple(values)
+    return StoredFields(MappingProxyType(fields), len(lines))
 
 
-def write_field_cache(cache_dir: Path | None, rendered: FieldCache) -> None:
+def write_field_cache(cache_dir: Path | None, rendered: FieldCache, stored: StoredFields) -> None:
+    """Keep `rendered` (this deck's fields) for the next build: appended to what is
+    stored, or the file written anew once most of it would be lines no longer needed."""
     if cache_dir is None:
         return
-    data = {"renderers": renderer_key(), "notes": dict(sorted(rendered.items()))}
+    key = renderer_key()
+    new = [digest for digest in rendered if digest not in stored.fields]
+    append = stored.lines > 0 and stored.lines + len(new) <= 2 * len(rendered)
+    if append and not new:
+        return
+    lines = "".join(
+        json.dumps([key, digest, rendered[digest]], ensure_ascii=False) + "\n"
+        for digest in (new if append else sorted(rendered))
+    ).encode("utf-8")
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        write_file(cache_path(cache_dir), json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        if append:
+            with cache_path(cache_dir).open("ab") as file:
+                file.write(lines)
+        else:
+            write_file(cache_path(cache_dir), lines)
     except (BuildError, OSError) as error:  # a cache: the deck is already written
         log.warning("could not save the field cache: %s", error)
 
