@@ -665,34 +665,44 @@ def test_the_field_cache_grows_by_appending_and_is_rewritten_when_half_stale(
     from konspekt.deck.cache import StoredFields, read_field_cache, write_field_cache
 
     path = tmp_path / konspekt.deck.cache.CACHE_NAME
-    deck = {f"h{i}": (f"field {i}", "") for i in range(4)}
+    width = len(FIELD_NAMES)
+
+    def note(i: int, text: str) -> tuple[str, tuple[str, ...]]:
+        return f"{i:020d}", (f"{text} ✓", *[""] * (width - 1))
+
+    deck = dict(note(i, "field") for i in range(4))
     write_field_cache(tmp_path, deck, read_field_cache(tmp_path))
     assert read_field_cache(tmp_path) == StoredFields(deck, 4)
     inode = path.stat().st_ino
-    # An edit: one note's hash and fields change. Its line is appended.
-    edited = {**deck, "h4": ("edited", "")}
-    del edited["h0"]
+    # An edit: one note's hash and fields change. Its record is appended.
+    edited = {**deck, **dict([note(4, "edited")])}
+    del edited[note(0, "")[0]]
     write_field_cache(tmp_path, edited, read_field_cache(tmp_path))
     assert path.stat().st_ino == inode
     assert read_field_cache(tmp_path) == StoredFields({**deck, **edited}, 5)
-    # A line cut short (an interrupted append) loses that line only.
-    with path.open("a", encoding="utf-8") as file:
-        file.write('["cut short", "h9", ["')
+    # A record cut short (an interrupted append) is left out; those before it stand.
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-3])
+    assert read_field_cache(tmp_path) == StoredFields(deck, 4)
+    path.write_bytes(whole)
+    # A field holding Anki's field separator is not kept: it would not split back.
+    odd = dict([note(5, "a\x1fb")])
+    write_field_cache(tmp_path, {**edited, **odd}, read_field_cache(tmp_path))
     assert read_field_cache(tmp_path) == StoredFields({**deck, **edited}, 6)
-    # Lines of another version of the rendering code are never read as this one's.
+    # Records of another version of the rendering code are never read as this one's.
     monkeypatch.setattr(konspekt.deck.cache, "renderer_key", lambda: "other renderers")
     assert read_field_cache(tmp_path) == StoredFields({}, 6)
-    other = {"h0": ("rendered otherwise", "")}
-    write_field_cache(tmp_path, other, read_field_cache(tmp_path))  # no file of its own
+    other = dict([note(0, "rendered otherwise")])
+    write_field_cache(tmp_path, other, read_field_cache(tmp_path))  # none of its own yet
     assert read_field_cache(tmp_path) == StoredFields(other, 1)
     assert path.stat().st_ino != inode
     monkeypatch.undo()
     assert read_field_cache(tmp_path) == StoredFields({}, 1)
     # Half stale: written anew with this deck's notes only.
-    write_field_cache(tmp_path, deck, read_field_cache(tmp_path))
-    write_field_cache(tmp_path, edited, read_field_cache(tmp_path))  # 6 lines ≤ 2 × 4
-    few = {"h4": ("edited", "")}
-    write_field_cache(tmp_path, few, read_field_cache(tmp_path))  # 6 lines > 2 × 1
+    write_field_cache(tmp_path, deck, read_field_cache(tmp_path))  # 1 + 4 records
+    write_field_cache(tmp_path, edited, read_field_cache(tmp_path))  # 6 records ≤ 2 × 4
+    few = dict([note(4, "edited")])
+    write_field_cache(tmp_path, few, read_field_cache(tmp_path))  # 6 records > 2 × 1
     assert read_field_cache(tmp_path) == StoredFields(few, 1)
 
 
