@@ -26,6 +26,7 @@ import konspekt.deck.cache
 import konspekt.deck.ledger
 import konspekt.deck.notes
 import konspekt.deck.notetype
+import konspekt.deck.options
 import konspekt.deck.package
 import konspekt.deck.questions
 import konspekt.link
@@ -146,6 +147,12 @@ def test_note_identity_comes_from_the_entry_id_alone() -> None:
     assert note_guid("DevOps", "pod") == note_guid("devops", "pod")
     assert note_guid("DevOps", "pod") != note_guid("DevOps", "deployment")
     assert note_guid("DevOps", "pod") != note_guid("Databases", "pod")
+
+
+@given(st.lists(st.text(), min_size=1, max_size=3))
+def test_our_guid_is_genankis(values: list[str]) -> None:
+    """The GUID is a learner's note identity: our faster guid_for must be genanki's."""
+    assert konspekt.deck.options.guid_for(*values) == genanki.guid_for(*values)
 
 
 # --- a first import -------------------------------------------------------------------
