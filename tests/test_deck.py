@@ -909,7 +909,7 @@ def test_a_damaged_question_cache_is_masked_anew(cards: Path, tmp_path: Path) ->
     data["questions"] = {}
     path.write_text(json.dumps(data), encoding="utf-8")
     [names] = cache.glob(f"{konspekt.deck.questions.NAMES_PREFIX}*")
-    names.write_text(json.dumps({entry.id: "[1, 2]" for entry in glossary.entries}), "utf-8")
+    names.write_text("".join(f'\n"{entry.id}"\t[1, 2]' for entry in glossary.entries), "utf-8")
     report = build_deck(glossary, tmp_path / "b.apkg", ledger_path=ledger, options=DEVOPS,
                         now=T1, cache_dir=cache)  # fmt: skip
     assert report.masked == len(glossary.entries)
