@@ -115,7 +115,11 @@ def build_deck(
         # Unchanged records are copied from the ledger's text if this code wrote it.
         previous = None
         stamp = read_ledger_stamp(cache_dir)
-        if stamp is not None and old_text is not None and ledger_stamp(old_text) == stamp:
+        if (
+            stamp is not None
+            and old_text is not None
+            and ledger_stamp(old_text.encode("utf-8")) == stamp
+        ):
             previous = (ledger, old_text)
         new_text = dumps_ledger(plan.ledger, previous)
         ledger_changed = new_text != old_text
@@ -134,10 +138,11 @@ def build_deck(
         for future in saved:
             future.result()  # re-raises here what the thread raised
     write_file(out, package)
+    new_bytes = new_text.encode("utf-8")
     if ledger_changed:
-        write_file(ledger_path, new_text.encode("utf-8"))
+        write_file(ledger_path, new_bytes)
     if ledger_changed or previous is None:
-        write_ledger_stamp(cache_dir, ledger_stamp(new_text))
+        write_ledger_stamp(cache_dir, ledger_stamp(new_bytes))
     log.info("rendered %d notes, reused %d", plan.fresh, len(plan.notes) - plan.fresh)
     return DeckReport(
         out=out,

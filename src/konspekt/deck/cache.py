@@ -153,8 +153,9 @@ def ledger_code_key() -> str:
     return digest.hexdigest()[:24]
 
 
-def ledger_stamp(text: str) -> str:
-    return f"{ledger_code_key()}-{hashlib.sha256(text.encode('utf-8')).hexdigest()}"
+def ledger_stamp(data: bytes) -> str:
+    """The stamp of the ledger's text, as UTF-8 bytes (the file's)."""
+    return f"{ledger_code_key()}-{hashlib.sha256(data).hexdigest()}"
 
 
 def read_ledger_stamp(cache_dir: Path | None) -> str | None:
