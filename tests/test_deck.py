@@ -26,6 +26,7 @@ import konspekt.deck.cache
 import konspekt.deck.ledger
 import konspekt.deck.notes
 import konspekt.deck.notetype
+import konspekt.deck.options
 import konspekt.deck.package
 import konspekt.deck.questions
 import konspekt.link
@@ -146,6 +147,12 @@ def test_note_identity_comes_from_the_entry_id_alone() -> None:
     assert note_guid("DevOps", "pod") == note_guid("devops", "pod")
     assert note_guid("DevOps", "pod") != note_guid("DevOps", "deployment")
     assert note_guid("DevOps", "pod") != note_guid("Databases", "pod")
+
+
+@given(st.lists(st.text(), min_size=1, max_size=3))
+def test_our_guid_is_genankis(values: list[str]) -> None:
+    """The GUID is a learner's note identity: our faster guid_for must be genanki's."""
+    assert konspekt.deck.options.guid_for(*values) == genanki.guid_for(*values)
 
 
 # --- a first import -------------------------------------------------------------------
@@ -659,6 +666,53 @@ def test_a_stale_field_cache_is_not_used_after_the_rendering_changes(
     assert (tmp_path / "a.apkg").read_bytes() == (tmp_path / "b.apkg").read_bytes()
 
 
+def test_the_field_cache_grows_by_appending_and_is_rewritten_when_half_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from konspekt.deck.cache import StoredFields, read_field_cache, write_field_cache
+
+    path = tmp_path / konspekt.deck.cache.CACHE_NAME
+    width = len(FIELD_NAMES)
+
+    def note(i: int, text: str) -> tuple[str, tuple[str, ...]]:
+        return f"{i:020d}", (f"{text} ✓", *[""] * (width - 1))
+
+    deck = dict(note(i, "field") for i in range(4))
+    write_field_cache(tmp_path, deck, read_field_cache(tmp_path))
+    assert read_field_cache(tmp_path) == StoredFields(deck, 4)
+    inode = path.stat().st_ino
+    # An edit: one note's hash and fields change. Its record is appended.
+    edited = {**deck, **dict([note(4, "edited")])}
+    del edited[note(0, "")[0]]
+    write_field_cache(tmp_path, edited, read_field_cache(tmp_path))
+    assert path.stat().st_ino == inode
+    assert read_field_cache(tmp_path) == StoredFields({**deck, **edited}, 5)
+    # A record cut short (an interrupted append) is left out; those before it stand.
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-3])
+    assert read_field_cache(tmp_path) == StoredFields(deck, 4)
+    path.write_bytes(whole)
+    # A field holding Anki's field separator is not kept: it would not split back.
+    odd = dict([note(5, "a\x1fb")])
+    write_field_cache(tmp_path, {**edited, **odd}, read_field_cache(tmp_path))
+    assert read_field_cache(tmp_path) == StoredFields({**deck, **edited}, 6)
+    # Records of another version of the rendering code are never read as this one's.
+    monkeypatch.setattr(konspekt.deck.cache, "renderer_key", lambda: "other renderers")
+    assert read_field_cache(tmp_path) == StoredFields({}, 6)
+    other = dict([note(0, "rendered otherwise")])
+    write_field_cache(tmp_path, other, read_field_cache(tmp_path))  # none of its own yet
+    assert read_field_cache(tmp_path) == StoredFields(other, 1)
+    assert path.stat().st_ino != inode
+    monkeypatch.undo()
+    assert read_field_cache(tmp_path) == StoredFields({}, 1)
+    # Half stale: written anew with this deck's notes only.
+    write_field_cache(tmp_path, deck, read_field_cache(tmp_path))  # 1 + 4 records
+    write_field_cache(tmp_path, edited, read_field_cache(tmp_path))  # 6 records ≤ 2 × 4
+    few = dict([note(4, "edited")])
+    write_field_cache(tmp_path, few, read_field_cache(tmp_path))  # 6 records > 2 × 1
+    assert read_field_cache(tmp_path) == StoredFields(few, 1)
+
+
 def test_the_renderer_key_follows_the_rendering_code(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -855,7 +909,7 @@ def test_a_damaged_question_cache_is_masked_anew(cards: Path, tmp_path: Path) ->
     data["questions"] = {}
     path.write_text(json.dumps(data), encoding="utf-8")
     [names] = cache.glob(f"{konspekt.deck.questions.NAMES_PREFIX}*")
-    names.write_text(json.dumps({entry.id: "[1, 2]" for entry in glossary.entries}), "utf-8")
+    names.write_text("".join(f'\n"{entry.id}"\t[1, 2]' for entry in glossary.entries), "utf-8")
     report = build_deck(glossary, tmp_path / "b.apkg", ledger_path=ledger, options=DEVOPS,
                         now=T1, cache_dir=cache)  # fmt: skip
     assert report.masked == len(glossary.entries)

@@ -42,6 +42,7 @@ from .options import DeckOptions, slug
 from .package import package_bytes
 from .plan import plan_deck
 from .questions import Questions
+from .zipped import read_piece_cache, write_piece_cache
 
 log = logging.getLogger(__name__)
 
@@ -92,30 +93,33 @@ def build_deck(
     ledger, old_text = read_ledger(ledger_path)
     # The linker is loaded only if a question must be masked anew (questions.py).
     questions = Questions(glossary, linker, cache_dir)
-    field_cache = read_field_cache(cache_dir)
+    stored = read_field_cache(cache_dir)
     plan = plan_deck(
         glossary,
         ledger,
         options,
         build_time() if now is None else now,
-        field_cache,
+        stored.fields,
         questions,
         published_peaks(ledger_path),
     )
-    # Nothing rendered anew and no note gone: the field cache on disk is this deck's.
-    fields_changed = plan.fresh > 0 or len(plan.fields_by_hash) != len(field_cache)
     renamed = None
     if ledger.notes and ledger.namespace and slug(ledger.namespace) != options.id_root:
         renamed = ledger.namespace
     # SQLite and zlib work without holding the GIL: the package is made on the other
     # core while this one writes out the ledger and then the caches (every note's fields
     # and masked question, for the next build).
+    pieces = read_piece_cache(cache_dir)
     with ThreadPoolExecutor(max_workers=3) as executor:
-        packaged = executor.submit(package_bytes, plan)
+        packaged = executor.submit(package_bytes, plan, pieces)
         # Unchanged records are copied from the ledger's text if this code wrote it.
         previous = None
         stamp = read_ledger_stamp(cache_dir)
-        if stamp is not None and old_text is not None and ledger_stamp(old_text) == stamp:
+        if (
+            stamp is not None
+            and old_text is not None
+            and ledger_stamp(old_text.encode("utf-8")) == stamp
+        ):
             previous = (ledger, old_text)
         new_text = dumps_ledger(plan.ledger, previous)
         ledger_changed = new_text != old_text
@@ -128,16 +132,17 @@ def build_deck(
                 options.retired_tag,
             )
         saved = [executor.submit(questions.save)]
-        if fields_changed:
-            saved.append(executor.submit(write_field_cache, cache_dir, plan.fields_by_hash))
+        saved.append(executor.submit(write_field_cache, cache_dir, plan.fields_by_hash, stored))
         package = packaged.result()
+        saved.append(executor.submit(write_piece_cache, cache_dir, pieces))
         for future in saved:
             future.result()  # re-raises here what the thread raised
     write_file(out, package)
+    new_bytes = new_text.encode("utf-8")
     if ledger_changed:
-        write_file(ledger_path, new_text.encode("utf-8"))
+        write_file(ledger_path, new_bytes)
     if ledger_changed or previous is None:
-        write_ledger_stamp(cache_dir, ledger_stamp(new_text))
+        write_ledger_stamp(cache_dir, ledger_stamp(new_bytes))
     log.info("rendered %d notes, reused %d", plan.fresh, len(plan.notes) - plan.fresh)
     return DeckReport(
         out=out,

@@ -13,19 +13,23 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import struct
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
+from types import MappingProxyType
 
 from ..errors import BuildError
 from ..output import write_file
+from .notetype import FIELD_NAMES
 
 log = logging.getLogger(__name__)
 
 FieldCache = Mapping[str, tuple[str, ...]]  # note hash → rendered fields
 
-CACHE_NAME = "deck-fields.json"
+CACHE_NAME = "deck-fields.bin"
 _RENDERERS = ("Markdown", "Pygments", "nh3")
 
 
@@ -47,25 +51,87 @@ def cache_path(cache_dir: Path) -> Path:
     return cache_dir / CACHE_NAME
 
 
-def read_field_cache(cache_dir: Path | None) -> FieldCache:
+# The file is a record per note: the renderer key, the note hash, the length of the
+# fields (UTF-8) and the fields, joined by Anki's own separator. An edit adds a record
+# or two at the end instead of writing 12 MB again (0.15 s of CPU at 5,000 notes), and
+# reading it is a third of parsing the same as JSON. Records of notes no longer in the
+# deck stay until they are as many as the current ones, then the file is written anew.
+# Each record names its renderers, so one appended by another version of the code is
+# never taken for this one's.
+_SEPARATOR = "\x1f"
+_HEAD = struct.Struct("<24s20sI")  # renderer key, note hash, length of the fields
+
+
+def _key() -> bytes:
+    return renderer_key().encode("utf-8").ljust(24, b"\0")  # as struct stores it
+
+
+@dataclass(frozen=True)
+class StoredFields:
+    """The field cache as read: the current renderers' fields, and how many records the
+    file has (any renderers'): what a rewrite would drop."""
+
+    fields: FieldCache = field(default_factory=lambda: MappingProxyType({}))
+    records: int = 0
+
+
+def read_field_cache(cache_dir: Path | None) -> StoredFields:
     if cache_dir is None:
-        return {}
+        return StoredFields()
     try:
-        data = json.loads(cache_path(cache_dir).read_text(encoding="utf-8"))
-        if data.get("renderers") != renderer_key():
-            return {}
-        return {digest: tuple(fields) for digest, fields in data["notes"].items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
+        data = cache_path(cache_dir).read_bytes()
+    except OSError:
+        return StoredFields()
+    key = _key()
+    width = len(FIELD_NAMES)
+    fields: dict[str, tuple[str, ...]] = {}
+    records = 0
+    at = 0
+    head = _HEAD.size
+    unpack = _HEAD.unpack_from
+    while at + head <= len(data):
+        renderers, digest, size = unpack(data, at)
+        at += head + size
+        if at > len(data):
+            break  # an append cut short: the records before it stand
+        records += 1
+        if renderers != key:
+            continue
+        try:
+            values = data[at - size : at].decode("utf-8").split(_SEPARATOR)
+            name = digest.decode("ascii")
+        except UnicodeDecodeError:
+            continue
+        # A field holding the separator would split in more: rendered again, not cached.
+        if len(values) == width:
+            fields[name] = tuple(values)
+    return StoredFields(MappingProxyType(fields), records)
 
 
-def write_field_cache(cache_dir: Path | None, rendered: FieldCache) -> None:
+def write_field_cache(cache_dir: Path | None, rendered: FieldCache, stored: StoredFields) -> None:
+    """Keep `rendered` (this deck's fields) for the next build: appended to what is
+    stored, or the file written anew once most of it would be records no longer needed."""
     if cache_dir is None:
         return
-    data = {"renderers": renderer_key(), "notes": dict(sorted(rendered.items()))}
+    new = [digest for digest in rendered if digest not in stored.fields]
+    append = stored.records > 0 and stored.records + len(new) <= 2 * len(rendered)
+    if append and not new:
+        return
+    key = _key()
+    parts = []
+    for digest in new if append else sorted(rendered):
+        encoded = digest.encode("ascii")
+        if len(encoded) != 20:
+            continue  # not a note hash (digest_json): never read back as one
+        value = _SEPARATOR.join(rendered[digest]).encode("utf-8")
+        parts += [_HEAD.pack(key, encoded, len(value)), value]
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        write_file(cache_path(cache_dir), json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        if append:
+            with cache_path(cache_dir).open("ab") as file:
+                file.write(b"".join(parts))
+        else:
+            write_file(cache_path(cache_dir), b"".join(parts))
     except (BuildError, OSError) as error:  # a cache: the deck is already written
         log.warning("could not save the field cache: %s", error)
 
@@ -87,8 +153,9 @@ def ledger_code_key() -> str:
     return digest.hexdigest()[:24]
 
 
-def ledger_stamp(text: str) -> str:
-    return f"{ledger_code_key()}-{hashlib.sha256(text.encode('utf-8')).hexdigest()}"
+def ledger_stamp(data: bytes) -> str:
+    """The stamp of the ledger's text, as UTF-8 bytes (the file's)."""
+    return f"{ledger_code_key()}-{hashlib.sha256(data).hexdigest()}"
 
 
 def read_ledger_stamp(cache_dir: Path | None) -> str | None:

@@ -97,7 +97,7 @@ def dumps_ledger(ledger: Ledger, previous: tuple[Ledger, str] | None = None) -> 
     notes: dict[str, Any] = {}
     for note_id, record in ledger.notes.items():
         text = kept.get(note_id)
-        if text is not None and before.get(note_id) == record:
+        if text is not None and (before.get(note_id) is record or before.get(note_id) == record):
             notes[note_id] = _Written(text)
         else:
             notes[note_id] = _record_json(record)

@@ -144,7 +144,16 @@ def plan_deck(
                 kind = "retired"
             retired_at = now if previous.retired is None else previous.retired
         kinds[kind].append(source.entry_id)
-        records[source.entry_id] = NoteRecord(digest, added, changed, source.note, retired_at)
+        if (
+            previous is not None
+            and previous.hash == digest
+            and (previous.added, previous.changed, previous.retired) == (added, changed, retired_at)
+        ):
+            # The hash covers the entry: the ledger's record stands as it is, and its
+            # writer (dumps_ledger) sees that without comparing every field.
+            records[source.entry_id] = previous
+        else:
+            records[source.entry_id] = NoteRecord(digest, added, changed, source.note, retired_at)
         planned.append((source, fields, note_tags(source.note, context)))
 
     stamp = _notetype_stamp(options, ledger.notetype, now)
