@@ -804,8 +804,9 @@ def test_rendering_on_two_cores_gives_the_same_bytes(
 ) -> None:
     outputs = []
     for name, min_jobs in (("one", 10**9), ("two", 2)):
-        # The fixture is small: lower the threshold so a child renders half of the notes,
-        # and count a busy machine's cores as idle.
+        # The fixture is small: lower the threshold so that a child renders every field
+        # but the question while this process masks (a cold build), and count a busy
+        # machine's cores as idle.
         monkeypatch.setattr(konspekt.pool, "MIN_JOBS", min_jobs)
         monkeypatch.setattr(konspekt.pool, "spare_core", lambda: True)
         cards = Path(shutil.copytree(FIXTURE, tmp_path / name / "cards"))

@@ -55,6 +55,17 @@ def spare_core() -> bool:
     return load < cores - 0.5
 
 
+def worth_forking(jobs: int, min_jobs: int | None = None) -> bool:
+    """Whether `jobs` jobs are worth a second process: enough of them (`min_jobs`, by
+    default MIN_JOBS and only when `spare_core`), two cores, fork, and no `Beside`
+    parent on the other core already."""
+    if _other_core_taken or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+        return False
+    if min_jobs is None:
+        return jobs >= MIN_JOBS and spare_core()
+    return jobs >= min_jobs
+
+
 def map_in_two(
     function: Callable[[Job], Result], jobs: Sequence[Job], *, min_jobs: int | None = None
 ) -> list[Result]:
@@ -63,11 +74,7 @@ def map_in_two(
     With the default `min_jobs`, only when a core is idle (`spare_core`); a given
     `min_jobs` forks whenever there are that many jobs.
     """
-    if _other_core_taken:
-        return [function(job) for job in jobs]
-    if min_jobs is None:
-        min_jobs = MIN_JOBS if spare_core() else len(jobs) + 1
-    if len(jobs) < min_jobs or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+    if not worth_forking(len(jobs), min_jobs):
         return [function(job) for job in jobs]
     middle = (len(jobs) + 1) // 2
     # If the child fails, the parent renders this half itself and raises.

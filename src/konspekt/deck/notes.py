@@ -268,11 +268,15 @@ def digest_json(data: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
-def note_fields(entry_id: str, source: NoteSource, context: NoteContext) -> tuple[str, ...]:
+def note_fields(
+    entry_id: str, source: NoteSource, context: NoteContext, *, question: bool = True
+) -> tuple[str, ...]:
     """The note's field values, in FIELDS order, as safe HTML.
 
     Text meant as plain text (names, the verbatim source) is escaped; Markdown goes
-    through konspekt.render, which escapes raw HTML.
+    through konspekt.render, which escapes raw HTML. Without `question`, the Question
+    field is left empty (`with_question` fills it in): no other field reads it, so the
+    others can be rendered before the question is masked.
     """
     esc = html.escape
     # A name that only repeats one shown above it adds nothing to the card.
@@ -296,9 +300,18 @@ def note_fields(entry_id: str, source: NoteSource, context: NoteContext) -> tupl
         "Topic": esc(source.topic_title),
         "Id": esc(entry_id),
         "Status": esc(RETIRED_STATUS.format(tag=context.retired_tag)) if context.retired else "",
-        "Question": _question_html(source),
+        "Question": _question_html(source) if question else "",
     }
     return tuple(unicodedata.normalize("NFC", values[name]) for name in FIELD_NAMES)
+
+
+_QUESTION_FIELD = FIELD_NAMES.index("Question")
+
+
+def with_question(fields: tuple[str, ...], source: NoteSource) -> tuple[str, ...]:
+    """`note_fields(..., question=False)` completed: what `note_fields` gives."""
+    question = unicodedata.normalize("NFC", _question_html(source))
+    return (*fields[:_QUESTION_FIELD], question, *fields[_QUESTION_FIELD + 1 :])
 
 
 def note_tags(source: NoteSource, context: NoteContext) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -9,7 +10,7 @@ from types import MappingProxyType
 from ..link import Linker
 from ..media import anki_name
 from ..model import Glossary, Topic
-from ..pool import map_in_two
+from ..pool import Beside, map_in_two, worth_forking
 from .cache import FieldCache
 from .history import Peak
 from .ledger import Ledger, NoteRecord, StampRecord
@@ -22,6 +23,7 @@ from .notes import (
     note_hash,
     note_sources,
     note_tags,
+    with_question,
 )
 from .notetype import TEMPLATES, notetype_identity
 from .options import DeckOptions, note_guid
@@ -89,36 +91,51 @@ def plan_deck(
     peaks = peaks or {}
     previous_render = field_cache or {}
     media = {path: file.read_bytes() for path, file in sorted(glossary.media.items())}
-    # Every note in reading order (topics, then entries as written), then the retired
-    # ones: entries the ledger knows that left the cards.
-    current = note_sources(glossary, media_hashes(media), masks or Questions(glossary))
-    sources = [_Source(entry.id, current[entry.id], entry.topic) for entry in glossary.entries]
-    sources += [
-        _Source(entry_id, record.entry, None)
-        for entry_id, record in ledger.notes.items()
-        if entry_id not in glossary.by_id
-    ]
-    # Related entries that left the cards still show their last term.
-    terms = {source.entry_id: source.note.term for source in sources}
+    hashes = media_hashes(media)
+    # A cold build renders every note: its fields other than the question (which needs
+    # the linker's masks) are rendered in a forked child meanwhile, on the other core,
+    # while this process builds the linker and masks the questions.
+    early = None
+    if not previous_render and worth_forking(len(glossary.entries)):
+
+        def render_unmasked() -> list[tuple[str, ...]]:
+            unmasked = {
+                entry.id: NoteSource.from_entry(entry, topic, hashes)
+                for topic in glossary.topics
+                for entry in topic.entries
+            }
+            return [
+                note_fields(s.entry_id, s.note, context, question=False)
+                for s, context in _with_contexts(_sources(glossary, ledger, unmasked), options)
+            ]
+
+        early = Beside(render_unmasked)
+    with early or contextlib.nullcontext():
+        current = note_sources(glossary, hashes, masks or Questions(glossary))
+        sources = _sources(glossary, ledger, current)
+        contexts = [context for _, context in _with_contexts(sources, options)]
+        digests = [
+            note_hash(s.entry_id, s.note, context)
+            for s, context in zip(sources, contexts, strict=True)
+        ]
+        # Only what no earlier build rendered is rendered, on both cores when there is much.
+        todo = [
+            (s.entry_id, s.note, context)
+            for s, context, digest in zip(sources, contexts, digests, strict=True)
+            if not previous_render.get(digest)
+        ]
+        if early is None:
+            fresh_fields = iter(map_in_two(_render, todo))
+        else:  # every note is in `todo`, in the child's order
+            fresh_fields = iter([
+                with_question(fields, note)
+                for (_, note, _), fields in zip(todo, early.result(), strict=True)
+            ])  # fmt: skip
 
     records: dict[str, NoteRecord] = {}
     kinds: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": [], "retired": []}
     rendered: dict[str, tuple[str, ...]] = {}
     planned: list[tuple[_Source, tuple[str, ...], tuple[str, ...]]] = []
-    contexts = [
-        NoteContext.of(s.note, terms=terms, options=options, retired=s.topic is None)
-        for s in sources
-    ]
-    digests = [
-        note_hash(s.entry_id, s.note, context) for s, context in zip(sources, contexts, strict=True)
-    ]
-    # Only what no earlier build rendered is rendered, on both cores when there is much.
-    todo = [
-        (s.entry_id, s.note, context)
-        for s, context, digest in zip(sources, contexts, digests, strict=True)
-        if not previous_render.get(digest)
-    ]
-    fresh_fields = iter(map_in_two(_render, todo))
     for source, context, digest in zip(sources, contexts, digests, strict=True):
         retired = source.topic is None
         fields = previous_render.get(digest) or next(fresh_fields)
@@ -189,6 +206,29 @@ def plan_deck(
         fields_by_hash=MappingProxyType(rendered),
         fresh=sum(1 for digest in rendered if digest not in previous_render),
     )
+
+
+def _sources(
+    glossary: Glossary, ledger: Ledger, current: Mapping[str, NoteSource]
+) -> list[_Source]:
+    """Every note in reading order (topics, then entries as written), then the retired
+    ones: entries the ledger knows that left the cards."""
+    sources = [_Source(entry.id, current[entry.id], entry.topic) for entry in glossary.entries]
+    sources += [
+        _Source(entry_id, record.entry, None)
+        for entry_id, record in ledger.notes.items()
+        if entry_id not in glossary.by_id
+    ]
+    return sources
+
+
+def _with_contexts(
+    sources: list[_Source], options: DeckOptions
+) -> Iterator[tuple[_Source, NoteContext]]:
+    # Related entries that left the cards still show their last term.
+    terms = {source.entry_id: source.note.term for source in sources}
+    for s in sources:
+        yield s, NoteContext.of(s.note, terms=terms, options=options, retired=s.topic is None)
 
 
 def _render(job: tuple[str, NoteSource, NoteContext]) -> tuple[str, ...]:
