@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -205,3 +207,22 @@ def test_a_job_beside_other_work_does_not_fork_again() -> None:
     with Beside(pids_of_halves) as beside:
         assert len(beside.result()) == 1
     assert len(in_child(pids_of_halves)) == 2  # the parent only waits: both cores are free
+
+
+def test_the_running_count_is_read_from_the_kernels_text() -> None:
+    assert konspekt.pool.running_count("0.52 0.58 0.59 3/190 4242\n") == 3
+
+
+@pytest.mark.skipif(not Path("/proc/loadavg").exists(), reason="no /proc/loadavg")
+def test_no_core_is_spare_while_every_core_is_busy_now() -> None:
+    # Busy processes started a moment ago barely move the load average (a minute's
+    # mean); the count of processes running now sees them at once.
+    cores = os.cpu_count() or 1
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)]
+    try:
+        time.sleep(0.2)
+        assert not konspekt.pool.spare_core()
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()

@@ -23,6 +23,7 @@ import os
 import pickle
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import BinaryIO, Generic, TypeVar, cast
 
@@ -43,16 +44,43 @@ _other_core_taken = False
 def spare_core() -> bool:
     """Whether a second process would find a core to run on.
 
-    On a machine whose cores are busy anyway (the load average counts this process
-    too), the child only competes with the parent: measured with a load of 6 on two
-    cores, a deck built in one process was a second faster than in two.
+    On a machine whose cores are busy anyway, the child only competes with the parent:
+    measured with a load of 6 on two cores, a deck built in one process was a second
+    faster than in two. What counts is how many processes want a core now (this one
+    included), not the load average: that is a minute's mean, so on an idle machine it
+    still counts the builds that just ended: six cold decks run one after another drove
+    it from 1.1 to 1.6 on a two-core machine, so the later ones went on one core, while
+    the count of running processes was mostly 1 (this one) between them.
     """
     cores = os.cpu_count() or 1
+    running = _running_now()
+    if running is None:  # not known here: the load average, lag and all
+        try:
+            running = os.getloadavg()[0]
+        except OSError:
+            return cores >= 2
+    return running < cores - 0.5
+
+
+def _running_now() -> float | None:
+    """Processes running or ready to run on the machine now, this one included: the
+    middle of three looks at the kernel's count (a shell starting at that instant
+    should not decide), or None where there is no /proc/loadavg."""
+    counts = []
     try:
-        load = os.getloadavg()[0]
-    except OSError:  # not known here
-        return cores >= 2
-    return load < cores - 0.5
+        for look in range(3):
+            if look:
+                time.sleep(0.002)
+            with open("/proc/loadavg", encoding="ascii") as file:
+                counts.append(running_count(file.read()))
+    except (OSError, ValueError):
+        return None
+    return sorted(counts)[1]
+
+
+def running_count(loadavg: str) -> int:
+    """The running count in /proc/loadavg's text ("0.52 0.58 0.59 3/190 4242" → 3)."""
+    return int(loadavg.split()[3].split("/")[0])
 
 
 def worth_forking(jobs: int, min_jobs: int | None = None) -> bool:
