@@ -314,8 +314,9 @@ class References:
 
     The HTML is the same as with inline links, but Python-Markdown reads a definition once
     per entry instead of a destination and title for every mention: at 1,000 entries
-    `mkdocs build` took 11% less CPU for the same site/. Labels start with `&`, which
-    card prose always writes as `&amp;`: no card text can use a label or define one.
+    `mkdocs build` took 11% less CPU for the same site/. Labels start with `&`, which card
+    text always comes out as `&amp;` (in prose, in its own references and in their
+    definitions): no card can use one of these labels or define it.
     """
 
     def __init__(self, href: Callable[[str], str], title: Callable[[str], str]) -> None:
