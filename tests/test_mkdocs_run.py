@@ -18,11 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import ROOT, make_project
 from konspekt import load_glossary
 from konspekt.errors import MkDocsError
 from konspekt.site.build import BuildLog, generate, mkdocs_build, project_settings
+from konspekt.site.mkdocs_run import skip_anchorless_parses
 from konspekt.site.pages import INDEX_SPLIT
 
 Edit = Callable[[Path], None]
@@ -278,3 +281,85 @@ def test_link_paths_are_keyed_as_mkdocs_keys_them(path: str) -> None:
     from konspekt.site.mkdocs_run import _as_posix
 
     assert _as_posix(path) == PurePath(path).as_posix()
+
+
+# --- the anchor parse MkDocs makes of every source, skipped where it cannot find one ---
+
+# Pieces of HTML and prose, so that random sources hold tags, attributes and near misses.
+PIECES = [
+    *("<a", "<p", "<div", "<A", "</a>", ">", "/>", "/", "=", '"', "'", " ", "\n", "\t"),
+    *("id", "ID", "iD", "name", "NAME", "nam", "idx", "uid", "x", "-", "`", "#", "{#id}"),
+    *("<!--", "-->", "<![CDATA[", "]]>", "<?", "?>", "&amp;", "под", "href", "title"),
+]
+# ... and tags built to put an attribute at every kind of boundary.
+TAGS = st.tuples(
+    st.sampled_from(["<a", "<A", "<span", "<p x=1"]),
+    st.sampled_from([" ", "\n", "/", " /", '"', "'", ""]),
+    st.sampled_from(["id", "Id", "ID", "name", "NAME", "uid", "idx", "name2"]),
+    st.sampled_from(["=", " = ", "/", ">", " ", "/>", "\t", ""]),
+    st.sampled_from(['"v"', "'w'", "x", "", '"a>b"']),
+    st.sampled_from([">", "/>", " >", ""]),
+).map("".join)
+HTML_PIECES = st.one_of(st.sampled_from(PIECES), TAGS)
+
+
+def anchors_found(lines: list[str]) -> set[str]:
+    from mkdocs.structure.pages import _RawHTMLPreprocessor
+
+    preprocessor = _RawHTMLPreprocessor()
+    assert preprocessor.run(lines) == lines
+    return preprocessor.present_anchor_ids
+
+
+@given(st.lists(st.lists(HTML_PIECES, max_size=30).map("".join), max_size=4))
+def test_skipping_the_anchor_parse_finds_what_mkdocs_finds(lines: list[str]) -> None:
+    from mkdocs.structure.pages import _HTMLHandler
+
+    parser = _HTMLHandler()
+    parser.feed("\n".join(lines))
+    parser.close()
+    skip_anchorless_parses()
+    assert anchors_found(lines) == parser.present_anchor_ids
+
+
+def test_an_anchor_attribute_at_any_boundary_is_found_as_mkdocs_finds_it() -> None:
+    from mkdocs.structure.pages import _HTMLHandler
+
+    skip_anchorless_parses()
+    edges = [" ", "\n", "\t", "\r", "\f", "\v", "\xa0", "/", '"', "'", "x", "-", "`", "=", ">"]
+    for before in edges:
+        for name in ("id", "Id", "NAME", "uid", "ids"):
+            for after in [*edges, "/>", '="v">', ""]:
+                source = f'<a title="t"{before}{name}{after}'
+                parser = _HTMLHandler()
+                parser.feed(source)
+                parser.close()
+                assert anchors_found([source]) == parser.present_anchor_ids, source
+
+
+def test_a_source_without_an_anchor_attribute_is_not_parsed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mkdocs.structure import pages
+
+    parsed: list[str] = []
+
+    class Counting(pages._HTMLHandler):
+        def feed(self, data: str) -> None:
+            parsed.append(data)
+            super().feed(data)
+
+    monkeypatch.setattr(pages, "_HTMLHandler", Counting)
+    skip_anchorless_parses()
+    prose = [
+        "# Под {#term}",
+        "",
+        '<p class="konspekt-meta"><em>Pod</em></p>',
+        "Поле uid пода, IDs.",
+    ]
+    assert anchors_found(prose) == set()
+    assert parsed == []
+    assert anchors_found([*prose, '<a id="here"></a>']) == {"here"}
+    assert anchors_found(['<a name="old">', "<span\nid=x>"]) == {"old", "x"}
+    assert anchors_found(["Поле id пода."]) == set()  # a near miss in prose: parsed
+    assert len(parsed) == 3

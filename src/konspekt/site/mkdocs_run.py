@@ -675,6 +675,34 @@ class Setup:
     search: Any  # Material's SearchPlugin, if enabled
 
 
+# What MkDocs's `_RawHTMLPreprocessor` records from a page's raw HTML: an `id`, or a
+# `name` on <a>. In html.parser's grammar an attribute name follows a quote, space or
+# slash and ends at a space, slash, `=` or `>`, and is compared lower-cased; so an
+# attribute that is recorded always matches this, and a source without a match
+# anywhere has no anchors in its raw HTML. MkDocs parses every page's whole source
+# to find them (6 % of a 5,000-term build, whose pages have none): such a page is
+# not parsed. A page with a match, even in its prose, is parsed as MkDocs parses it.
+ANCHOR_ATTRIBUTE = re.compile(r"(?<=[\s'\"/])(?:id|name)(?=[\s/=>]|\Z)", re.IGNORECASE)
+
+
+def skip_anchorless_parses() -> None:
+    """Make MkDocs skip the anchor parse of sources that cannot hold an anchor."""
+    from mkdocs.structure.pages import _RawHTMLPreprocessor
+
+    parse = _RawHTMLPreprocessor.run
+    if getattr(parse, "konspekt", False):
+        return
+
+    def run(self: _RawHTMLPreprocessor, lines: list[str]) -> list[str]:
+        if ANCHOR_ATTRIBUTE.search("\n".join(lines)) is None:
+            self.present_anchor_ids = set()
+            return lines
+        return parse(self, lines)
+
+    run.konspekt = True  # type: ignore[attr-defined]
+    _RawHTMLPreprocessor.run = run  # type: ignore[method-assign]
+
+
 class Runner:
     def __init__(
         self,
@@ -687,6 +715,7 @@ class Runner:
         self.serve_url = serve_url
         self.run = run or uuid.uuid4().hex
         self.warnings = WarningCounter()
+        skip_anchorless_parses()
         gkey = global_key(config, serve_url)
         self.cache: PageCache | None = None
         self._temp: tempfile.TemporaryDirectory[str] | None = None
