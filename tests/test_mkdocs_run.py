@@ -111,6 +111,12 @@ def differences(left: Path, right: Path) -> list[str]:
     )
 
 
+def kept_pages(log: BuildLog) -> int:
+    match = re.search(r"already in the site folder: (\d+)", log.output)
+    assert match, log.output
+    return int(match.group(1))
+
+
 def cached_pages(log: BuildLog) -> tuple[int, int]:
     match = re.search(r"Pages from konspekt's cache: (\d+) of (\d+)", log.output)
     assert match, log.output
@@ -269,6 +275,31 @@ def test_a_rebuild_into_an_earlier_site_keeps_its_unchanged_pages_and_nothing_el
     after = stamps(site)
     kept = [path for path in after if after[path] == before.get(path)]
     assert 0 < len(kept) < len(after) - 2, (len(kept), len(after))
+
+
+@pytest.mark.slow
+def test_a_cold_build_keeps_the_pages_its_workers_wrote_into_the_site_folder(
+    project: Path, tmp_path: Path
+) -> None:
+    config, cache, site = project / "mkdocs.yml", project / ".cache", project / "site"
+    regenerate(project)
+    log = mkdocs_build(config, site, cache)
+    assert cached_pages(log)[0] == 0
+    terms = len(list((project / "docs" / "glossary").glob("*.md")))
+    assert kept_pages(log) >= terms  # the workers wrote them; the assembly did not again
+    plain_mkdocs(project, tmp_path / "plain")
+    assert differences(site, tmp_path / "plain") == []
+    # Into a folder that holds anything (here a link where a page goes), only the
+    # assembly writes, after emptying it: nothing is written through the link.
+    outside = tmp_path / "outside.html"
+    outside.write_text("not the site's", "utf-8")
+    again = tmp_path / "again"
+    (again / "glossary" / "pod").mkdir(parents=True)
+    (again / "glossary" / "pod" / "index.html").symlink_to(outside)
+    log = mkdocs_build(config, again, tmp_path / "other-cache")
+    assert kept_pages(log) == 0
+    assert outside.read_text("utf-8") == "not the site's"
+    assert differences(again, tmp_path / "plain") == []
 
 
 @pytest.mark.parametrize(
