@@ -8,10 +8,12 @@ for byte, and the incremental build must actually have reused pages.
 
 from __future__ import annotations
 
+import contextlib
 import filecmp
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -24,7 +26,13 @@ from hypothesis import strategies as st
 from conftest import ROOT, make_project
 from konspekt import load_glossary
 from konspekt.errors import MkDocsError
-from konspekt.site.build import BuildLog, generate, mkdocs_build, project_settings
+from konspekt.site.build import (
+    PAGE_CACHE,
+    BuildLog,
+    generate,
+    mkdocs_build,
+    project_settings,
+)
 from konspekt.site.mkdocs_run import skip_anchorless_parses
 from konspekt.site.pages import INDEX_SPLIT
 
@@ -117,6 +125,14 @@ def kept_pages(log: BuildLog) -> int:
     return int(match.group(1))
 
 
+def stored_rows(cache: Path) -> tuple[int, int]:
+    """Pages and blobs in the page cache."""
+    with contextlib.closing(sqlite3.connect(cache / PAGE_CACHE)) as db:
+        (pages,) = db.execute("SELECT count(*) FROM pages4").fetchone()
+        (blobs,) = db.execute("SELECT count(*) FROM blobs").fetchone()
+    return pages, blobs
+
+
 def cached_pages(log: BuildLog) -> tuple[int, int]:
     match = re.search(r"Pages from konspekt's cache: (\d+) of (\d+)", log.output)
     assert match, log.output
@@ -181,6 +197,8 @@ def test_incremental_site_is_the_cold_site_and_plain_mkdocs(
         reused, total = cached_pages(incremental)
         if edit not in (change_palette, override_theme):  # these change every page
             assert 0 < reused < total, (what, reused, total)
+        pages, blobs = stored_rows(cache)
+        assert pages >= total and blobs == pages, what  # no page's blob left behind
 
 
 @pytest.mark.slow

@@ -260,7 +260,12 @@ _FOLDER = "/"
 
 
 class PageCache:
-    """One SQLite file; rows of this run stay pending until `commit`."""
+    """One SQLite file; rows of this run stay pending until `commit`.
+
+    A page's row holds its keys and small layers; its HTML, output and search entries
+    (≈ 30 KB a term page) are a separate `blobs` row that no update touches: keeping
+    a run's rows, or revalidating all of them after a page was added, rewrites a few
+    KB per page, not the whole (SQLite writes an updated row out again in full)."""
 
     def __init__(self, path: Path, gkey: str, run: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -292,12 +297,16 @@ class PageCache:
         self.db = sqlite3.connect(path, timeout=120, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        for earlier in ("pages", "pages2"):  # earlier layouts
+        for earlier in ("pages", "pages2", "pages3"):  # earlier layouts
             self.db.execute(f"DROP TABLE IF EXISTS {earlier}")
         self.db.execute(
-            "CREATE TABLE IF NOT EXISTS pages3 (gkey TEXT, src_uri TEXT, run TEXT, ckey TEXT,"
-            " deps BLOB, fsig TEXT, info BLOB, body BLOB, nsig TEXT, output BLOB,"
-            " odigest TEXT, search TEXT, PRIMARY KEY (gkey, src_uri, run))"
+            "CREATE TABLE IF NOT EXISTS pages4 (gkey TEXT, src_uri TEXT, run TEXT, ckey TEXT,"
+            " deps BLOB, fsig TEXT, info BLOB, nsig TEXT, odigest TEXT, blob INTEGER,"
+            " PRIMARY KEY (gkey, src_uri, run))"
+        )
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS blobs (id INTEGER PRIMARY KEY, body BLOB,"
+            " output BLOB, search TEXT)"
         )
         self.db.execute("CREATE TABLE IF NOT EXISTS keys (gkey TEXT PRIMARY KEY, used REAL)")
         # Page outputs already in a site folder (named by device and inode: the folder
@@ -320,8 +329,8 @@ class PageCache:
     def _select(self, columns: str, src_uri: str) -> Any:
         """This run's row of a page if it has one, else the committed one."""
         return self.db.execute(
-            f"SELECT {columns} FROM pages3 WHERE gkey=? AND src_uri=? AND run IN ('', ?)"
-            " ORDER BY run DESC LIMIT 1",
+            f"SELECT {columns} FROM pages4 JOIN blobs ON blobs.id=blob"
+            " WHERE gkey=? AND src_uri=? AND run IN ('', ?) ORDER BY run DESC LIMIT 1",
             (self.gkey, src_uri, self.run),
         ).fetchone()
 
@@ -330,8 +339,8 @@ class PageCache:
         the same now; one query for the whole site, this run's rows before committed ones."""
         found: dict[str, tuple[Any, ...]] = {}
         for src_uri, run, *rest in self.db.execute(
-            "SELECT src_uri, run, ckey, deps, fsig, info, nsig, odigest, search FROM pages3"
-            " WHERE gkey=? AND run IN ('', ?)",
+            "SELECT src_uri, run, ckey, deps, fsig, info, nsig, odigest, search FROM pages4"
+            " JOIN blobs ON blobs.id=blob WHERE gkey=? AND run IN ('', ?)",
             (self.gkey, self.run),
         ):
             if wanted.get(src_uri) == rest[0] and (src_uri not in found or run != ""):
@@ -430,11 +439,9 @@ class PageCache:
                 pickle.dumps(deps),
                 self._fsig,
                 pickle.dumps(content),
-                zlib.compress(pickle.dumps(body), 1),
                 nsig,
-                zlib.compress(output, 1),
                 _digest(output),
-                search,
+                (zlib.compress(pickle.dumps(body), 1), zlib.compress(output, 1), search),
             )
         )
         if len(self._batch) >= 200:
@@ -443,10 +450,18 @@ class PageCache:
     def flush(self) -> None:
         if self._batch:
             with self._transaction():
+                rows = []
+                for *row, large in self._batch:
+                    stored = self.db.execute("INSERT INTO blobs VALUES (NULL,?,?,?)", large)
+                    rows.append((*row, stored.lastrowid))
+                # a row replaced leaves its blob behind: `_drop_unused_blobs`
                 self.db.executemany(
-                    "INSERT OR REPLACE INTO pages3 VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self._batch
+                    "INSERT OR REPLACE INTO pages4 VALUES (?,?,?,?,?,?,?,?,?,?)", rows
                 )
             self._batch.clear()
+
+    def _drop_unused_blobs(self) -> None:
+        self.db.execute("DELETE FROM blobs WHERE id NOT IN (SELECT blob FROM pages4)")
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -461,7 +476,8 @@ class PageCache:
     def forget_stale_runs(self) -> None:
         """Pending rows of runs that were killed."""
         with self._transaction():
-            self.db.execute("DELETE FROM pages3 WHERE run NOT IN ('', ?)", (self.run,))
+            self.db.execute("DELETE FROM pages4 WHERE run NOT IN ('', ?)", (self.run,))
+            self._drop_unused_blobs()
 
     def commit(
         self, src_uris: Sequence[str], tree: tuple[str, dict[str, Stamp]] | None = None
@@ -487,20 +503,20 @@ class PageCache:
                 )
                 self.db.execute("DELETE FROM outputs WHERE root NOT IN (SELECT root FROM roots)")
             self.db.execute(
-                "DELETE FROM pages3 WHERE run='' AND gkey=? AND src_uri IN"
-                " (SELECT src_uri FROM pages3 WHERE gkey=? AND run=?)",
+                "DELETE FROM pages4 WHERE run='' AND gkey=? AND src_uri IN"
+                " (SELECT src_uri FROM pages4 WHERE gkey=? AND run=?)",
                 (self.gkey, self.gkey, self.run),
             )
-            self.db.execute("UPDATE pages3 SET run='' WHERE run=?", (self.run,))
+            self.db.execute("UPDATE pages4 SET run='' WHERE run=?", (self.run,))
             self.db.executemany(
-                "UPDATE pages3 SET fsig=? WHERE gkey=? AND src_uri=? AND run=''",
+                "UPDATE pages4 SET fsig=? WHERE gkey=? AND src_uri=? AND run=''",
                 [(self._fsig, self.gkey, uri) for uri in self._revalidated],
             )
             self.db.execute("CREATE TEMP TABLE IF NOT EXISTS live (src_uri TEXT PRIMARY KEY)")
             self.db.execute("DELETE FROM live")
             self.db.executemany("INSERT INTO live VALUES (?)", [(uri,) for uri in src_uris])
             self.db.execute(
-                "DELETE FROM pages3 WHERE gkey=? AND src_uri NOT IN (SELECT src_uri FROM live)",
+                "DELETE FROM pages4 WHERE gkey=? AND src_uri NOT IN (SELECT src_uri FROM live)",
                 (self.gkey,),
             )
             self.db.execute("INSERT OR REPLACE INTO keys VALUES (?, ?)", (self.gkey, time.time()))
@@ -510,9 +526,10 @@ class PageCache:
                 (KEEP_GLOBAL_KEYS,),
             )
             self.db.execute(
-                "DELETE FROM pages3 WHERE gkey NOT IN (SELECT gkey FROM keys) AND gkey != ?",
+                "DELETE FROM pages4 WHERE gkey NOT IN (SELECT gkey FROM keys) AND gkey != ?",
                 (self.gkey,),
             )
+            self._drop_unused_blobs()
             self.db.execute(
                 "DELETE FROM theme_files WHERE gkey NOT IN (SELECT gkey FROM keys) AND gkey != ?",
                 (self.gkey,),
@@ -521,7 +538,8 @@ class PageCache:
     def discard(self) -> None:
         self._batch.clear()
         with self._transaction():
-            self.db.execute("DELETE FROM pages3 WHERE run=?", (self.run,))
+            self.db.execute("DELETE FROM pages4 WHERE run=?", (self.run,))
+            self._drop_unused_blobs()
 
     def close(self) -> None:
         self.db.close()
