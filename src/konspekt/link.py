@@ -18,6 +18,8 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib.metadata import version
+from itertools import compress, repeat
+from operator import itemgetter
 from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple, cast
@@ -181,16 +183,22 @@ class LinkIndex:
     table: dict[Key, tuple[_Target, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        table = dict(self.targets)
+        # (a proxy's copy() is its dict's, in C; dict() would read the proxy key by key)
+        targets = self.targets
+        table = targets.copy() if isinstance(targets, MappingProxyType) else dict(targets)
         longest = max(map(len, table), default=1)
-        # (comprehensions: 10⁵ keys, most of them two words, whose one prefix is a word)
-        prefixes: set[Key] = {key[:1] for key in table if len(key) == 3}
-        prefixes.update(
-            key[:n] for key in table if len(key) not in (1, 3) for n in range(1, len(key), 2)
-        )
+        # The prefixes of n words (2n - 1 items) of the keys longer than that, n = 1, 2, …:
+        # made in C loops (map, compress), as 10⁵ keys are read at every build and load.
+        # Most keys are two words, whose one prefix is a word: its words are collected
+        # first (a string's hash is kept, a new tuple's is not), then made tuples.
+        longer = list(compress(table, map((1).__lt__, map(len, table))))
+        prefixes: set[Key] = set(zip(set(map(itemgetter(0), longer))))
+        for n in range(3, longest, 2):
+            longer = list(compress(longer, map(n.__lt__, map(len, longer))))
+            prefixes.update(map(itemgetter(slice(n)), longer))
         object.__setattr__(self, "longest", (longest + 1) // 2)
         object.__setattr__(self, "prefixes", frozenset(prefixes))
-        object.__setattr__(self, "starts", frozenset({key[0] for key in table}))
+        object.__setattr__(self, "starts", frozenset(map(itemgetter(0), table)))
         object.__setattr__(self, "table", table)
 
     @cached_property
@@ -216,12 +224,14 @@ class LinkIndex:
         """
         ids: dict[str, int] = {}
         groups: dict[tuple[_Target, ...], int] = {}
-        rows = []
-        for targets in self.table.values():
-            group = groups.get(targets)
-            if group is None:
-                group = groups[targets] = len(groups)
-            rows.append(group)
+        # The forms of a name share one tuple of targets: a group is found once per
+        # tuple (by identity, in C), not hashed again for each of 10⁵ keys.
+        values = list(self.table.values())
+        distinct = dict(zip(map(id, values), values))
+        by_id = {
+            ident: groups.setdefault(targets, len(groups)) for ident, targets in distinct.items()
+        }
+        rows = list(map(by_id.__getitem__, map(id, values)))
         encoded = [
             [[ids.setdefault(t.id, len(ids)), t.rank, t.order,
               None if t.cased is None else _WORD_SEP.join(t.cased), t.ambiguous] for t in targets]
@@ -229,7 +239,7 @@ class LinkIndex:
         ]  # fmt: skip
         data = {
             "format": _CACHE_FORMAT,
-            "keys": _KEY_SEP.join(_WORD_SEP.join(key) for key in self.table),
+            "keys": _KEY_SEP.join(map(_WORD_SEP.join, self.table)),
             "ids": list(ids),
             "groups": encoded,
             "rows": rows,
@@ -278,11 +288,15 @@ class LinkIndex:
             keys_text, rows = data["keys"], data["rows"]
             if type(keys_text) is not str or type(rows) is not list:
                 raise ValueError("not keys and rows")
+            # (C loops: map over 10⁵ keys and rows, at every build that reads the cache)
             keys = (
-                [tuple(key.split(_WORD_SEP)) for key in keys_text.split(_KEY_SEP)] if rows else []
+                list(map(tuple, map(str.split, keys_text.split(_KEY_SEP), repeat(_WORD_SEP))))
+                if rows
+                else []
             )
-            if len(keys) != len(rows) or not all(
-                type(row) is int and 0 <= row < len(groups) for row in rows
+            if len(keys) != len(rows) or (
+                rows
+                and (set(map(type, rows)) != {int} or min(rows) < 0 or max(rows) >= len(groups))
             ):
                 raise ValueError("not a group for every key")
             targets = dict(zip(keys, map(groups.__getitem__, rows), strict=True))
