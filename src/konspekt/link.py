@@ -365,44 +365,58 @@ def _merged(targets: tuple[_Target, ...], target: _Target) -> tuple[_Target, ...
     return (*targets, target)
 
 
-def _entry_keys(ru: Russian, order: int, entry: Entry) -> list[tuple[Key, _Target]]:
-    """Every key of every name of `entry`, with the target it gives, in the order made."""
-    found: list[tuple[Key, _Target]] = []
+class _NameKeys(NamedTuple):
+    """The keys of one spelling of one name of an entry, as `_name_keys` makes them."""
+
+    rank: int
+    exact: Key  # the name as written (`name_key`): its one key that is not generated
+    ambiguous: bool  # a name the entry lists as `ambiguous`
+    words: list[str]  # the words as written, and the separators between them
+    gaps: list[str]
+    keys: list[Key]  # every form, each once, in the order made
+
+
+def _name_keys(ru: Russian, entry: Entry) -> Iterator[_NameKeys]:
+    """Every spelling of every name of `entry` with its keys: the one rule of what keys
+    an entry has, for `_entry_keys` (a target per key) and `_entry_record` (in bulk)."""
     ambiguous = {name_key(name) for name in entry.ambiguous}
-    make = tuple.__new__  # _Target's own constructor, without its Python wrapper
     for name, rank in _names(entry):
         parts = name_parts(name)
         if not parts[0]:
             continue
         exact = name_key(name)
         is_ambiguous = exact in ambiguous
+        for words, gaps in spelling_variants(*parts):
+            if rank == RANK_FORM:
+                keys = [join_key([normalize(w) for w in words], gaps)]
+            else:
+                keys = ru.phrase_keys(words, gaps)
+            yield _NameKeys(rank, exact, is_ambiguous, words, gaps, keys)
+
+
+def _entry_keys(ru: Russian, order: int, entry: Entry) -> list[tuple[Key, _Target]]:
+    """Every key of every name of `entry`, with the target it gives, in the order made."""
+    found: list[tuple[Key, _Target]] = []
+    make = tuple.__new__  # _Target's own constructor, without its Python wrapper
+    cased_entry = entry.match_case
+    for rank, exact, is_ambiguous, words, gaps, keys in _name_keys(ru, entry):
         # The targets of a name's forms without case: two values, shared by every form.
         as_named = make(_Target, (entry.id, rank, order, None, is_ambiguous))
         generated = as_named
         if rank == RANK_NAME:
             generated = make(_Target, (entry.id, RANK_GENERATED, order, None, is_ambiguous))
-        cased_entry = entry.match_case and rank not in (RANK_NOT_IN, RANK_COLLOCATION)
-        for words, gaps in spelling_variants(*parts):
-            if rank == RANK_FORM:
-                forms: Iterable[Key] = (tuple(normalize(w) for w in words),)
-            else:
-                forms = ru.phrase_form_list(words)
-            for form in forms:
-                if not gaps:
-                    key = form
-                elif len(gaps) == 1:  # most names: two words
-                    key = (form[0], gaps[0], form[1])
-                else:
-                    key = join_key(form, gaps)
-                # A generated form ranks below every name as written: «поды» as a form
-                # of «Под» yields to an entry whose name is «Поды».
-                target = as_named if key == exact else generated
-                if cased_entry:
-                    cased = join_key(
-                        [_apply_case(w, f) for w, f in zip(words, form, strict=True)], gaps
-                    )
-                    target = target._replace(cased=cased)
-                found.append((key, target))
+        cased_name = cased_entry and rank not in (RANK_NOT_IN, RANK_COLLOCATION)
+        for key in keys:
+            # A generated form ranks below every name as written: «поды» as a form
+            # of «Под» yields to an entry whose name is «Поды».
+            target = as_named if key == exact else generated
+            if cased_name:
+                form = key[::2]  # (the words, without the separators)
+                cased = join_key(
+                    [_apply_case(w, f) for w, f in zip(words, form, strict=True)], gaps
+                )
+                target = target._replace(cased=cased)
+            found.append((key, target))
     return found
 
 
@@ -417,13 +431,49 @@ class _Record(NamedTuple):
 
 
 def _entry_record(ru: Russian, entry: Entry) -> _Record:
+    if entry.match_case:  # a target per key (its case): made one by one
+        return _record_of(_entry_keys(ru, 0, entry))
+    keys: list[Key] = []
+    rows: list[int] = []
+    specs: dict[tuple[int, Key | None, bool], int] = {}
+    # What `_record_of(_entry_keys(…))` gives, a name's keys at once: every form has the
+    # spec of a generated form but the name as written; specs are numbered in the order
+    # their first key comes.
+    for rank, exact, is_ambiguous, _words, _gaps, made in _name_keys(ru, entry):
+        named_spec = (rank, None, is_ambiguous)
+        if rank != RANK_NAME:  # its forms are as named: one spec
+            rows += repeat(specs.setdefault(named_spec, len(specs)), len(made))
+            keys += made
+            continue
+        try:
+            at = made.index(exact)
+        except ValueError:
+            at = -1
+        if at == 0:
+            named = specs.setdefault(named_spec, len(specs))
+        base = len(rows)
+        if len(made) > (at >= 0):  # some key is a generated form
+            generated_spec = (RANK_GENERATED, None, is_ambiguous)
+            rows += repeat(specs.setdefault(generated_spec, len(specs)), len(made))
+        else:
+            rows.append(named)
+        if at > 0:
+            named = specs.setdefault(named_spec, len(specs))
+        if at >= 0:
+            rows[base + at] = named
+        keys += made
+    return _Record(keys, list(specs), rows)
+
+
+def _record_of(found: Iterable[tuple[Key, _Target]]) -> _Record:
+    """The record of an entry's keys and targets, as `_entry_keys` gives them."""
     keys: list[Key] = []
     rows: list[int] = []
     specs: dict[tuple[int, Key | None, bool], int] = {}
     # The forms of a name share their target: its spec is looked up once (the list
     # `_entry_keys` returns keeps every target alive, so no id is reused meanwhile).
     seen: dict[int, int] = {}
-    for key, target in _entry_keys(ru, 0, entry):
+    for key, target in found:
         keys.append(key)
         row = seen.get(id(target))
         if row is None:

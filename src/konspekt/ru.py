@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import chain, repeat
 from typing import Any
 
 import pymorphy3
@@ -226,6 +227,18 @@ class Russian:
     def phrase_form_list(self, tokens: Sequence[str]) -> tuple[tuple[str, ...], ...]:
         """`phrase_forms` in the order they are made, each once: an index built from them
         has the same order in every process (a set's order depends on string hashing)."""
+        return tuple(self.phrase_keys(tokens))
+
+    def phrase_keys(
+        self, tokens: Sequence[str], gaps: Sequence[str] | None = None
+    ) -> list[tuple[str, ...]]:
+        """`phrase_form_list`, each form with `gaps` between its words if given (as
+        `join_key` puts them): the linker's keys, made without a tuple per form first.
+
+        A name's forms differ only in the words that inflect (the head, its adjectives):
+        the other words and the gaps are the same in every form, so each form's tuple is
+        made by `zip` from columns, most of them one word repeated (10⁵ keys, in C).
+        """
         lowered = [t.lower() for t in tokens]
         modifiers: list[int] = []
         head = -1
@@ -239,31 +252,40 @@ class Russian:
                 continue
             head = index
             break
-        as_written = tuple(normalize(w) for w in lowered)
         if head < 0:
             forms = [tuple(lowered)]
             # «Docker'а», «Stages»; of several words only a proper name: «GitLab Runner'ах».
             if is_latin(lowered[-1]) and (len(tokens) == 1 or tokens[-1][:1].isupper()):
                 forms += [(*lowered[:-1], form) for form in _latin_forms(lowered[-1])]
-            return tuple(dict.fromkeys(tuple(normalize(w) for w in f) for f in forms))
+            normalized = [[normalize(w) for w in f] for f in forms]
+            if gaps is None:
+                return list(dict.fromkeys(map(tuple, normalized)))
+            return list(dict.fromkeys(join_key(f, gaps) for f in normalized))
 
         # A last noun in the genitive after the head says the same in either number:
         # «среда выполнения контейнеров» and «…контейнера», «слой образа» and «слои образов».
         tails = [lowered]
         if head < len(lowered) - 1 and is_cyrillic(lowered[-1]):
             tails = [[*lowered[:-1], last] for last in self.genitive_numbers(lowered[-1])]
-        # Normalized once: the words each form replaces do not depend on the tail.
-        norm_tails = [[normalize(w) for w in tail] for tail in tails]
-        positions = (head, *modifiers)
-        result: dict[tuple[str, ...], None] = {}
-        for replaced in self._inflections(lowered[head], tuple(lowered[i] for i in modifiers)):
-            for tail in norm_tails:
-                phrase = list(tail)
-                for index, word in zip(positions, replaced, strict=True):
-                    phrase[index] = word
-                result[tuple(phrase)] = None
-        result[as_written] = None
-        return tuple(result)
+        # The inflected words by place: the head's forms, then each adjective's.
+        columns = self._inflections(lowered[head], tuple(lowered[i] for i in modifiers))
+        made = []
+        for tail in tails if columns else ():
+            places: list[Iterable[str]] = [repeat(normalize(w)) for w in tail]
+            for index, column in zip((head, *modifiers), columns, strict=True):
+                places[index] = column
+            if gaps is not None:  # (zip's arguments: word, gap, word, …)
+                places = [x for pair in zip(places, map(repeat, gaps)) for x in pair] + [
+                    places[-1]
+                ]
+            made.append(zip(*places))
+        # The forms of each replacement in turn, each tail after another (as in a loop
+        # over the replacements, then the tails); the name as written last.
+        forms_made = made[0] if len(made) == 1 else chain.from_iterable(zip(*made))
+        written = tuple(normalize(w) for w in lowered)
+        result = dict.fromkeys(forms_made)
+        result[written if gaps is None else join_key(written, gaps)] = None
+        return list(result)
 
     def _adjective_reading(self, word: str) -> bool:
         """Whether `word` has a nominative adjective reading: it may be a modifier."""
@@ -271,7 +293,8 @@ class Russian:
 
     def _inflections_of(self, head: str, modifiers: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
         """The head noun in each of its forms, normalized, then its adjectives agreeing
-        with that form; forms where an adjective has no agreeing form are left out.
+        with that form; forms where an adjective has no agreeing form are left out. By
+        place: the head's forms, then each adjective's (empty if no form is left).
 
         Memoized (one call per head and adjectives, not per name and tail)."""
         noun = self.noun(head)
@@ -292,7 +315,7 @@ class Russian:
                 replaced.append(agreed)
             else:
                 found.append(tuple(replaced))
-        return tuple(found)
+        return tuple(zip(*found))
 
     @staticmethod
     def _agreement_of(word: str, gender: str, animacy: str) -> dict[tuple[str, str], str | None]:
