@@ -16,7 +16,7 @@ import heapq
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from itertools import chain, repeat
 from typing import Any
 
@@ -183,6 +183,21 @@ class _Noun:
     gender: str  # masc, femn, neut
     animacy: str  # anim, inan
 
+    # (made once per noun: every name with this head reads them)
+    @cached_property
+    def normalized(self) -> tuple[str, ...]:
+        """The text of each form, normalized."""
+        return tuple(normalize(form.text) for form in self.forms)
+
+    @cached_property
+    def grammemes(self) -> tuple[tuple[str, str], ...]:
+        """The case and number of each form."""
+        return tuple((form.case, form.number) for form in self.forms)
+
+    @cached_property
+    def grammeme_set(self) -> frozenset[tuple[str, str]]:
+        return frozenset(self.grammemes)
+
 
 class Russian:
     """Word forms and word-class questions, with pymorphy3's work cached.
@@ -298,24 +313,19 @@ class Russian:
 
         Memoized (one call per head and adjectives, not per name and tail)."""
         noun = self.noun(head)
-        agreements = [self._agreement(word, noun.gender, noun.animacy) for word in modifiers]
-        found = []
-        for form in noun.forms:
-            replaced = [normalize(form.text)]
-            grammemes = (form.case, form.number)
-            for word, agreement in zip(modifiers, agreements, strict=True):
-                agreed = agreement.get(grammemes, _UNKNOWN)
-                if agreed is _UNKNOWN:
-                    inflected = self._agree(word, form, noun)
-                    agreed = agreement[grammemes] = (
-                        None if inflected is None else normalize(inflected)
-                    )
-                if agreed is None:
-                    break
-                replaced.append(agreed)
-            else:
-                found.append(tuple(replaced))
-        return tuple(zip(*found))
+        texts, grammemes = noun.normalized, noun.grammemes
+        columns = [texts]
+        for word in modifiers:
+            agreement = self._agreement(word, noun.gender, noun.animacy)
+            if not agreement.keys() >= noun.grammeme_set:  # once per adjective and gender
+                for form, wanted in zip(noun.forms, grammemes, strict=True):
+                    if wanted not in agreement:
+                        inflected = self._agree(word, form, noun)
+                        agreement[wanted] = None if inflected is None else normalize(inflected)
+            columns.append(tuple(map(agreement.__getitem__, grammemes)))
+        if any(None in column for column in columns):
+            return tuple(zip(*(row for row in zip(*columns) if None not in row)))
+        return tuple(columns)
 
     @staticmethod
     def _agreement_of(word: str, gender: str, animacy: str) -> dict[tuple[str, str], str | None]:
