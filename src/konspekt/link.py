@@ -227,7 +227,7 @@ class LinkIndex:
         # The forms of a name share one tuple of targets: a group is found once per
         # tuple (by identity, in C), not hashed again for each of 10⁵ keys.
         values = list(self.table.values())
-        distinct = dict(zip(map(id, values), values))
+        distinct = dict(zip(map(id, values), values, strict=True))
         by_id = {
             ident: groups.setdefault(targets, len(groups)) for ident, targets in distinct.items()
         }
@@ -326,6 +326,7 @@ def _build_index(entries: Sequence[Entry], ru: Russian, known: EntryKeys) -> Lin
     index: dict[Key, tuple[_Target, ...]] = {}
     get = index.get
     make = tuple.__new__  # _Target's own constructor, without its Python wrapper
+    merged: list[Key] = []
     # Not on two cores: a forked child that generates half of the forms costs more CPU
     # than it saves here (copy-on-write faults, cold caches, pickling) — measured.
     for order, entry in enumerate(entries):
@@ -336,14 +337,27 @@ def _build_index(entries: Sequence[Entry], ru: Russian, known: EntryKeys) -> Lin
             (make(_Target, (entry.id, rank, order, cased, ambiguous)),)
             for rank, cased, ambiguous in specs
         ]
-        for key, row in zip(keys, rows, strict=True):
+        # Most keys are new, each once in the entry: added at once (dict and map in C),
+        # and only the keys that other entries have too are merged one by one.
+        mine: dict[Key, tuple[_Target, ...]] = dict(
+            zip(keys, map(alone.__getitem__, rows), strict=True)
+        )
+        if len(mine) == len(keys):
+            for key in sorted(mine.keys() & index.keys()):  # (sorted: the same log in every run)
+                mine[key] = _merged(index[key], mine[key][0])
+                merged.append(key)
+            index.update(mine)
+            continue
+        for key, row in zip(keys, rows, strict=True):  # a key the entry names twice
             targets = get(key)
-            if targets is None:  # most keys: one form of one name
+            if targets is None:
                 index[key] = alone[row]
             else:
                 index[key] = _merged(targets, alone[row][0])
+                merged.append(key)
     debug = log.isEnabledFor(logging.DEBUG)
-    for key, targets in index.items():
+    for key in dict.fromkeys(merged):  # (only a merged key can have several targets)
+        targets = index[key]
         if len(targets) > 1:
             index[key] = targets = tuple(sorted(targets, key=_rank_order))
             if (

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from itertools import chain, repeat
-from typing import Any
+from typing import Any, cast
 
 import pymorphy3
 
@@ -289,14 +289,15 @@ class Russian:
             places: list[Iterable[str]] = [repeat(normalize(w)) for w in tail]
             for index, column in zip((head, *modifiers), columns, strict=True):
                 places[index] = column
-            if gaps is not None:  # (zip's arguments: word, gap, word, …)
-                places = [x for pair in zip(places, map(repeat, gaps)) for x in pair] + [
-                    places[-1]
-                ]
-            made.append(zip(*places))
+            if gaps is not None:  # (as `join_key`: word, gap, word, …)
+                spaced = places[:1]
+                for between, place in zip(gaps, places[1:], strict=True):
+                    spaced += [repeat(between), place]
+                places = spaced
+            made.append(zip(*places, strict=False))  # (a repeat never ends: the columns do)
         # The forms of each replacement in turn, each tail after another (as in a loop
         # over the replacements, then the tails); the name as written last.
-        forms_made = made[0] if len(made) == 1 else chain.from_iterable(zip(*made))
+        forms_made = made[0] if len(made) == 1 else chain.from_iterable(zip(*made, strict=True))
         written = tuple(normalize(w) for w in lowered)
         result = dict.fromkeys(forms_made)
         result[written if gaps is None else join_key(written, gaps)] = None
@@ -314,7 +315,7 @@ class Russian:
         Memoized (one call per head and adjectives, not per name and tail)."""
         noun = self.noun(head)
         texts, grammemes = noun.normalized, noun.grammemes
-        columns = [texts]
+        columns: list[tuple[str | None, ...]] = [texts]
         for word in modifiers:
             agreement = self._agreement(word, noun.gender, noun.animacy)
             if not agreement.keys() >= noun.grammeme_set:  # once per adjective and gender
@@ -324,8 +325,9 @@ class Russian:
                         agreement[wanted] = None if inflected is None else normalize(inflected)
             columns.append(tuple(map(agreement.__getitem__, grammemes)))
         if any(None in column for column in columns):
-            return tuple(zip(*(row for row in zip(*columns) if None not in row)))
-        return tuple(columns)
+            kept = [row for row in zip(*columns, strict=True) if None not in row]
+            columns = list(zip(*kept, strict=True))
+        return cast(tuple[tuple[str, ...], ...], tuple(columns))  # (no None is left)
 
     @staticmethod
     def _agreement_of(word: str, gender: str, animacy: str) -> dict[tuple[str, str], str | None]:
