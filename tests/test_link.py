@@ -553,6 +553,9 @@ def test_multiword_names_inflect_in_number_and_spelling() -> None:
     # Only an abbreviation is written both ways: «Docker-контейнер» is not split.
     docker = Entry(id="dc", term="Docker-контейнер", definition="О.", topic="x")
     assert small_linker(docker).find("Docker контейнер") == []
+    # An abbreviation may begin with a digit.
+    model = Entry(id="3d", term="3D модель", definition="О.", topic="x")
+    assert [m.text for m in small_linker(model).find("3D-модели")] == ["3D-модели"]
 
 
 # --- senses: collocations, not_in, ambiguous names ---

@@ -298,7 +298,7 @@ class Russian:
         # The forms of each replacement in turn, each tail after another (as in a loop
         # over the replacements, then the tails); the name as written last.
         forms_made = made[0] if len(made) == 1 else chain.from_iterable(zip(*made, strict=True))
-        written = tuple(normalize(w) for w in lowered)
+        written = tuple(map(normalize, lowered))
         result = dict.fromkeys(forms_made)
         result[written if gaps is None else join_key(written, gaps)] = None
         return list(result)
@@ -637,6 +637,11 @@ def _abbreviation_beside_word(one: str, two: str) -> bool:
     return is_latin(one) and one.isupper() and is_cyrillic(two)
 
 
+# How an abbreviation (`is_latin`, all capitals) begins: every other spelling has one,
+# as a word or before a hyphen in it.
+_ABBREVIATION_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
 def spelling_variants(
     words: Sequence[str], gaps: Sequence[str]
 ) -> list[tuple[list[str], list[str]]]:
@@ -644,6 +649,8 @@ def spelling_variants(
     «API-сервер» and «API сервер» are written both ways, so each is also a name as the other.
     Only abbreviations (all capitals): «Docker-контейнер» is not «Docker контейнер» split."""
     variants = [(list(words), list(gaps))]
+    if not any(word[:1] in _ABBREVIATION_START for word in words):
+        return variants  # most names: no word begins with an abbreviation
     split_words: list[str] = []
     split_gaps: list[str] = []
     for index, word in enumerate(words):
