@@ -434,10 +434,10 @@ class Russian:
         adjective is asked for a dozen forms and three genders. The rule is copied from
         `MorphAnalyzer._inflect`; a test holds it to `Parse.inflect` on many words."""
         lexeme = self._lexeme(parse)  # (a reading is a hashable named tuple)
-        possible = [f for f in lexeme if wanted <= f.tag.grammemes]
+        possible = [f for f, tag in lexeme if wanted <= tag]
         if not possible:
             wanted = self._morph.TagClass.fix_rare_cases(wanted)
-            possible = [f for f in lexeme if wanted <= f.tag.grammemes]
+            possible = [f for f, tag in lexeme if wanted <= tag]
         grammemes = parse.tag.updated_grammemes(wanted)
 
         def similarity(form: pymorphy3.analyzer.Parse) -> float:
@@ -448,8 +448,10 @@ class Russian:
         return best[0] if best else None
 
     @staticmethod
-    def _lexeme_of(parse: pymorphy3.analyzer.Parse) -> tuple[Any, ...]:
-        return tuple(parse.lexeme)
+    def _lexeme_of(parse: pymorphy3.analyzer.Parse) -> tuple[tuple[Any, frozenset[str]], ...]:
+        """The forms of `parse`'s word, each with its grammemes (read once, not per form
+        asked: a property of pymorphy3's tag)."""
+        return tuple((form, form.tag.grammemes) for form in parse.lexeme)
 
     # --- homonyms ---
 
