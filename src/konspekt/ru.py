@@ -69,7 +69,6 @@ _SKIPPABLE_POS = frozenset({"ADVB", "PRCL"})
 _NAME_GRAMMEMES = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"})
 
 CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
-_UNKNOWN = "\0"  # an agreement not worked out yet (no form is this string)
 
 
 def fold_yo(word: str) -> str:
