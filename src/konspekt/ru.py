@@ -256,12 +256,12 @@ class Russian:
         lowered = [t.lower() for t in tokens]
         modifiers: list[int] = []
         head = -1
+        cyrillic = [_CYRILLIC.search(word) is not None for word in lowered]  # (`is_cyrillic`)
         for index, word in enumerate(lowered):
-            if not is_cyrillic(word):
+            if not cyrillic[index]:
                 continue
             # (only these words are parsed: pymorphy3 fails on some other scripts)
-            later_cyrillic = any(is_cyrillic(w) for w in lowered[index + 1 :])
-            if later_cyrillic and self._is_adjective(word):
+            if any(cyrillic[index + 1 :]) and self._is_adjective(word):
                 modifiers.append(index)
                 continue
             head = index
@@ -279,7 +279,7 @@ class Russian:
         # A last noun in the genitive after the head says the same in either number:
         # «среда выполнения контейнеров» and «…контейнера», «слой образа» and «слои образов».
         tails = [lowered]
-        if head < len(lowered) - 1 and is_cyrillic(lowered[-1]):
+        if head < len(lowered) - 1 and cyrillic[-1]:
             tails = [[*lowered[:-1], last] for last in self.genitive_numbers(lowered[-1])]
         # The inflected words by place: the head's forms, then each adjective's.
         columns = self._inflections(lowered[head], tuple(lowered[i] for i in modifiers))
