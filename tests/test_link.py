@@ -16,7 +16,21 @@ from conftest import run_cli, write_card
 from konspekt import load_glossary
 from konspekt.link import Linker, LinkIndex
 from konspekt.model import Entry
-from konspekt.ru import declension_rule, index_letter, name_key, russian, shown_aliases, sort_key
+from konspekt.ru import (
+    Russian,
+    _latin_forms,
+    declension_rule,
+    index_letter,
+    is_cyrillic,
+    is_latin,
+    join_key,
+    name_key,
+    name_parts,
+    normalize,
+    russian,
+    shown_aliases,
+    sort_key,
+)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site"
 
@@ -395,6 +409,77 @@ def test_agreement_is_worked_out_once_per_head_and_adjectives() -> None:
     assert ("хитрых", "ретрансляторов", "кластеров") in longer
 
 
+def one_by_one(ru: Russian, tokens: list[str]) -> list[tuple[str, ...]]:
+    """A name's forms as they were made before `phrase_keys` made them by column: each
+    form of the head with its adjectives agreeing, then each tail, one tuple at a time."""
+    lowered = [t.lower() for t in tokens]
+    modifiers: list[int] = []
+    head = -1
+    for index, word in enumerate(lowered):
+        if not is_cyrillic(word):
+            continue
+        if any(is_cyrillic(w) for w in lowered[index + 1 :]) and ru._is_adjective(word):
+            modifiers.append(index)
+            continue
+        head = index
+        break
+    if head < 0:
+        forms = [tuple(lowered)]
+        if is_latin(lowered[-1]) and (len(tokens) == 1 or tokens[-1][:1].isupper()):
+            forms += [(*lowered[:-1], form) for form in _latin_forms(lowered[-1])]
+        return list(dict.fromkeys(tuple(normalize(w) for w in f) for f in forms))
+    tails = [lowered]
+    if head < len(lowered) - 1 and is_cyrillic(lowered[-1]):
+        tails = [[*lowered[:-1], last] for last in ru.genitive_numbers(lowered[-1])]
+    noun = ru.noun(lowered[head])
+    result: dict[tuple[str, ...], None] = {}
+    for form in noun.forms:
+        replaced = [normalize(form.text)]
+        for index in modifiers:
+            agreed = ru._agree(lowered[index], form, noun)
+            if agreed is None:
+                break
+            replaced.append(normalize(agreed))
+        else:
+            for tail in tails:
+                phrase = [normalize(w) for w in tail]
+                for index, word in zip((head, *modifiers), replaced, strict=True):
+                    phrase[index] = word
+                result[tuple(phrase)] = None
+    result[tuple(normalize(w) for w in lowered)] = None
+    return list(result)
+
+
+NAMES = (
+    "Базовый образ", "Слой образа", "Среда выполнения контейнеров", "Под", "поды",
+    "Хитрый ретранслятор кластера", "Главный рабочий узел", "Мастер-нода", "API-сервер",
+    "API сервер", "GitLab Runner", "Docker", "Stages", "CI / CD", "Ёмкость тома",
+    "Том", "Пайплайн", "Джоба", "Деплой", "kubectl", "Docker-образ", "под Kubernetes",
+    "Новые ножницы", "Открытые сценарии цикла", "Образ жизни", "k8s",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_names_keys_are_its_forms_made_one_by_one(name: str) -> None:
+    """`phrase_keys` zips columns of inflected words: the same forms, in the same order,
+    as a loop over the head's forms makes them; with the gaps, as `join_key` puts them."""
+    ru = russian()
+    tokens, gaps = name_parts(name)
+    expected = one_by_one(ru, tokens)
+    assert list(ru.phrase_form_list(tokens)) == expected
+    assert ru.phrase_keys(tokens, gaps) == [join_key(form, gaps) for form in expected]
+
+
+def test_the_keys_of_the_projects_names_are_their_forms_made_one_by_one() -> None:
+    ru = russian()
+    for entry in load_glossary(Path(__file__).parent.parent / "cards").entries:
+        for name in (*entry.names, *entry.collocations, *entry.not_in):
+            tokens, gaps = name_parts(name)
+            if tokens:
+                expected = [join_key(form, gaps) for form in one_by_one(ru, tokens)]
+                assert ru.phrase_keys(tokens, gaps) == expected, name
+
+
 def test_the_index_is_the_same_in_every_process() -> None:
     """The cache is written in the index's own order, unsorted: that order must not
     depend on string hashing, which differs from process to process."""
@@ -468,6 +553,9 @@ def test_multiword_names_inflect_in_number_and_spelling() -> None:
     # Only an abbreviation is written both ways: «Docker-контейнер» is not split.
     docker = Entry(id="dc", term="Docker-контейнер", definition="О.", topic="x")
     assert small_linker(docker).find("Docker контейнер") == []
+    # An abbreviation may begin with a digit.
+    model = Entry(id="3d", term="3D модель", definition="О.", topic="x")
+    assert [m.text for m in small_linker(model).find("3D-модели")] == ["3D-модели"]
 
 
 # --- senses: collocations, not_in, ambiguous names ---

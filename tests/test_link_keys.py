@@ -17,8 +17,10 @@ from konspekt.link import (
     Linker,
     LinkIndex,
     _entry_keys,
+    _entry_record,
     _merged,
     _rank_order,
+    _record_of,
     _Target,
     build_index,
 )
@@ -224,6 +226,21 @@ def test_the_index_is_made_of_every_entrys_keys_in_turn(name: str) -> None:
     entries = list(ENTRIES)
     EDITS[name](entries)
     assert list(build_index(tuple(entries), russian()).table.items()) == reference(tuple(entries))
+
+
+@pytest.mark.parametrize("name", EDITS)
+def test_an_entrys_record_is_made_of_its_keys_and_targets(name: str) -> None:
+    """`_entry_record` takes a name's keys at once: the same record, specs numbered in the
+    same order, as one made key by key from the targets `_entry_keys` gives."""
+    entries = list(ENTRIES)
+    EDITS[name](entries)
+    entries += [
+        entry("latin", "Docker", aliases=("Docker-образ", "API сервер"), forms=("докер",)),
+        # Names in the plural: a generated form comes first, the name as written later.
+        entry("labels", "Метки", aliases=("лейблы", "переменные конвейера"), ambiguous=("метки",)),
+    ]
+    for one in entries:
+        assert _entry_record(russian(), one) == _record_of(_entry_keys(russian(), 0, one))
 
 
 def test_a_few_new_names_are_made_again_rather_than_saved(tmp_path: Path) -> None:

@@ -18,6 +18,8 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib.metadata import version
+from itertools import compress, repeat
+from operator import itemgetter
 from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple, cast
@@ -181,16 +183,22 @@ class LinkIndex:
     table: dict[Key, tuple[_Target, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        table = dict(self.targets)
+        # (a proxy's copy() is its dict's, in C; dict() would read the proxy key by key)
+        targets = self.targets
+        table = targets.copy() if isinstance(targets, MappingProxyType) else dict(targets)
         longest = max(map(len, table), default=1)
-        # (comprehensions: 10⁵ keys, most of them two words, whose one prefix is a word)
-        prefixes: set[Key] = {key[:1] for key in table if len(key) == 3}
-        prefixes.update(
-            key[:n] for key in table if len(key) not in (1, 3) for n in range(1, len(key), 2)
-        )
+        # The prefixes of n words (2n - 1 items) of the keys longer than that, n = 1, 2, …:
+        # made in C loops (map, compress), as 10⁵ keys are read at every build and load.
+        # Most keys are two words, whose one prefix is a word: its words are collected
+        # first (a string's hash is kept, a new tuple's is not), then made tuples.
+        longer = list(compress(table, map((1).__lt__, map(len, table))))
+        prefixes: set[Key] = set(zip(set(map(itemgetter(0), longer))))
+        for n in range(3, longest, 2):
+            longer = list(compress(longer, map(n.__lt__, map(len, longer))))
+            prefixes.update(map(itemgetter(slice(n)), longer))
         object.__setattr__(self, "longest", (longest + 1) // 2)
         object.__setattr__(self, "prefixes", frozenset(prefixes))
-        object.__setattr__(self, "starts", frozenset({key[0] for key in table}))
+        object.__setattr__(self, "starts", frozenset(map(itemgetter(0), table)))
         object.__setattr__(self, "table", table)
 
     @cached_property
@@ -216,12 +224,14 @@ class LinkIndex:
         """
         ids: dict[str, int] = {}
         groups: dict[tuple[_Target, ...], int] = {}
-        rows = []
-        for targets in self.table.values():
-            group = groups.get(targets)
-            if group is None:
-                group = groups[targets] = len(groups)
-            rows.append(group)
+        # The forms of a name share one tuple of targets: a group is found once per
+        # tuple (by identity, in C), not hashed again for each of 10⁵ keys.
+        values = list(self.table.values())
+        distinct = dict(zip(map(id, values), values, strict=True))
+        by_id = {
+            ident: groups.setdefault(targets, len(groups)) for ident, targets in distinct.items()
+        }
+        rows = list(map(by_id.__getitem__, map(id, values)))
         encoded = [
             [[ids.setdefault(t.id, len(ids)), t.rank, t.order,
               None if t.cased is None else _WORD_SEP.join(t.cased), t.ambiguous] for t in targets]
@@ -229,7 +239,7 @@ class LinkIndex:
         ]  # fmt: skip
         data = {
             "format": _CACHE_FORMAT,
-            "keys": _KEY_SEP.join(_WORD_SEP.join(key) for key in self.table),
+            "keys": _KEY_SEP.join(map(_WORD_SEP.join, self.table)),
             "ids": list(ids),
             "groups": encoded,
             "rows": rows,
@@ -278,11 +288,15 @@ class LinkIndex:
             keys_text, rows = data["keys"], data["rows"]
             if type(keys_text) is not str or type(rows) is not list:
                 raise ValueError("not keys and rows")
+            # (C loops: map over 10⁵ keys and rows, at every build that reads the cache)
             keys = (
-                [tuple(key.split(_WORD_SEP)) for key in keys_text.split(_KEY_SEP)] if rows else []
+                list(map(tuple, map(str.split, keys_text.split(_KEY_SEP), repeat(_WORD_SEP))))
+                if rows
+                else []
             )
-            if len(keys) != len(rows) or not all(
-                type(row) is int and 0 <= row < len(groups) for row in rows
+            if len(keys) != len(rows) or (
+                rows
+                and (set(map(type, rows)) != {int} or min(rows) < 0 or max(rows) >= len(groups))
             ):
                 raise ValueError("not a group for every key")
             targets = dict(zip(keys, map(groups.__getitem__, rows), strict=True))
@@ -312,6 +326,7 @@ def _build_index(entries: Sequence[Entry], ru: Russian, known: EntryKeys) -> Lin
     index: dict[Key, tuple[_Target, ...]] = {}
     get = index.get
     make = tuple.__new__  # _Target's own constructor, without its Python wrapper
+    merged: list[Key] = []
     # Not on two cores: a forked child that generates half of the forms costs more CPU
     # than it saves here (copy-on-write faults, cold caches, pickling) — measured.
     for order, entry in enumerate(entries):
@@ -322,14 +337,27 @@ def _build_index(entries: Sequence[Entry], ru: Russian, known: EntryKeys) -> Lin
             (make(_Target, (entry.id, rank, order, cased, ambiguous)),)
             for rank, cased, ambiguous in specs
         ]
-        for key, row in zip(keys, rows, strict=True):
+        # Most keys are new, each once in the entry: added at once (dict and map in C),
+        # and only the keys that other entries have too are merged one by one.
+        mine: dict[Key, tuple[_Target, ...]] = dict(
+            zip(keys, map(alone.__getitem__, rows), strict=True)
+        )
+        if len(mine) == len(keys):
+            for key in sorted(mine.keys() & index.keys()):  # (sorted: the same log in every run)
+                mine[key] = _merged(index[key], mine[key][0])
+                merged.append(key)
+            index.update(mine)
+            continue
+        for key, row in zip(keys, rows, strict=True):  # a key the entry names twice
             targets = get(key)
-            if targets is None:  # most keys: one form of one name
+            if targets is None:
                 index[key] = alone[row]
             else:
                 index[key] = _merged(targets, alone[row][0])
+                merged.append(key)
     debug = log.isEnabledFor(logging.DEBUG)
-    for key, targets in index.items():
+    for key in dict.fromkeys(merged):  # (only a merged key can have several targets)
+        targets = index[key]
         if len(targets) > 1:
             index[key] = targets = tuple(sorted(targets, key=_rank_order))
             if (
@@ -351,44 +379,58 @@ def _merged(targets: tuple[_Target, ...], target: _Target) -> tuple[_Target, ...
     return (*targets, target)
 
 
-def _entry_keys(ru: Russian, order: int, entry: Entry) -> list[tuple[Key, _Target]]:
-    """Every key of every name of `entry`, with the target it gives, in the order made."""
-    found: list[tuple[Key, _Target]] = []
+class _NameKeys(NamedTuple):
+    """The keys of one spelling of one name of an entry, as `_name_keys` makes them."""
+
+    rank: int
+    exact: Key  # the name as written (`name_key`): its one key that is not generated
+    ambiguous: bool  # a name the entry lists as `ambiguous`
+    words: list[str]  # the words as written, and the separators between them
+    gaps: list[str]
+    keys: list[Key]  # every form, each once, in the order made
+
+
+def _name_keys(ru: Russian, entry: Entry) -> Iterator[_NameKeys]:
+    """Every spelling of every name of `entry` with its keys: the one rule of what keys
+    an entry has, for `_entry_keys` (a target per key) and `_entry_record` (in bulk)."""
     ambiguous = {name_key(name) for name in entry.ambiguous}
-    make = tuple.__new__  # _Target's own constructor, without its Python wrapper
     for name, rank in _names(entry):
         parts = name_parts(name)
         if not parts[0]:
             continue
         exact = name_key(name)
         is_ambiguous = exact in ambiguous
+        for words, gaps in spelling_variants(*parts):
+            if rank == RANK_FORM:
+                keys = [join_key([normalize(w) for w in words], gaps)]
+            else:
+                keys = ru.phrase_keys(words, gaps)
+            yield _NameKeys(rank, exact, is_ambiguous, words, gaps, keys)
+
+
+def _entry_keys(ru: Russian, order: int, entry: Entry) -> list[tuple[Key, _Target]]:
+    """Every key of every name of `entry`, with the target it gives, in the order made."""
+    found: list[tuple[Key, _Target]] = []
+    make = tuple.__new__  # _Target's own constructor, without its Python wrapper
+    cased_entry = entry.match_case
+    for rank, exact, is_ambiguous, words, gaps, keys in _name_keys(ru, entry):
         # The targets of a name's forms without case: two values, shared by every form.
         as_named = make(_Target, (entry.id, rank, order, None, is_ambiguous))
         generated = as_named
         if rank == RANK_NAME:
             generated = make(_Target, (entry.id, RANK_GENERATED, order, None, is_ambiguous))
-        cased_entry = entry.match_case and rank not in (RANK_NOT_IN, RANK_COLLOCATION)
-        for words, gaps in spelling_variants(*parts):
-            if rank == RANK_FORM:
-                forms: Iterable[Key] = (tuple(normalize(w) for w in words),)
-            else:
-                forms = ru.phrase_form_list(words)
-            for form in forms:
-                if not gaps:
-                    key = form
-                elif len(gaps) == 1:  # most names: two words
-                    key = (form[0], gaps[0], form[1])
-                else:
-                    key = join_key(form, gaps)
-                # A generated form ranks below every name as written: «поды» as a form
-                # of «Под» yields to an entry whose name is «Поды».
-                target = as_named if key == exact else generated
-                if cased_entry:
-                    cased = join_key(
-                        [_apply_case(w, f) for w, f in zip(words, form, strict=True)], gaps
-                    )
-                    target = target._replace(cased=cased)
-                found.append((key, target))
+        cased_name = cased_entry and rank not in (RANK_NOT_IN, RANK_COLLOCATION)
+        for key in keys:
+            # A generated form ranks below every name as written: «поды» as a form
+            # of «Под» yields to an entry whose name is «Поды».
+            target = as_named if key == exact else generated
+            if cased_name:
+                form = key[::2]  # (the words, without the separators)
+                cased = join_key(
+                    [_apply_case(w, f) for w, f in zip(words, form, strict=True)], gaps
+                )
+                target = target._replace(cased=cased)
+            found.append((key, target))
     return found
 
 
@@ -403,13 +445,49 @@ class _Record(NamedTuple):
 
 
 def _entry_record(ru: Russian, entry: Entry) -> _Record:
+    if entry.match_case:  # a target per key (its case): made one by one
+        return _record_of(_entry_keys(ru, 0, entry))
+    keys: list[Key] = []
+    rows: list[int] = []
+    specs: dict[tuple[int, Key | None, bool], int] = {}
+    # What `_record_of(_entry_keys(…))` gives, a name's keys at once: every form has the
+    # spec of a generated form but the name as written; specs are numbered in the order
+    # their first key comes.
+    for rank, exact, is_ambiguous, _words, _gaps, made in _name_keys(ru, entry):
+        named_spec = (rank, None, is_ambiguous)
+        if rank != RANK_NAME:  # its forms are as named: one spec
+            rows += repeat(specs.setdefault(named_spec, len(specs)), len(made))
+            keys += made
+            continue
+        try:
+            at = made.index(exact)
+        except ValueError:
+            at = -1
+        if at == 0:
+            named = specs.setdefault(named_spec, len(specs))
+        base = len(rows)
+        if len(made) > (at >= 0):  # some key is a generated form
+            generated_spec = (RANK_GENERATED, None, is_ambiguous)
+            rows += repeat(specs.setdefault(generated_spec, len(specs)), len(made))
+        else:
+            rows.append(named)
+        if at > 0:
+            named = specs.setdefault(named_spec, len(specs))
+        if at >= 0:
+            rows[base + at] = named
+        keys += made
+    return _Record(keys, list(specs), rows)
+
+
+def _record_of(found: Iterable[tuple[Key, _Target]]) -> _Record:
+    """The record of an entry's keys and targets, as `_entry_keys` gives them."""
     keys: list[Key] = []
     rows: list[int] = []
     specs: dict[tuple[int, Key | None, bool], int] = {}
     # The forms of a name share their target: its spec is looked up once (the list
     # `_entry_keys` returns keeps every target alive, so no id is reused meanwhile).
     seen: dict[int, int] = {}
-    for key, target in _entry_keys(ru, 0, entry):
+    for key, target in found:
         keys.append(key)
         row = seen.get(id(target))
         if row is None:

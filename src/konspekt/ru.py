@@ -16,8 +16,9 @@ import heapq
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from typing import Any
+from functools import cache, cached_property, lru_cache
+from itertools import chain, repeat
+from typing import Any, cast
 
 import pymorphy3
 
@@ -68,7 +69,6 @@ _SKIPPABLE_POS = frozenset({"ADVB", "PRCL"})
 _NAME_GRAMMEMES = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"})
 
 CASES = ("nomn", "gent", "datv", "accs", "ablt", "loct")
-_UNKNOWN = "\0"  # an agreement not worked out yet (no form is this string)
 
 
 def fold_yo(word: str) -> str:
@@ -182,6 +182,21 @@ class _Noun:
     gender: str  # masc, femn, neut
     animacy: str  # anim, inan
 
+    # (made once per noun: every name with this head reads them)
+    @cached_property
+    def normalized(self) -> tuple[str, ...]:
+        """The text of each form, normalized."""
+        return tuple(normalize(form.text) for form in self.forms)
+
+    @cached_property
+    def grammemes(self) -> tuple[tuple[str, str], ...]:
+        """The case and number of each form."""
+        return tuple((form.case, form.number) for form in self.forms)
+
+    @cached_property
+    def grammeme_set(self) -> frozenset[tuple[str, str]]:
+        return frozenset(self.grammemes)
+
 
 class Russian:
     """Word forms and word-class questions, with pymorphy3's work cached.
@@ -226,44 +241,66 @@ class Russian:
     def phrase_form_list(self, tokens: Sequence[str]) -> tuple[tuple[str, ...], ...]:
         """`phrase_forms` in the order they are made, each once: an index built from them
         has the same order in every process (a set's order depends on string hashing)."""
+        return tuple(self.phrase_keys(tokens))
+
+    def phrase_keys(
+        self, tokens: Sequence[str], gaps: Sequence[str] | None = None
+    ) -> list[tuple[str, ...]]:
+        """`phrase_form_list`, each form with `gaps` between its words if given (as
+        `join_key` puts them): the linker's keys, made without a tuple per form first.
+
+        A name's forms differ only in the words that inflect (the head, its adjectives):
+        the other words and the gaps are the same in every form, so each form's tuple is
+        made by `zip` from columns, most of them one word repeated (10⁵ keys, in C).
+        """
         lowered = [t.lower() for t in tokens]
         modifiers: list[int] = []
         head = -1
+        cyrillic = [_CYRILLIC.search(word) is not None for word in lowered]  # (`is_cyrillic`)
         for index, word in enumerate(lowered):
-            if not is_cyrillic(word):
+            if not cyrillic[index]:
                 continue
             # (only these words are parsed: pymorphy3 fails on some other scripts)
-            later_cyrillic = any(is_cyrillic(w) for w in lowered[index + 1 :])
-            if later_cyrillic and self._is_adjective(word):
+            if any(cyrillic[index + 1 :]) and self._is_adjective(word):
                 modifiers.append(index)
                 continue
             head = index
             break
-        as_written = tuple(normalize(w) for w in lowered)
         if head < 0:
             forms = [tuple(lowered)]
             # «Docker'а», «Stages»; of several words only a proper name: «GitLab Runner'ах».
             if is_latin(lowered[-1]) and (len(tokens) == 1 or tokens[-1][:1].isupper()):
                 forms += [(*lowered[:-1], form) for form in _latin_forms(lowered[-1])]
-            return tuple(dict.fromkeys(tuple(normalize(w) for w in f) for f in forms))
+            normalized = [[normalize(w) for w in f] for f in forms]
+            if gaps is None:
+                return list(dict.fromkeys(map(tuple, normalized)))
+            return list(dict.fromkeys(join_key(f, gaps) for f in normalized))
 
         # A last noun in the genitive after the head says the same in either number:
         # «среда выполнения контейнеров» and «…контейнера», «слой образа» and «слои образов».
         tails = [lowered]
-        if head < len(lowered) - 1 and is_cyrillic(lowered[-1]):
+        if head < len(lowered) - 1 and cyrillic[-1]:
             tails = [[*lowered[:-1], last] for last in self.genitive_numbers(lowered[-1])]
-        # Normalized once: the words each form replaces do not depend on the tail.
-        norm_tails = [[normalize(w) for w in tail] for tail in tails]
-        positions = (head, *modifiers)
-        result: dict[tuple[str, ...], None] = {}
-        for replaced in self._inflections(lowered[head], tuple(lowered[i] for i in modifiers)):
-            for tail in norm_tails:
-                phrase = list(tail)
-                for index, word in zip(positions, replaced, strict=True):
-                    phrase[index] = word
-                result[tuple(phrase)] = None
-        result[as_written] = None
-        return tuple(result)
+        # The inflected words by place: the head's forms, then each adjective's.
+        columns = self._inflections(lowered[head], tuple(lowered[i] for i in modifiers))
+        made = []
+        for tail in tails if columns else ():
+            places: list[Iterable[str]] = [repeat(normalize(w)) for w in tail]
+            for index, column in zip((head, *modifiers), columns, strict=True):
+                places[index] = column
+            if gaps is not None:  # (as `join_key`: word, gap, word, …)
+                spaced = places[:1]
+                for between, place in zip(gaps, places[1:], strict=True):
+                    spaced += [repeat(between), place]
+                places = spaced
+            made.append(zip(*places, strict=False))  # (a repeat never ends: the columns do)
+        # The forms of each replacement in turn, each tail after another (as in a loop
+        # over the replacements, then the tails); the name as written last.
+        forms_made = made[0] if len(made) == 1 else chain.from_iterable(zip(*made, strict=True))
+        written = tuple(map(normalize, lowered))
+        result = dict.fromkeys(forms_made)
+        result[written if gaps is None else join_key(written, gaps)] = None
+        return list(result)
 
     def _adjective_reading(self, word: str) -> bool:
         """Whether `word` has a nominative adjective reading: it may be a modifier."""
@@ -271,28 +308,25 @@ class Russian:
 
     def _inflections_of(self, head: str, modifiers: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
         """The head noun in each of its forms, normalized, then its adjectives agreeing
-        with that form; forms where an adjective has no agreeing form are left out.
+        with that form; forms where an adjective has no agreeing form are left out. By
+        place: the head's forms, then each adjective's (empty if no form is left).
 
         Memoized (one call per head and adjectives, not per name and tail)."""
         noun = self.noun(head)
-        agreements = [self._agreement(word, noun.gender, noun.animacy) for word in modifiers]
-        found = []
-        for form in noun.forms:
-            replaced = [normalize(form.text)]
-            grammemes = (form.case, form.number)
-            for word, agreement in zip(modifiers, agreements, strict=True):
-                agreed = agreement.get(grammemes, _UNKNOWN)
-                if agreed is _UNKNOWN:
-                    inflected = self._agree(word, form, noun)
-                    agreed = agreement[grammemes] = (
-                        None if inflected is None else normalize(inflected)
-                    )
-                if agreed is None:
-                    break
-                replaced.append(agreed)
-            else:
-                found.append(tuple(replaced))
-        return tuple(found)
+        texts, grammemes = noun.normalized, noun.grammemes
+        columns: list[tuple[str | None, ...]] = [texts]
+        for word in modifiers:
+            agreement = self._agreement(word, noun.gender, noun.animacy)
+            if not agreement.keys() >= noun.grammeme_set:  # once per adjective and gender
+                for form, wanted in zip(noun.forms, grammemes, strict=True):
+                    if wanted not in agreement:
+                        inflected = self._agree(word, form, noun)
+                        agreement[wanted] = None if inflected is None else normalize(inflected)
+            columns.append(tuple(map(agreement.__getitem__, grammemes)))
+        if any(None in column for column in columns):
+            kept = [row for row in zip(*columns, strict=True) if None not in row]
+            columns = list(zip(*kept, strict=True))
+        return cast(tuple[tuple[str, ...], ...], tuple(columns))  # (no None is left)
 
     @staticmethod
     def _agreement_of(word: str, gender: str, animacy: str) -> dict[tuple[str, str], str | None]:
@@ -399,10 +433,10 @@ class Russian:
         adjective is asked for a dozen forms and three genders. The rule is copied from
         `MorphAnalyzer._inflect`; a test holds it to `Parse.inflect` on many words."""
         lexeme = self._lexeme(parse)  # (a reading is a hashable named tuple)
-        possible = [f for f in lexeme if wanted <= f.tag.grammemes]
+        possible = [f for f, tag in lexeme if wanted <= tag]
         if not possible:
             wanted = self._morph.TagClass.fix_rare_cases(wanted)
-            possible = [f for f in lexeme if wanted <= f.tag.grammemes]
+            possible = [f for f, tag in lexeme if wanted <= tag]
         grammemes = parse.tag.updated_grammemes(wanted)
 
         def similarity(form: pymorphy3.analyzer.Parse) -> float:
@@ -413,8 +447,10 @@ class Russian:
         return best[0] if best else None
 
     @staticmethod
-    def _lexeme_of(parse: pymorphy3.analyzer.Parse) -> tuple[Any, ...]:
-        return tuple(parse.lexeme)
+    def _lexeme_of(parse: pymorphy3.analyzer.Parse) -> tuple[tuple[Any, frozenset[str]], ...]:
+        """The forms of `parse`'s word, each with its grammemes (read once, not per form
+        asked: a property of pymorphy3's tag)."""
+        return tuple((form, form.tag.grammemes) for form in parse.lexeme)
 
     # --- homonyms ---
 
@@ -602,6 +638,11 @@ def _abbreviation_beside_word(one: str, two: str) -> bool:
     return is_latin(one) and one.isupper() and is_cyrillic(two)
 
 
+# How an abbreviation (`is_latin`, all capitals) begins: every other spelling has one,
+# as a word or before a hyphen in it.
+_ABBREVIATION_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
 def spelling_variants(
     words: Sequence[str], gaps: Sequence[str]
 ) -> list[tuple[list[str], list[str]]]:
@@ -609,6 +650,8 @@ def spelling_variants(
     «API-сервер» and «API сервер» are written both ways, so each is also a name as the other.
     Only abbreviations (all capitals): «Docker-контейнер» is not «Docker контейнер» split."""
     variants = [(list(words), list(gaps))]
+    if not any(word[:1] in _ABBREVIATION_START for word in words):
+        return variants  # most names: no word begins with an abbreviation
     split_words: list[str] = []
     split_gaps: list[str] = []
     for index, word in enumerate(words):
