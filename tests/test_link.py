@@ -556,6 +556,10 @@ def test_multiword_names_inflect_in_number_and_spelling() -> None:
     # An abbreviation may begin with a digit.
     model = Entry(id="3d", term="3D модель", definition="О.", topic="x")
     assert [m.text for m in small_linker(model).find("3D-модели")] == ["3D-модели"]
+    # ... or with a letter that `re` takes for a capital Latin one (İ, the Kelvin sign K).
+    for odd in ("\u0130PI", "\u212aS"):
+        entry = Entry(id="odd", term=f"{odd}-сервер", definition="О.", topic="x")
+        assert [m.text for m in small_linker(entry).find(f"{odd} сервера")] == [f"{odd} сервера"]
 
 
 # --- senses: collocations, not_in, ambiguous names ---

@@ -639,8 +639,9 @@ def _abbreviation_beside_word(one: str, two: str) -> bool:
 
 
 # How an abbreviation (`is_latin`, all capitals) begins: every other spelling has one,
-# as a word or before a hyphen in it.
-_ABBREVIATION_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+# as a word or before a hyphen in it. (İ and the Kelvin sign: `is_latin` ignores case,
+# and to `re` they are the capitals of i and k.)
+_ABBREVIATION_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\u0130\u212a")
 
 
 def spelling_variants(
