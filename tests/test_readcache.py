@@ -167,6 +167,25 @@ def test_errors_in_and_about_cached_files_read_as_without_cache(
     assert sorted(parsed) == ["cards/cicd.yaml", "cards/docker.yaml"]
 
 
+def test_a_name_clash_with_a_cached_file_is_found(cards: Path, parsed: list[str]) -> None:
+    """The names' keys of a kept read are compared with a file read anew: a name written
+    otherwise (case, ё, spaces) that is another file's name is still an error."""
+    cache = Path(".cache")
+    load_glossary(cards, cache)
+    kubernetes = (cards / "kubernetes.yaml").read_text(encoding="utf-8")
+    term = kubernetes.split("    term: ", 1)[1].split("\n", 1)[0]
+    edit(
+        cards / "cicd.yaml",
+        "\nentries:\n",
+        f"\nentries:\n  - id: clash\n    term: '{term.upper()}'\n    definition: Повтор.\n",
+    )
+    parsed.clear()
+    cached = problems_of(cards, cache)
+    assert parsed == ["cards/cicd.yaml"]  # kubernetes.yaml's names came from the cache
+    assert any("is also the term of 'clash'" in p for p in cached), cached
+    assert cached == problems_of(cards, None)
+
+
 def damage(path: Path, how: str) -> None:
     data = json.loads(path.read_bytes())
     topic = data["read"]["topic"]
@@ -180,6 +199,10 @@ def damage(path: Path, how: str) -> None:
         topic[4][0][-2] = ["9", "1"]
     elif how == "a list for a mapping":
         data["read"] = [topic]
+    elif how == "a name key less":
+        data["read"]["keys"][0].pop()
+    elif how == "a name key not words":
+        data["read"]["keys"][0][0] = "кубер"
     elif how == "another key":
         data["key"] = "0" * 40
     elif how == "nested too deep":
@@ -196,6 +219,8 @@ def damage(path: Path, how: str) -> None:
         "a field less",
         "a string for a number",
         "a list for a mapping",
+        "a name key less",
+        "a name key not words",
         "another key",
         "nested too deep",
     ],

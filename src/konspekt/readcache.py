@@ -35,14 +35,14 @@ from typing import Any, get_args, get_origin
 import yaml
 
 from .errors import BuildError, Pos
-from .model import Topic
+from .model import Entry, Topic
 from .output import write_file
-from .validate import TopicRead
+from .validate import NameKeys, TopicRead
 
 log = logging.getLogger(__name__)
 
 CACHE_FOLDER = "card-reads"  # in the project's cache folder: <digest>.json per card file
-_FORMAT = "1"
+_FORMAT = "2"  # 2: the entries' name keys
 # konspekt's modules a file's read depends on (a test checks they import no other).
 READER_MODULES = ("errors", "model", "ru", "validate", "yamlnodes", "load", "readcache")
 
@@ -131,7 +131,13 @@ def _encode_read(read: TopicRead) -> dict[str, Any]:
     if read.entries != read.topic.entries:  # (always equal in a read without problems)
         raise _NotKept("the read's entries are not its topic's")
     display = read.topic.path
-    return {"topic": _codec(Topic)[0](read.topic, display), "ids": sorted(read.ids)}
+    if len(read.name_keys) != len(read.entries):
+        raise _NotKept("the read's name keys are not its entries'")
+    return {
+        "topic": _codec(Topic)[0](read.topic, display),
+        "ids": sorted(read.ids),
+        "keys": [[list(key) for key in keys] for keys in read.name_keys],
+    }
 
 
 def _decode_read(data: Any, display: str) -> TopicRead:
@@ -141,7 +147,27 @@ def _decode_read(data: Any, display: str) -> TopicRead:
     ids = data["ids"]
     if not isinstance(ids, list) or not all(type(i) is str for i in ids):
         raise _Damaged("ids are not a list of strings")
-    return TopicRead(topic, topic.entries, frozenset(ids), [], ())
+    keys = data["keys"]
+    if type(keys) is not list or len(keys) != len(topic.entries):
+        raise _Damaged("not a list of name keys per entry")
+    return TopicRead(
+        topic,
+        topic.entries,
+        frozenset(ids),
+        [],
+        (),
+        tuple(_name_keys(entry, raw) for entry, raw in zip(topic.entries, keys, strict=True)),
+    )
+
+
+def _name_keys(entry: Entry, data: Any) -> NameKeys:
+    """An entry's names' keys as kept: a key (a non-empty list of strings) per name."""
+    if type(data) is not list or len(data) != len(entry.names):
+        raise _Damaged(f"not a key per name of '{entry.id}'")
+    for key in data:
+        if type(key) is not list or not key or not all(type(word) is str for word in key):
+            raise _Damaged(f"{key!r} is not a name key")
+    return tuple(tuple(key) for key in data)
 
 
 # --- codecs from the model's declarations: a new field needs no code here ------------------

@@ -40,6 +40,17 @@ class TopicRead:
     ids: frozenset[str]
     problems: list[Problem]
     id_causes: tuple[Problem, ...] = ()
+    # Per entry, the name_key of each of its names: what the check of names across files
+    # compares. Part of a file's read, so a kept read brings them (12,000 at 5,000 entries).
+    name_keys: tuple[NameKeys, ...] = ()
+
+
+NameKeys = tuple[tuple[str, ...], ...]  # an entry's names' keys, in `Entry.names` order
+
+
+def names_keys(entries: Iterable[Entry]) -> tuple[NameKeys, ...]:
+    """`name_keys` of a read with these entries."""
+    return tuple(tuple(name_key(name) for name in entry.names) for entry in entries)
 
 
 def unreadable(problems: list[Problem]) -> TopicRead:
@@ -92,7 +103,9 @@ def topic_from_yaml(node: YNode, path: str) -> TopicRead:
             id_causes.append(problems[before])
     if topic is not None:
         topic = replace(topic, entries=tuple(entries))
-    return TopicRead(topic, tuple(entries), frozenset(ids), problems, tuple(id_causes))
+    return TopicRead(
+        topic, tuple(entries), frozenset(ids), problems, tuple(id_causes), names_keys(entries)
+    )
 
 
 @dataclass(frozen=True)
@@ -126,7 +139,14 @@ def check_glossary(reads: Iterable[TopicRead]) -> GlossaryCheck:
     duplicates, duplicated = _unique_ids(entries)
     problems += duplicates
     dangling, related_problems = _related_targets(entries, written_ids, duplicated)
-    problems += _unique_names(entries, duplicated)
+    keys = [
+        keys
+        for read in reads
+        for keys in (
+            read.name_keys if len(read.name_keys) == len(read.entries) else names_keys(read.entries)
+        )
+    ]
+    problems += _unique_names(entries, keys, duplicated)
     topic_ids = {read.topic.topic for read in reads if read.topic is not None}
     problems += _senses(entries, topic_ids | written_ids)
     notes: dict[Problem, str] = {}
@@ -252,22 +272,24 @@ def _senses(entries: list[Entry], known: set[str]) -> list[Problem]:
     return problems
 
 
-def _unique_names(entries: list[Entry], duplicated: set[str]) -> list[Problem]:
-    """Every name (term or alias) means one entry, and each entry lists it once."""
+def _unique_names(
+    entries: list[Entry], keys: list[NameKeys], duplicated: set[str]
+) -> list[Problem]:
+    """Every name (term or alias) means one entry, and each entry lists it once;
+    `keys`: each entry's names' keys (`names_keys`)."""
     problems = []
     # Positions are looked up only for a message: most names have none (12,000 at 5,000
     # entries, read on every build).
     claimed: dict[tuple[str, ...], tuple[Entry, str, int, str]] = {}
-    for entry in entries:
+    for entry, entry_keys in zip(entries, keys, strict=True):
         own: dict[str | tuple[str, ...], tuple[str, int, str]] = {}
-        for index, name in enumerate(entry.names):
+        for index, (name, key) in enumerate(zip(entry.names, entry_keys, strict=True)):
             role = "term" if index == 0 else "alias"
             # An alias written twice, or the term written again, is an error; so is an alias
             # repeating another alias in another case (unless match_case, where RUN and
             # Run are different names). The term in lower case as an alias (Нода, нода)
             # is tolerated: cards do that.
             exact = " ".join(name.split())
-            key = name_key(name)
             folded = exact if entry.match_case else key
             first = own.get(exact) or (own.get(folded) if index > 0 else None)
             if first is not None:
