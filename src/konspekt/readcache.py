@@ -246,6 +246,8 @@ def _value_codec(hint: Any) -> tuple[Encode, Decode]:
         def decode_tuple(data: Any, display: str) -> tuple[Any, ...]:
             if type(data) is not list:
                 raise _Damaged(f"{data!r} is not a list")
+            if not data:  # most of an entry's lists (forms, tags, …): no generator for them
+                return ()
             return tuple(item_dec(item, display) for item in data)
 
         return (lambda value, display: [item_enc(v, display) for v in value]), decode_tuple
