@@ -882,6 +882,34 @@ def test_a_rebuild_masks_only_the_edited_question_and_needs_no_linker(
     assert renamed == (tmp_path / "renamed-uncached.apkg").read_bytes()
 
 
+def test_the_question_cache_grows_by_appending_and_is_rewritten_when_half_stale(
+    cards: Path, tmp_path: Path
+) -> None:
+    """An edit appends its question's record; the later record stands for the earlier."""
+    cache = tmp_path / ".cache"
+    ledger = cards / "anki.lock"
+    path = cache / konspekt.deck.questions.CACHE_NAME
+
+    def build_at(now: int) -> DeckReport:
+        return build_deck(load_glossary(cards), tmp_path / "d.apkg", ledger_path=ledger,
+                          options=DEVOPS, now=now, cache_dir=cache)  # fmt: skip
+
+    entries = len(load_glossary(cards).entries)
+    build_at(T1)
+    assert len(path.read_bytes().splitlines()) == 1 + entries
+    edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
+    assert build_at(T2).masked == 1
+    assert len(path.read_bytes().splitlines()) == 2 + entries  # one record appended
+    assert build_at(T2).masked == 0  # the appended record is the one read
+    written = "Шаблон"
+    for count in range(entries + 1):  # as many records again: the file is written anew
+        edit(cards, "docker.yaml", written, f"Шаблон {count}")
+        written = f"Шаблон {count}"
+        assert build_at(T2).masked == 1
+    assert len(path.read_bytes().splitlines()) <= 1 + 2 * entries  # rewritten on the way
+    assert build_at(T2).masked == 0
+
+
 def test_the_question_cache_key_follows_the_masking_code(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -906,9 +934,10 @@ def test_a_damaged_question_cache_is_masked_anew(cards: Path, tmp_path: Path) ->
     build_deck(glossary, tmp_path / "a.apkg", ledger_path=ledger, options=DEVOPS, now=T1,
                cache_dir=cache)  # fmt: skip
     path = cache / konspekt.deck.questions.CACHE_NAME
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data["questions"] = {}
-    path.write_text(json.dumps(data), encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    # Records damaged in every way a line can be, one cut short: each entry masked anew.
+    damaged = ["[1, 2, 3, 4, 5]\n", '{"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}\n', "[\n"]
+    path.write_text(lines[0] + "".join(damaged) + lines[1][: len(lines[1]) // 2], "utf-8")
     [names] = cache.glob(f"{konspekt.deck.questions.NAMES_PREFIX}*")
     names.write_text("".join(f'\n"{entry.id}"\t[1, 2]' for entry in glossary.entries), "utf-8")
     report = build_deck(glossary, tmp_path / "b.apkg", ledger_path=ledger, options=DEVOPS,

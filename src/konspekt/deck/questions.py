@@ -20,6 +20,7 @@ import logging
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from ..errors import BuildError
 from ..link import Linker
@@ -30,7 +31,12 @@ from ..output import write_file
 
 log = logging.getLogger(__name__)
 
-CACHE_NAME = "deck-questions.json"
+CACHE_NAME = "deck-questions.jsonl"
+# A line per record: first {"key": ...}, then [id, text, title, masked, topic] per entry,
+# a later line standing for an earlier one of the same id. An edit appends a line or two
+# instead of writing 3 MB again (5,000 entries); the file is written anew under another
+# key, or once most of its lines are stale. A line cut short (or damaged) is skipped: its
+# entry is masked again.
 # + the key + ".txt": each entry's names (`Linker.keys_of`) under that key, a line per
 # entry (its id and its keys, each as JSON, a tab between): an edit needs one entry's
 # line, found in the bytes without parsing the 10 MB of the others (5,000 entries).
@@ -65,7 +71,7 @@ class Questions:
         self._linker = linker
         self._cache_dir = cache_dir
         self._key = _cache_key(glossary) if cache_dir is not None else ""
-        self._previous = _read(cache_dir, self._key)
+        self._previous, self._records = _read(cache_dir, self._key)
         self._names: bytes | None = None  # read at the first miss
         self._current: _Masked = {}
         self.masked = 0  # questions masked by this build; the others came from the cache
@@ -111,14 +117,26 @@ class Questions:
                 for old in self._cache_dir.glob(f"{NAMES_PREFIX}*"):
                     old.unlink(missing_ok=True)  # one is kept: the current names'
                 write_file(names_path, ("\n" + names).encode("utf-8"))
-            if self.masked == 0 and self._current == self._previous:
+            new = [
+                entry_id
+                for entry_id, value in self._current.items()
+                if self._previous.get(entry_id) != value
+            ]
+            append = self._records > 0 and self._records + len(new) <= 2 * len(self._current)
+            if append and not new:
                 return
-            notes = {
-                entry_id: [text, title, question.text, question.topic]
-                for entry_id, (text, title, question) in sorted(self._current.items())
-            }
-            data = json.dumps({"key": self._key, "questions": notes}, ensure_ascii=False)
-            write_file(self._cache_dir / CACHE_NAME, data.encode("utf-8"))
+            lines = [] if append else [json.dumps({"key": self._key}) + "\n"]
+            for entry_id in new if append else sorted(self._current):
+                text, title, question = self._current[entry_id]
+                record = [entry_id, text, title, question.text, question.topic]
+                lines.append(json.dumps(record, ensure_ascii=False) + "\n")
+            data = "".join(lines).encode("utf-8")
+            if append:
+                with (self._cache_dir / CACHE_NAME).open("ab") as file:
+                    file.write(data)
+            else:
+                write_file(self._cache_dir / CACHE_NAME, data)
+                (self._cache_dir / "deck-questions.json").unlink(missing_ok=True)  # its old form
         except (BuildError, OSError) as error:  # a cache: the deck is already written
             log.warning("could not save the question cache: %s", error)
 
@@ -158,23 +176,39 @@ def _keys(text: str) -> list[tuple[str, ...]] | None:
     return [tuple(key) for key in keys]
 
 
-def _read(cache_dir: Path | None, key: str) -> _Masked:
+def _read(cache_dir: Path | None, key: str) -> tuple[_Masked, int]:
+    """The kept questions under `key`, and how many record lines the file has."""
     if cache_dir is None:
-        return {}
+        return {}, 0
     try:
-        data = json.loads((cache_dir / CACHE_NAME).read_text(encoding="utf-8"))
-        if data["key"] != key:
-            return {}
-        found: _Masked = {}
-        for entry_id, (text, title, masked, topic) in data["questions"].items():
-            if not all(isinstance(value, str) for value in (entry_id, text, title, masked)):
-                raise TypeError("not a text")
-            if topic is not None and not isinstance(topic, str):
-                raise TypeError("not a topic")
-            found[entry_id] = (text, title, Question(masked, topic))
-        return found
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return {}
+        lines = (cache_dir / CACHE_NAME).read_bytes().split(b"\n")
+        if json.loads(lines[0]) != {"key": key}:
+            return {}, 0
+    except (OSError, ValueError):
+        return {}, 0
+    body = [line for line in lines[1:] if line]
+    try:  # every line at once; only a damaged file is read line by line
+        records = json.loads(b"[" + b",".join(body) + b"]")
+    except ValueError:
+        records = [_line(line) for line in body]
+    found: _Masked = {}
+    for record in records:
+        if type(record) is not list or len(record) != 5:
+            continue
+        entry_id, text, title, masked, topic = record
+        if not all(isinstance(value, str) for value in (entry_id, text, title, masked)):
+            continue
+        if topic is not None and not isinstance(topic, str):
+            continue
+        found[entry_id] = (text, title, Question(masked, topic))
+    return found, len(body)
+
+
+def _line(line: bytes) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None  # cut short or damaged: its entry is masked again
 
 
 def _read_names(cache_dir: Path | None, key: str) -> bytes:
