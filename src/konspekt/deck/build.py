@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, StaleLedgerError
 from ..link import Linker
+from ..load import no_gc_pauses
 from ..model import Glossary
 from ..output import write_file
 from .cache import (
@@ -90,10 +91,11 @@ def build_deck(
     `linker`, the glossary's (`Linker.for_glossary(glossary, cache_dir)`), lets a
     caller that links pages too (the site) build it once for both.
     """
-    ledger, old_text = read_ledger(ledger_path)
-    # The linker is loaded only if a question must be masked anew (questions.py).
-    questions = Questions(glossary, linker, cache_dir)
-    stored = read_field_cache(cache_dir)
+    with no_gc_pauses():  # a record per note, read and kept: nothing to collect
+        ledger, old_text = read_ledger(ledger_path)
+        # The linker is loaded only if a question must be masked anew (questions.py).
+        questions = Questions(glossary, linker, cache_dir)
+        stored = read_field_cache(cache_dir)
     plan = plan_deck(
         glossary,
         ledger,
