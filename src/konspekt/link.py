@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib.metadata import version
-from itertools import compress, repeat
+from itertools import accumulate, compress, repeat
 from operator import itemgetter
 from pathlib import Path
 from types import MappingProxyType
@@ -112,21 +112,27 @@ def words_of(
     """The words of `text[start:end]` as the linker and the masking compare them: their
     spans, normalized words, and the normalized gaps between them (see `ru.gap`)."""
     stop = len(text) if end is None else end
-    spans = [m.span() for m in WORD_RE.finditer(text, start, stop)]
     raw = text[start:stop]
-    part = normalize_text(raw)
-    # One character for one, and no capital sigma (whose lower case depends on the
-    # letters around it): slicing the normalized text is normalizing each word.
-    if len(part) == len(raw) and "Σ" not in raw:
-        norms = [part[s - start : e - start] for s, e in spans]
+    # One pass of the regular expression: with the words captured, split() gives the
+    # text before the first word, then each word and the gap after it, and the text
+    # after the last. The spans follow from the pieces' lengths (C loops, not Python).
+    pieces = _WORDS_AND_GAPS.split(raw)
+    bounds = list(accumulate(map(len, pieces), initial=start))
+    spans = list(zip(bounds[1:-1:2], bounds[2::2], strict=True))
+    words = pieces[1::2]
+    # Words joined by a line break, which none of them holds and which stops the one
+    # rule of lower() that reads the letters around (a final sigma): normalizing the
+    # whole is normalizing each word. A capital sigma is still left to `normalize`.
+    if "Σ" in raw:
+        norms = list(map(normalize, words))
     else:
-        norms = [normalize(text[s:e]) for s, e in spans]
-    # What stands between the words, in one call: split() gives the text before the
-    # first word, between each two, and after the last (no anchors in WORD_RE, so the
-    # words of `raw` are those of the span).
-    gaps = [b if b == " " else gap(b) for b in WORD_RE.split(raw)[1:-1]] if spans else []
+        norms = normalize_text("\n".join(words)).split("\n") if words else []
+    gaps = [b if b == " " else gap(b) for b in pieces[2:-1:2]]
     return spans, norms, gaps
 
+
+# WORD_RE with the word captured: split() then returns words and gaps in turn.
+_WORDS_AND_GAPS = re.compile(f"({WORD_RE.pattern})")
 
 # --- the linker ---
 
@@ -776,13 +782,15 @@ class Linker:
         starts, prefixes, table, longest = index.starts, index.prefixes, index.table, index.longest
         maybe_function_word = self.ru.maybe_function_word
         make = tuple.__new__  # _Found's own constructor, without its Python wrapper
-        i = 0
+        i = 0  # the first word not yet part of a name found
         count = len(spans)
-        while i < count:
+        # Only a word that begins a key can begin a name, and most words begin none: they
+        # are passed over in one C loop rather than one by one.
+        for k in compress(range(count), map(starts.__contains__, norms)):
+            if k < i:
+                continue  # inside the name found before
+            i = k
             word = norms[i]
-            if word not in starts:  # most words of a text
-                i += 1
-                continue
             key: Key = (word,)
             # The longest key starting at word `i` that names an entry here (inlined: this
             # runs for most words of every text).
@@ -800,7 +808,6 @@ class Linker:
                     if hit is not None:
                         break
             if hit is None:
-                i += 1
                 continue
             target = hit
             first, last = spans[i][0], spans[i + n - 1][1]
