@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib.metadata import version
 from itertools import accumulate, compress, repeat
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple, cast
@@ -726,18 +726,21 @@ class Linker:
         self, found: Sequence[_Found], page: str | None, page_entry: Entry | None
     ) -> Iterator[tuple[_Found, str | None]]:
         # The topics and entry ids the paragraph is about: the page's, and those its
-        # plainly named entries show.
+        # plainly named entries show. Only an ambiguous name asks, and most paragraphs
+        # have none: then no entry is read (nor recorded by a `reading` view, as linking
+        # did not depend on it).
         subjects: set[str] = set()
         if page_entry is not None:
             subjects.update((page_entry.topic, page_entry.id))
         # (entries are read through `_entries.get`: a `reading` view records those reads)
         entries = self._entries
-        for item in found:
-            if item.problem is None and not item.target.ambiguous:
-                entry_id = item.target.id
-                entry = entries.get(entry_id)
-                subjects.add(entry.topic if entry is not None else "")
-                subjects.add(entry_id)
+        if any(map(_AMBIGUOUS, found)):
+            for item in found:
+                if item.problem is None and not item.target.ambiguous:
+                    entry_id = item.target.id
+                    entry = entries.get(entry_id)
+                    subjects.add(entry.topic if entry is not None else "")
+                    subjects.add(entry_id)
         seen: set[str] = set()
         for item in found:
             target = item.target
@@ -838,7 +841,11 @@ class Linker:
     ) -> _Target | None:
         """The first of `targets` that the `n` words from word `i` can name, if any."""
         start, end = spans[i][0], spans[i + n - 1][1]
-        if _glued(text, start, end):
+        # Most names stand between spaces and punctuation that glues nothing: the
+        # characters beside them are looked at here, without calling `_glued`.
+        before = text[start - 1] if start > 0 else " "
+        after = text[end] if end < len(text) else " "
+        if (before in _GLUE_BEFORE or after in _GLUE_AFTER) and _glued(text, start, end):
             return None
         if n > 1 and _EMPHASIS_MARK.search(text, start, end) is not None:
             # «**слои** образов»: a link around it would cut the emphasis in two.
@@ -933,6 +940,13 @@ def _apply_case(pattern: str, form: str) -> str:
 
 
 _EMPHASIS_MARK = re.compile(f"[{re.escape(EMPHASIS)}]")
+
+
+# Every character `_glued` may find glue in, before the words and after them.
+_GLUE_BEFORE = "-$@/\\_#.:"
+_GLUE_AFTER = "@/\\_.:"
+# Whether a candidate names an entry by a name the entry lists as `ambiguous` (C code).
+_AMBIGUOUS = attrgetter("target.ambiguous")
 
 
 def _glued(text: str, start: int, end: int) -> bool:
