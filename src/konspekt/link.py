@@ -111,14 +111,19 @@ def words_of(
 ) -> tuple[list[tuple[int, int]], list[str], list[str]]:
     """The words of `text[start:end]` as the linker and the masking compare them: their
     spans, normalized words, and the normalized gaps between them (see `ru.gap`)."""
-    stop = len(text) if end is None else end
+    firsts, lasts, norms, gaps = _words(text, start, len(text) if end is None else end)
+    return list(zip(firsts, lasts, strict=True)), norms, gaps
+
+
+def _words(text: str, start: int, stop: int) -> tuple[list[int], list[int], list[str], list[str]]:
+    """`words_of`, with the spans as two lists, where each word starts and ends: the scan
+    reads the spans of the few words that name something, and makes no pair for the rest."""
     raw = text[start:stop]
     # One pass of the regular expression: with the words captured, split() gives the
     # text before the first word, then each word and the gap after it, and the text
     # after the last. The spans follow from the pieces' lengths (C loops, not Python).
     pieces = _WORDS_AND_GAPS.split(raw)
     bounds = list(accumulate(map(len, pieces), initial=start))
-    spans = list(zip(bounds[1:-1:2], bounds[2::2], strict=True))
     words = pieces[1::2]
     # Words joined by a line break, which none of them holds and which stops the one
     # rule of lower() that reads the letters around (a final sigma): normalizing the
@@ -127,8 +132,21 @@ def words_of(
         norms = list(map(normalize, words))
     else:
         norms = normalize_text("\n".join(words)).split("\n") if words else []
-    gaps = [b if b == " " else gap(b) for b in pieces[2:-1:2]]
-    return spans, norms, gaps
+    gaps = list(map(_GAPS.__getitem__, pieces[2:-1:2]))
+    return bounds[1:-1:2], bounds[2::2], norms, gaps
+
+
+class _GapCache(dict[str, str]):
+    """`gap` of each text found between two words, kept: prose repeats a few dozen."""
+
+    def __missing__(self, between: str) -> str:
+        if len(self) >= 10_000:  # bounded, whatever the texts
+            self.clear()
+        self[between] = found = gap(between)
+        return found
+
+
+_GAPS = _GapCache()
 
 
 # WORD_RE with the word captured: split() then returns words and gaps in turn.
@@ -780,13 +798,13 @@ class Linker:
         opaque_after: bool,
         linkable: bool,
     ) -> Iterator[_Found]:
-        spans, norms, gaps = words_of(text, start, end)
+        firsts, lasts, norms, gaps = _words(text, start, end)
         index = self.index
         starts, prefixes, table, longest = index.starts, index.prefixes, index.table, index.longest
         maybe_function_word = self.ru.maybe_function_word
         make = tuple.__new__  # _Found's own constructor, without its Python wrapper
         i = 0  # the first word not yet part of a name found
-        count = len(spans)
+        count = len(norms)
         # Only a word that begins a key can begin a name, and most words begin none: they
         # are passed over in one C loop rather than one by one.
         for k in compress(range(count), map(starts.__contains__, norms)):
@@ -807,13 +825,13 @@ class Linker:
             for n in range(len(keys), 0, -1):
                 targets = table.get(keys[n - 1])
                 if targets:
-                    hit = self._fitting(text, spans, gaps, i, n, targets)
+                    hit = self._fitting(text, firsts, lasts, gaps, i, n, targets)
                     if hit is not None:
                         break
             if hit is None:
                 continue
             target = hit
-            first, last = spans[i][0], spans[i + n - 1][1]
+            first, last = firsts[i], lasts[i + n - 1]
             i += n
             problem = None
             if target.rank == RANK_NOT_IN:
@@ -833,14 +851,15 @@ class Linker:
     def _fitting(
         self,
         text: str,
-        spans: Sequence[tuple[int, int]],
+        firsts: Sequence[int],
+        lasts: Sequence[int],
         gaps: Sequence[str],
         i: int,
         n: int,
         targets: tuple[_Target, ...],
     ) -> _Target | None:
         """The first of `targets` that the `n` words from word `i` can name, if any."""
-        start, end = spans[i][0], spans[i + n - 1][1]
+        start, end = firsts[i], lasts[i + n - 1]
         # Most names stand between spaces and punctuation that glues nothing: the
         # characters beside them are looked at here, without calling `_glued`.
         before = text[start - 1] if start > 0 else " "
@@ -851,14 +870,15 @@ class Linker:
             # «**слои** образов»: a link around it would cut the emphasis in two.
             return None
         for target in targets:
-            if target.cased is None or self._case_fits(text, spans, gaps, i, n, target):
+            if target.cased is None or self._case_fits(text, firsts, lasts, gaps, i, n, target):
                 return target
         return None
 
     @staticmethod
     def _case_fits(
         text: str,
-        spans: Sequence[tuple[int, int]],
+        firsts: Sequence[int],
+        lasts: Sequence[int],
         gaps: Sequence[str],
         i: int,
         n: int,
@@ -866,13 +886,15 @@ class Linker:
     ) -> bool:
         """For match_case entries: the words as written, or capitalized at a sentence start."""
         assert target.cased is not None
-        words = [fold_yo(text[s:e]) for s, e in spans[i : i + n]]
+        words = [
+            fold_yo(text[s:e]) for s, e in zip(firsts[i : i + n], lasts[i : i + n], strict=True)
+        ]
         written = join_key(words, gaps[i : i + n - 1])
         if written == target.cased:
             return True
         first = target.cased[0]
         capitalized = (first[:1].upper() + first[1:], *target.cased[1:])
-        return written == capitalized and _sentence_start(text, spans[i][0])
+        return written == capitalized and _sentence_start(text, firsts[i])
 
 
 def index_key(entries: Sequence[Entry]) -> str:
