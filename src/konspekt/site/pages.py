@@ -45,7 +45,7 @@ from ..markdown_safe import Document, Kind, References, link_title, safe_markdow
 from ..media import rewrite_images
 from ..model import Entry, Glossary
 from ..projectfile import DEFAULT_DECK_FILE, ProjectFile
-from ..render import highlight_css, inline_html
+from ..render import highlight_css, inline_html, plain_inline
 from ..ru import YO_POLICY, index_letter, russian, same_name, shown_aliases, sort_key, words
 from .pagecache import (
     GenerationCache,
@@ -110,6 +110,9 @@ def html_attr(text: str) -> str:
 
 def plain_text(markdown: str) -> str:
     """Markdown as one line of plain text: for tooltips and search."""
+    plain = plain_inline(markdown)  # most definitions: no Markdown, nh3 or HTML needed
+    if plain is not None:
+        return " ".join(plain.split())
     text = html.unescape(nh3.clean(inline_html(markdown), tags=set()))
     return " ".join(text.split())
 
