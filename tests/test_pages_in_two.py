@@ -77,20 +77,24 @@ def test_pages_made_on_two_cores_are_the_pages_made_in_one(
     assert _no_children_left()
 
 
+@pytest.mark.parametrize("page", ["term_page", "topic_page"])
 def test_a_child_that_dies_is_replaced_by_this_process(
-    corpus: Glossary, two_cores: Callable[[bool], None], monkeypatch: pytest.MonkeyPatch
+    page: str,
+    corpus: Glossary,
+    two_cores: Callable[[bool], None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     two_cores(False)
     one = generated_pages(corpus)
     parent = os.getpid()
-    term_page = Site.term_page
+    make = getattr(Site, page)
 
-    def dying(self: Site, entry_id: str) -> str:
+    def dying(self: Site, key: str) -> str:
         if os.getpid() != parent:
             os._exit(3)
-        return term_page(self, entry_id)
+        return make(self, key)  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(Site, "term_page", dying)
+    monkeypatch.setattr(Site, page, dying)
     two_cores(True)
     assert generated_pages(corpus) == one
     assert _no_children_left()
@@ -169,4 +173,23 @@ def test_pages_made_beside_the_deck_do_not_fork_again(
         assert pids() == {os.getpid()}
         assert deck.result() is False  # the child itself does not fork either
     assert worth_forking(10**6)  # the child is gone: the core is free again
+    assert _no_children_left()
+
+
+def test_an_error_in_a_topic_page_made_by_the_child_is_raised_here(
+    corpus: Glossary, two_cores: Callable[[bool], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Topic pages come after every term page, in one process and in two."""
+    last = corpus.topics[-1].topic
+    topic_page = Site.topic_page
+
+    def failing(self: Site, topic_id: str) -> str:
+        if topic_id == last:
+            raise SiteLinkError(f"cannot make topic {topic_id}")
+        return topic_page(self, topic_id)
+
+    monkeypatch.setattr(Site, "topic_page", failing)
+    two_cores(True)
+    with pytest.raises(SiteLinkError, match=f"cannot make topic {last}"):
+        generated_pages(corpus)
     assert _no_children_left()

@@ -86,8 +86,8 @@ INDEX_TITLE = "Алфавитный указатель"
 CHANGES_TITLE = "Что нового"
 TOPICS_TITLE = "Темы"
 # The part of the entries the parent links and makes term pages for, when a forked child
-# does the rest (`Site._term_pages_in_two`).
-PARENT_SHARE = 0.45
+# does the rest and the topic pages (`Site._pages_in_two`).
+PARENT_SHARE = 0.5
 SHORT_DEFINITION = 200  # characters of a definition shown as a tooltip
 
 _LATIN_WITH_ENDING = re.compile(r"[a-z0-9]['-][а-я]")
@@ -865,14 +865,15 @@ class Site:
         files: dict[str, str | bytes] = {}
         # A cached run reads and records facts page by page: in one process only.
         if self.cache is None and worth_forking(len(self.glossary.entries)):
-            files.update(self._term_pages_in_two())
+            files.update(self._pages_in_two())
         else:
             for entry in self.glossary.entries:
                 path = term_path(entry.id)
                 files[path] = self._page(path, partial(self.term_page, entry.id))
         for topic in self.glossary.topics:
             path = topic_path(topic.topic)
-            files[path] = self._page(path, partial(self.topic_page, topic.topic))
+            if path not in files:  # made by a child, after the term pages
+                files[path] = self._page(path, partial(self.topic_page, topic.topic))
         files[INDEX_PAGE] = self._page(INDEX_PAGE, self.index_page)
         for letter in self.index_letters:
             path = letter_path(letter)
@@ -891,19 +892,19 @@ class Site:
             self.cache.put_meta("facts", self.facts.table())
         return files
 
-    def _term_pages_in_two(self) -> dict[str, str | bytes]:
-        """The term pages, the second half linked and made by a forked child meanwhile.
+    def _pages_in_two(self) -> dict[str, str | bytes]:
+        """The term pages, the second half linked and made by a forked child meanwhile,
+        which then makes the topic pages too.
 
         Each process links its half of the entries and makes their short definitions,
         then they trade them (backlinks and tooltips need every entry's): texts as their
-        mentions, which the parent's topic pages rescan as they would a cached text. The
-        child sends back its pages, encoded, and the links they made (`Links.merged`).
+        mentions, which are scanned again where a page shows them, as a cached text is.
+        The child sends back its pages, encoded, and the links they made (`Links.merge`).
         Where the child fails, this process does its part, raising any error as one
-        process would, in the same order: all linking first, then the pages in order.
+        process would, in the same order: all linking first, then the pages in order
+        (the topic pages are then made by `pages`).
         """
         entries = self.glossary.entries
-        # The parent's share: after the term pages it makes the topic pages and the index
-        # alone (about a tenth of the work), so the child takes a little more than half.
         middle = round(len(entries) * PARENT_SHARE)
         first, second = entries[:middle], entries[middle:]
 
@@ -915,6 +916,8 @@ class Site:
             self.__dict__["texts"] = {**_from_found(theirs), **texts}
             self.__dict__["short"] = {**their_short, **short}
             pages = {term_path(e.id): self.term_page(e.id).encode("utf-8") for e in second}
+            for topic in self.glossary.topics:
+                pages[topic_path(topic.topic)] = self.topic_page(topic.topic).encode("utf-8")
             return pages, self.links.wanted()
 
         files: dict[str, str | bytes] = {}
