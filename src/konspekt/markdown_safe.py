@@ -338,6 +338,10 @@ class References:
         self._used.setdefault(entry_id, None)
         return f"&{entry_id}"
 
+    def labels(self) -> tuple[str, ...]:
+        """The entries whose labels were used so far, in order of first use."""
+        return tuple(self._used)
+
     def definitions(self) -> str:
         """The definitions of the labels used so far, in order of first use."""
         lines = self._lines

@@ -327,9 +327,20 @@ class LinkedText:
         return Document(self.text, segments, tuple(kept))
 
     def markdown(self, refs: References, heading_prefix: str = "h", heading_level: int = 1) -> str:
+        if (heading_prefix, heading_level) == ("h", 1):  # a definition: its term page, its topic's
+            markdown, labels = self._as_definition
+            for entry_id in labels:  # the labels it uses, as rendering it for `refs` notes them
+                refs.label(entry_id)
+            return markdown
         return self.document.markdown(
             heading_prefix=heading_prefix, heading_level=heading_level, refs=refs
         )
+
+    @cached_property
+    def _as_definition(self) -> tuple[str, tuple[str, ...]]:
+        """The Markdown, made once: it reads `refs` only to note the labels it uses."""
+        noted = References(str, str)
+        return self.document.markdown(refs=noted), noted.labels()
 
 
 @dataclass(frozen=True)
