@@ -193,3 +193,18 @@ def test_an_error_in_a_topic_page_made_by_the_child_is_raised_here(
     with pytest.raises(SiteLinkError, match=f"cannot make topic {last}"):
         generated_pages(corpus)
     assert _no_children_left()
+
+
+def test_neither_side_of_an_exchange_forks_again(two_cores: Callable[[bool], None]) -> None:
+    from konspekt.pool import Exchange
+
+    two_cores(True)
+
+    def child(exchange: Exchange) -> bool:
+        return worth_forking(10**6)
+
+    with Exchange(child) as exchange:
+        assert not worth_forking(10**6)
+        assert exchange.finish() == (True, False)
+    assert worth_forking(10**6)
+    assert _no_children_left()

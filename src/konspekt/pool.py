@@ -256,6 +256,8 @@ class Exchange:
         self._failed = False
         self._pid = os.fork()
         if self._pid == 0:  # the child: run, send, leave without the parent's cleanup
+            global _other_core_taken
+            _other_core_taken = True  # two processes on two cores already: no third
             os.close(up_read)
             os.close(down_write)
             self._in, self._out = os.fdopen(down_read, "rb"), os.fdopen(up_write, "wb")
@@ -273,6 +275,13 @@ class Exchange:
         os.close(down_read)
         self._in, self._out = os.fdopen(up_read, "rb"), os.fdopen(down_write, "wb")
         self._reaped = False
+        global _children_beside
+        _children_beside += 1  # nor a third from this side
+
+    def _gone(self) -> None:
+        self._reaped = True
+        global _children_beside
+        _children_beside -= 1
 
     def _send(self, value: object) -> None:
         data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
@@ -320,7 +329,7 @@ class Exchange:
         answer = self.receive()
         self._out.close()
         _, status = os.waitpid(self._pid, 0)
-        self._reaped = True
+        self._gone()
         if os.waitstatus_to_exitcode(status) != 0:
             return False, None
         return answer
@@ -336,7 +345,7 @@ class Exchange:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self._pid, signal.SIGKILL)
             os.waitpid(self._pid, 0)
-            self._reaped = True
+            self._gone()
 
 
 def _call(function: Callable[[], Result]) -> tuple[bool, object]:
