@@ -1031,7 +1031,7 @@ def test_the_ledger_copies_unchanged_records_only_from_a_ledger_it_wrote(
         return ledger.read_text(encoding="utf-8")
 
     build_at(T1)
-    assert (cache / konspekt.deck.cache.LEDGER_STAMP_NAME).exists()
+    assert (cache / konspekt.deck.ledger.INDEX_NAME).exists()
     edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
     before = ledger.read_text(encoding="utf-8")
     copied = build_at(T2)
@@ -1040,3 +1040,37 @@ def test_the_ledger_copies_unchanged_records_only_from_a_ledger_it_wrote(
     # By hand: one record's layout changed, its content not.
     ledger.write_text(copied.replace('"added": "', '"added":  "', 1), encoding="utf-8")
     assert build_at(T2) == copied
+
+
+def test_a_ledger_it_wrote_is_read_through_its_index(cards: Path, tmp_path: Path) -> None:
+    """The index gives the ledger a full parse gives, without parsing any record's entry
+    until it is asked for; a ledger the index does not describe is parsed in full."""
+    cache = tmp_path / ".cache"
+    path = cards / "anki.lock"
+
+    def build_at(now: int) -> None:
+        build_deck(load_glossary(cards), tmp_path / "d.apkg", ledger_path=path,
+                   options=DEVOPS, now=now, cache_dir=cache)  # fmt: skip
+
+    build_at(T1)
+    edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
+    build_at(T2)
+    full, text = konspekt.deck.ledger.read_ledger(path)
+    read = konspekt.deck.ledger.read_ledger_file(path, cache)
+    assert read.spans is not None and read.data == path.read_bytes()
+    assert all(record._entry is None for record in read.ledger.notes.values())
+    assert list(read.ledger.notes) == list(full.notes)
+    assert read.ledger == full  # every entry parsed from its span now
+    assert all(record._entry is not None for record in read.ledger.notes.values())
+    assert konspekt.deck.ledger.ledger_bytes(read.ledger, read)[0].decode() == text
+    # Another ledger (an older one put back) or a damaged index: parsed in full.
+    index = cache / konspekt.deck.ledger.INDEX_NAME
+    for damage in (lambda: path.write_text(text.replace("Шаблон", "Шабл"), encoding="utf-8"),
+                   lambda: index.write_text(index.read_text()[:-9], encoding="utf-8")):  # fmt: skip
+        saved = index.read_bytes()
+        damage()
+        again = konspekt.deck.ledger.read_ledger_file(path, cache)
+        assert again.spans is None
+        assert again.ledger == konspekt.deck.ledger.read_ledger(path)[0]
+        path.write_text(text, encoding="utf-8")
+        index.write_bytes(saved)
