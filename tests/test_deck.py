@@ -8,6 +8,8 @@ import logging
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -1074,3 +1076,35 @@ def test_a_ledger_it_wrote_is_read_through_its_index(cards: Path, tmp_path: Path
         assert again.ledger == konspekt.deck.ledger.read_ledger(path)[0]
         path.write_text(text, encoding="utf-8")
         index.write_bytes(saved)
+
+
+def test_a_one_edit_deck_build_does_not_load_importlib_metadata(
+    cards: Path, tmp_path: Path
+) -> None:
+    """Its cache keys take the libraries' version attributes and the Markdown extensions
+    are instances: importlib.metadata (the email package, a search of sys.path for every
+    installed package's metadata) cost more than a one-edit build's rendering. (A cold
+    build loads pymorphy3's dictionary, which looks for it through importlib.metadata.)"""
+    build_deck(load_glossary(cards, tmp_path / ".cache"), tmp_path / "d.apkg",
+               ledger_path=cards / "anki.lock", options=DEVOPS, now=T1,
+               cache_dir=tmp_path / ".cache")  # fmt: skip
+    edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон, **неизменяемый**")
+    (tmp_path / "d.apkg").unlink()
+    script = f"""
+import sys
+from pathlib import Path
+from konspekt import load_glossary
+from konspekt.deck import DeckOptions, build_deck
+cards, tmp = Path({str(cards)!r}), Path({str(tmp_path)!r})
+glossary = load_glossary(cards, tmp / ".cache")
+build_deck(glossary, tmp / "d.apkg", ledger_path=cards / "anki.lock",
+           options=DeckOptions(title="DevOps"), now=2, cache_dir=tmp / ".cache")
+print(sorted(name for name in sys.modules if name.startswith("importlib.metadata")))
+"""
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    result = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {src!r})\n{script}"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert (tmp_path / ".cache").is_dir() and (tmp_path / "d.apkg").stat().st_size > 0
+    assert result.stdout.strip() == "[]"

@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields, is_dataclass
 from functools import cache
 from importlib import import_module
-from importlib.metadata import version
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -52,7 +51,7 @@ def reader_key() -> str:
     """A hash of the code that turns a card file's bytes into a TopicRead."""
     libyaml = yaml._yaml.get_version_string() if yaml.__with_libyaml__ else "none"
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{_FORMAT};{sys.version};PyYAML={version('PyYAML')};{libyaml};".encode())
+    digest.update(f"{_FORMAT};{sys.version};PyYAML={yaml.__version__};{libyaml};".encode())
     for name in READER_MODULES:
         module = import_module(f"{__package__}.{name}")
         digest.update(Path(str(module.__file__)).read_bytes())

@@ -16,7 +16,6 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.metadata import version
 from pathlib import Path
 from types import MappingProxyType
 
@@ -29,18 +28,23 @@ log = logging.getLogger(__name__)
 FieldCache = Mapping[str, tuple[str, ...]]  # note hash → rendered fields
 
 CACHE_NAME = "deck-fields.bin"
-_RENDERERS = ("Markdown", "Pygments", "nh3")
 
 
 @cache
 def renderer_key() -> str:
     """A hash of the code that turns a NoteSource into fields."""
+    import markdown
+    import nh3
+    import pygments
+
     from .. import media, render
     from . import notes, notetype
 
     digest = hashlib.sha256()
-    for name in _RENDERERS:
-        digest.update(f"{name}={version(name)};".encode())
+    # The libraries' own version attributes: importlib.metadata would cost a build more
+    # (it imports the email package and searches every folder of sys.path).
+    for name, library in (("Markdown", markdown), ("Pygments", pygments), ("nh3", nh3)):
+        digest.update(f"{name}={library.__version__};".encode())
     for module in (notes, notetype, render, media):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()[:24]
