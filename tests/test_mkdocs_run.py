@@ -412,3 +412,93 @@ def test_a_source_without_an_anchor_attribute_is_not_parsed(
     assert anchors_found(['<a name="old">', "<span\nid=x>"]) == {"old", "x"}
     assert anchors_found(["Поле id пода."]) == set()  # a near miss in prose: parsed
     assert len(parsed) == 3
+
+
+# --- one Markdown instance for every page of a build ---
+
+# Pages that would show state one page's conversion left in a reused Markdown
+# instance: heading ids (toc numbers repeats), reference definitions, the stash of raw
+# HTML and fenced code, Pygments' block counter, open admonitions and details.
+STATEFUL_PAGES = {
+    "a.md": (
+        "# Обзор\n\n## Setup\n\n## Setup\n\nСм. [другое][ref] и [b](b.md).\n\n"
+        '[ref]: b.md "Подсказка"\n\n'
+        "| a | b |\n| - | - |\n| 1 | 2 |\n\n"
+        "```python\nx = 1\n```\n\n"
+        '!!! note\n    Заметка\n\n??? info "Подробно"\n    Скрыто\n\n'
+        "Код `#!python y = 2` в строке. Абзац { #own .cls }\n\n"
+        '<div class="raw">сырой HTML</div>\n\n'
+        "```mermaid\ngraph LR\n  A --> B\n```\n\n"
+        '--8<-- "snippet.md"\n\n'
+        "!!! warning\n    Без конца"
+    ),
+    "b.md": (
+        "# Второй\n\n## Setup\n\nСсылка [без определения][ref] и [a](a.md#setup_1).\n\n"
+        "```python\nz = 3\n```\n\n"
+        '<div class="raw">ещё</div>\n\n'
+        "Текст"
+    ),
+    "c.md": "## Без заголовка первого уровня\n\n## Setup\n\n```\nplain\n```\n",
+}
+
+
+def stateful_project(where: Path, extra_extension: str | None = None) -> Path:
+    shutil.copytree(ROOT / "overrides", where / "overrides")
+    config = (ROOT / "mkdocs.yml").read_text("utf-8")
+    config = config.replace("INHERIT: docs/assets/generated/site.yml\n", "site_name: Test\n")
+    config = config.replace("not_in_nav: |", "not_in_nav: |\n  /*.md")
+    if extra_extension:
+        config = config.replace(
+            "markdown_extensions:\n", f"markdown_extensions:\n  - {extra_extension}\n"
+        )
+    (where / "mkdocs.yml").write_text(config, "utf-8")
+    (where / "docs" / "assets" / "generated").mkdir(parents=True)
+    (where / "docs" / "assets" / "generated" / "snippet.md").write_text("Вставка.\n", "utf-8")
+    (where / "docs" / "index.md").write_text("# Главная\n", "utf-8")
+    for name, text in STATEFUL_PAGES.items():
+        (where / "docs" / name).write_text(text, "utf-8")
+    return where
+
+
+def markdown_instances(project: Path, site: Path) -> int:
+    """Build with the runner (no cache: one process renders every page); how many
+    markdown.Markdown instances it made."""
+    code = (
+        "import sys, markdown\n"
+        "made = []\n"
+        "init = markdown.Markdown.__init__\n"
+        "def counting(self, *args, **kwargs):\n"
+        "    made.append(1)\n"
+        "    init(self, *args, **kwargs)\n"
+        "markdown.Markdown.__init__ = counting\n"
+        "from konspekt.site.mkdocs_run import main\n"
+        "code = main(['build', '--config-file', 'mkdocs.yml', '--site-dir', sys.argv[1]])\n"
+        "print('instances', len(made))\n"
+        "sys.exit(code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(site)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return int(re.findall(r"instances (\d+)", result.stdout)[-1])
+
+
+@pytest.mark.parametrize("extra", [None, "abbr"], ids=["known-extensions", "an-unknown-one"])
+def test_pages_converted_by_one_markdown_instance_are_plain_mkdocs_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str | None
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    project = stateful_project(tmp_path / "project", extra)
+    instances = markdown_instances(project, tmp_path / "runner")
+    pages = 1 + len(STATEFUL_PAGES)
+    if extra is None:
+        assert instances < pages  # one for all pages (and none for other uses)
+    else:  # an extension whose state between pages the runner does not know
+        assert instances >= pages
+    plain_mkdocs(project, tmp_path / "plain")
+    assert differences(tmp_path / "runner", tmp_path / "plain") == []

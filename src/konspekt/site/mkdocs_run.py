@@ -732,6 +732,91 @@ def skip_anchorless_parses() -> None:
     _RawHTMLPreprocessor.run = run  # type: ignore[method-assign]
 
 
+# Extensions whose state between documents `Markdown.reset()` is known to clear: each
+# keeps none, or a `reset` method clears it (read for the versions SUPPORTED and
+# KEYED_PACKAGES pin). With any other extension, a page gets a new Markdown instance,
+# as in MkDocs.
+REUSABLE_EXTENSIONS = frozenset(
+    {
+        "toc",
+        "tables",
+        "fenced_code",
+        "attr_list",
+        "admonition",
+        "pymdownx.details",
+        "pymdownx.highlight",
+        "pymdownx.inlinehilite",
+        "pymdownx.superfences",
+        "pymdownx.snippets",
+    }
+)
+
+
+def reuse_markdown_instances() -> None:
+    """Make MkDocs convert every page of a build with one Markdown instance, reset.
+
+    MkDocs makes a new `markdown.Markdown` for each page: building its extensions
+    costs a tenth of a term page's rendering. `Markdown.reset()` is Python-Markdown's
+    own way to convert another document with an instance; the page's four MkDocs
+    processors are registered again under their names, which replaces the previous
+    page's. Only with REUSABLE_EXTENSIONS (MkDocs's own are always there).
+    """
+    import markdown
+    from mkdocs.structure.pages import (
+        Page,
+        _ExtractAnchorsTreeprocessor,
+        _ExtractTitleTreeprocessor,
+        _RawHTMLPreprocessor,
+        _RelativePathTreeprocessor,
+        get_toc,
+    )
+    from mkdocs.structure.pages import log as pages_log
+
+    render = Page.render
+    if getattr(render, "konspekt", False):
+        return
+    kept: dict[int, tuple[object, markdown.Markdown]] = {}
+
+    def instance(config: MkDocsConfig) -> markdown.Markdown | None:
+        extensions = config["markdown_extensions"]
+        if not all(isinstance(name, str) and name in REUSABLE_EXTENSIONS for name in extensions):
+            return None
+        held = kept.get(id(config))
+        if held is None or held[0] is not config:
+            md = markdown.Markdown(
+                extensions=extensions, extension_configs=config["mdx_configs"] or {}
+            )
+            kept.clear()
+            kept[id(config)] = (config, md)
+            return md
+        return held[1].reset()
+
+    def reusing(self: Page, config: MkDocsConfig, files: Files) -> None:
+        md = instance(config)
+        if md is None or self.markdown is None:  # MkDocs's own error for the latter
+            return render(self, config, files)
+        # From here on MkDocs 1.6's Page.render, line for line.
+        raw_html_ext = _RawHTMLPreprocessor()
+        raw_html_ext._register(md)
+        extract_anchors_ext = _ExtractAnchorsTreeprocessor(self.file, files, config)
+        extract_anchors_ext._register(md)
+        relative_path_ext = _RelativePathTreeprocessor(self.file, files, config)
+        relative_path_ext._register(md)
+        extract_title_ext = _ExtractTitleTreeprocessor()
+        extract_title_ext._register(md)
+        self.content = md.convert(self.markdown)
+        self.toc = get_toc(getattr(md, "toc_tokens", []))
+        self._title_from_render = extract_title_ext.title
+        self.present_anchor_ids = (
+            extract_anchors_ext.present_anchor_ids | raw_html_ext.present_anchor_ids
+        )
+        if pages_log.getEffectiveLevel() > logging.DEBUG:
+            self.links_to_anchors = relative_path_ext.links_to_anchors
+
+    reusing.konspekt = True  # type: ignore[attr-defined]
+    Page.render = reusing  # type: ignore[method-assign]
+
+
 class Runner:
     def __init__(
         self,
@@ -745,6 +830,7 @@ class Runner:
         self.run = run or uuid.uuid4().hex
         self.warnings = WarningCounter()
         skip_anchorless_parses()
+        reuse_markdown_instances()
         gkey = global_key(config, serve_url)
         self.cache: PageCache | None = None
         self._temp: tempfile.TemporaryDirectory[str] | None = None
