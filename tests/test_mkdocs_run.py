@@ -216,6 +216,17 @@ def test_a_broken_link_fails_every_build_even_from_a_cached_page(project: Path) 
             mkdocs_build(config, project / "site", cache)
 
 
+def test_a_page_that_warns_fails_a_cold_build_whose_workers_rendered_it(project: Path) -> None:
+    # A cold build's pages are rendered by two worker processes: a page that warned
+    # there is not stored, so the assembly renders it again and MkDocs warns.
+    page = project / "docs" / "glossary" / "pod.md"
+    regenerate(project)
+    page.write_text(page.read_text("utf-8") + "\nСм. [нет такой](missing.md).\n", "utf-8")
+    for _ in range(2):  # and again when the other pages come from the cache
+        with pytest.raises(MkDocsError, match=r"contains a link 'missing\.md'"):
+            mkdocs_build(project / "mkdocs.yml", project / "site", project / ".cache")
+
+
 @pytest.mark.slow
 def test_a_missing_anchor_fails_the_build_when_the_linking_page_is_cached(project: Path) -> None:
     config = project / "mkdocs.yml"

@@ -1213,21 +1213,23 @@ class Runner:
                 ]  # fmt: skip
                 if tree is not None:
                     command += ["--into", tree.root]
-                procs.append(
-                    subprocess.Popen(
-                        command,
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.PIPE,
-                        preexec_fn=die_with_parent,
+                # Into a file, not a pipe: a worker's warnings cannot fill a pipe and
+                # stall it while the other is waited for.
+                with open(Path(folder) / f"err-{index}.txt", "wb") as err:
+                    procs.append(
+                        subprocess.Popen(
+                            command,
+                            stdout=subprocess.DEVNULL,
+                            stderr=err,
+                            preexec_fn=die_with_parent,
+                        )
                     )
-                )
-            for proc in procs:
-                _, err = proc.communicate()
-                if proc.returncode != 0:  # its pages are misses: the assembly renders them
+            for index, proc in enumerate(procs):
+                if proc.wait() != 0:  # its pages are misses: the assembly renders them
                     log.debug(
                         "a page worker failed (%s):\n%s",
                         proc.returncode,
-                        err.decode("utf-8", "replace"),
+                        (Path(folder) / f"err-{index}.txt").read_text("utf-8", "replace"),
                     )
         if tree is not None:  # what they wrote, as recorded: kept if it still holds then
             assert self.cache is not None
@@ -1386,7 +1388,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             finally:
                 config.plugins.on_shutdown()
             return 0
-        logging.getLogger("mkdocs").setLevel(logging.ERROR)
+        # Warnings stay on (the worker's stderr goes nowhere unless it fails): a page
+        # that warned is not stored, so the assembly renders it and MkDocs warns there.
         with tempfile.TemporaryDirectory(prefix="konspekt-worker-") as site_dir:
             config = load_config(
                 config_file=args.config_file, strict=json.loads(args.strict), site_dir=site_dir
