@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import filecmp
+import functools
 import os
 import re
 import shutil
@@ -18,9 +19,10 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, make_project
@@ -513,3 +515,100 @@ def test_pages_converted_by_one_markdown_instance_are_plain_mkdocs_pages(
         assert instances >= pages
     plain_mkdocs(project, tmp_path / "plain")
     assert differences(tmp_path / "runner", tmp_path / "plain") == []
+
+
+# --- raw HTML blocks Python-Markdown takes whole ---
+
+RAW_PREFIXES = ["", "  ", "    "]
+RAW_OPENINGS = ["<p>", '<p class="konspekt-backlinks" data-search-exclude>', "<div>", "<P>"]
+RAW_OPENINGS += ['<p title="a > b">', "<p id=x>", "<span>", "<hr>", "<script>", "<pre>"]
+RAW_INSIDES = ["текст", " · ", "&amp;", "&amp", "&#x27;", "&#39", "&", ">", "*не md*"]
+RAW_INSIDES += ['<a href="../x/" title="Под &quot;x&quot;">Под</a>', "<em>", "</em>", "<br>"]
+RAW_INSIDES += ["<p>", "</p>", "<div>", "</div>", "<!-- c -->", "<b>", "</a>", "<code>`x`</code>"]
+RAW_CLOSINGS = ["</p>", "</div>", "</P>", "", "</p> хвост", "</p>  ", "</span>", "</script>"]
+RAW_AFTER = ["", "\n", "\n\nАбзац.", "\nСтрока.", "\n\n<p>ещё</p>", "\n\n    код"]
+# Before the line: nothing, a paragraph, a line, a list, an open raw block, and a raw
+# block's tail that leaves a comment in the extractor's cache for the next block.
+RAW_BEFORE = ["", "Абзац.\n\n", "Строка.\n", "- пункт\n\n", "<div>\n"]
+RAW_BEFORE += ["<div>\n<p></div><!-- c --></p>\n\n"]
+
+
+def converted(source: str, fast: bool, monkeypatch: pytest.MonkeyPatch) -> str:
+    """`source` in HTML, with raw blocks taken whole (`fast`) or as Python-Markdown does."""
+    from markdown.htmlparser import HTMLExtractor
+
+    from konspekt.site.mkdocs_run import take_simple_raw_blocks
+
+    take_simple_raw_blocks()
+    patched = HTMLExtractor.parse_starttag
+    with monkeypatch.context() as m:
+        if not fast:
+            m.setattr(HTMLExtractor, "parse_starttag", patched.original)  # type: ignore[attr-defined]
+        return _converter().reset().convert(source)
+
+
+@functools.cache
+def _converter() -> Any:
+    import markdown
+
+    return markdown.Markdown(extensions=["toc", "tables", "attr_list", "admonition"])
+
+
+def raw_documents() -> st.SearchStrategy[str]:
+    line = st.tuples(
+        st.sampled_from(RAW_PREFIXES),
+        st.sampled_from(RAW_OPENINGS),
+        st.lists(st.sampled_from(RAW_INSIDES), max_size=6).map("".join),
+        st.sampled_from(RAW_CLOSINGS),
+    ).map("".join)
+    return st.tuples(
+        st.sampled_from(RAW_BEFORE),
+        st.lists(line, min_size=1, max_size=3),
+        st.sampled_from(RAW_AFTER),
+    ).map(lambda parts: parts[0] + "\n\n".join(parts[1]) + parts[2])
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw_documents())
+def test_raw_blocks_taken_whole_convert_as_python_markdown_converts_them(source: str) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert converted(source, True, monkeypatch) == converted(source, False, monkeypatch)
+
+
+def test_every_kind_of_raw_line_converts_as_python_markdown_converts_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    insides = ["", "текст", "&#x27;", RAW_INSIDES[9], "&amp", "<p>", "<!-- c -->", "</a>"]
+    for before in RAW_BEFORE:
+        for opening in RAW_OPENINGS:
+            for inside in insides:
+                for closing in RAW_CLOSINGS:
+                    for after in ("", "\n\nАбзац.", "\nСтрока."):
+                        source = f"{before}{opening}{inside}{closing}{after}"
+                        fast = converted(source, True, monkeypatch)
+                        assert fast == converted(source, False, monkeypatch), source
+
+
+def test_a_backlinks_line_is_taken_in_one_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    from markdown.htmlparser import HTMLExtractor
+
+    handle = HTMLExtractor.handle_starttag
+    tags: list[str] = []
+
+    def counting(self: HTMLExtractor, tag: str, attrs: list[tuple[str, str]]) -> None:
+        tags.append(tag)
+        handle(self, tag, attrs)
+
+    monkeypatch.setattr(HTMLExtractor, "handle_starttag", counting)
+    links = " · ".join(
+        f'<a href="../t{n}/" title="Термин {n} &mdash; это">T{n}</a>' for n in range(300)
+    )
+    source = f'## Упоминается в\n\n<p class="konspekt-backlinks" data-search-exclude>{links}</p>\n'
+    expected = converted(source, False, monkeypatch)
+    assert len(tags) == 301
+    tags.clear()
+    assert converted(source, True, monkeypatch) == expected
+    assert tags == []  # not one tag of the line read by html.parser
+    inside = source.replace("</p>", "<p></p>")  # not simple: read tag by tag
+    assert converted(inside, True, monkeypatch) == converted(inside, False, monkeypatch)
+    assert len(tags) == 2 * 302

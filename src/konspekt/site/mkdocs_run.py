@@ -732,6 +732,71 @@ def skip_anchorless_parses() -> None:
     _RawHTMLPreprocessor.run = run  # type: ignore[method-assign]
 
 
+# A raw HTML block that Python-Markdown's HTMLExtractor takes whole without learning
+# anything from its inside: a block-level element on one line, holding only text,
+# complete entity and character references (both kept as written) and a few inline
+# elements, never its own kind, so the first end tag of its name closes it. Attributes
+# are plain and quoted. A term page's meta line, other names and backlinks (up to
+# thousands of links with tooltips) are such blocks.
+_PLAIN_ATTRIBUTES = r'(?:[ ]+[a-z][a-z-]*(?:="[^"<>\n]*")?)*+[ ]*'
+_INLINE = "a|em|strong|code|span"
+SIMPLE_RAW_BLOCK = re.compile(
+    rf"<(?P<tag>[a-z][a-z0-9]*){_PLAIN_ATTRIBUTES}>"
+    rf"(?:[^<&\n]++|&[a-zA-Z][a-zA-Z0-9]*;|&#[0-9]+;|&#[xX][0-9a-fA-F]+;"
+    rf"|<(?:{_INLINE}){_PLAIN_ATTRIBUTES}>|</(?:{_INLINE})>)*+"
+    r"</(?P=tag)>"
+)
+
+
+def take_simple_raw_blocks() -> None:
+    """Make Python-Markdown take a SIMPLE_RAW_BLOCK in one step, as its parse would.
+
+    Python-Markdown's HTMLExtractor (the `html_block` preprocessor) reads a raw block
+    tag by tag with html.parser, to find where it ends and keep its text. For a
+    SIMPLE_RAW_BLOCK met where the extractor starts a raw block, each tag inside is
+    pushed on its stack and popped again before the block's own end tag (the first of
+    its name) empties it, and each piece is kept as written (entities included): so
+    the block's text is stashed and the line after it checked exactly as
+    `handle_starttag` … `handle_endtag` would. Only for the extractor itself
+    (md_in_html's subclass reads the inside of its blocks).
+    """
+    from markdown.htmlparser import HTMLExtractor, blank_line_re
+
+    parse = HTMLExtractor.parse_starttag
+    if getattr(parse, "konspekt", False):
+        return
+
+    def parse_starttag(self: Any, i: int) -> int:  # an HTMLExtractor (untyped state)
+        block = SIMPLE_RAW_BLOCK.match(self.rawdata, i)
+        if (
+            block is None
+            or type(self) is not HTMLExtractor
+            or self.inraw
+            or not self.md.is_block_level(block["tag"])
+            or block["tag"] in self.empty_tags
+            or block["tag"] in self.CDATA_CONTENT_ELEMENTS
+            or not (self.intail or self.at_line_start())
+        ):
+            return parse(self, i)
+        # handle_starttag starts a raw block (html.parser's `lasttag`, set and never
+        # read, is left as it is) ...
+        self.cleandoc.append("\n")
+        self._cache.append(block.group())  # after what a tail may have left there
+        # ... and handle_endtag ends it, with the stack empty.
+        if blank_line_re.match(self.rawdata[block.end() :]):
+            self._cache.append("\n")  # a blank line follows: kept with the block
+        else:
+            self.intail = True
+        self.cleandoc.append(self.md.htmlStash.store("".join(self._cache)))
+        self.cleandoc.append("\n\n")
+        self._cache = []
+        return block.end()
+
+    parse_starttag.konspekt = True  # type: ignore[attr-defined]
+    parse_starttag.original = parse  # type: ignore[attr-defined]
+    HTMLExtractor.parse_starttag = parse_starttag  # type: ignore[method-assign]
+
+
 # Extensions whose state between documents `Markdown.reset()` is known to clear: each
 # keeps none, or a `reset` method clears it (read for the versions SUPPORTED and
 # KEYED_PACKAGES pin). With any other extension, a page gets a new Markdown instance,
@@ -831,6 +896,7 @@ class Runner:
         self.warnings = WarningCounter()
         skip_anchorless_parses()
         reuse_markdown_instances()
+        take_simple_raw_blocks()
         gkey = global_key(config, serve_url)
         self.cache: PageCache | None = None
         self._temp: tempfile.TemporaryDirectory[str] | None = None
