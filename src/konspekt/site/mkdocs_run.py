@@ -768,9 +768,10 @@ def take_simple_raw_blocks() -> None:
 
     def parse_starttag(self: Any, i: int) -> int:  # an HTMLExtractor (untyped state)
         block = SIMPLE_RAW_BLOCK.match(self.rawdata, i)
+        extractor = type(self) is HTMLExtractor  # (a bool: `self` stays untyped for mypy)
         if (
             block is None
-            or type(self) is not HTMLExtractor
+            or not extractor
             or self.inraw
             or not self.md.is_block_level(block["tag"])
             or block["tag"] in self.empty_tags
