@@ -48,7 +48,7 @@ import tempfile
 import time
 import uuid
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path, PurePath
@@ -975,7 +975,10 @@ class Runner:
         for state in states:
             state.row = rows.get(state.file.src_uri)
 
-    def setup(self, *, workers: bool) -> tuple[Setup, list[PageState]]:
+    def setup(self, keyed: Collection[str] | None = None) -> tuple[Setup, list[PageState]]:
+        """MkDocs's files, theme, nav and pages, each page with its key; only the pages
+        in `keyed`, if given, are keyed (a worker: the pages it renders), as a key reads
+        and hashes the page's source."""
         from mkdocs.commands.build import get_navigation
         from mkdocs.structure.files import InclusionLevel, get_files, set_exclusions
         from mkdocs.structure.pages import Page
@@ -1006,7 +1009,8 @@ class Runner:
             if file.page is None and file.inclusion.is_not_in_nav():
                 Page(None, file, config)
             assert file.page is not None
-            states.append(PageState(file, self.page_key(file.page)))
+            keyed_here = keyed is None or file.src_uri in keyed
+            states.append(PageState(file, self.page_key(file.page) if keyed_here else ""))
         search = next(
             (p for p in config.plugins.values() if type(p).__name__ == "SearchPlugin"), None
         )
@@ -1133,7 +1137,7 @@ class Runner:
                 tree = SiteTree(Path(config.site_dir), self.cache)
             if not self.serve_url:
                 log.info(f"Building documentation to directory: {config.site_dir}")
-            s, states = self.setup(workers=False)
+            s, states = self.setup()
             if self.cache is not None:
                 self.cache.forget_stale_runs()
                 self.lookup(states)
@@ -1312,7 +1316,7 @@ class Runner:
         config.plugins.on_pre_build(config=config)
         logging.getLogger().addHandler(self.warnings)
         logging.getLogger("mkdocs").addHandler(self.warnings)
-        s, states = self.setup(workers=True)
+        s, states = self.setup(keyed=pages)
         mine = [state for state in states if state.file.src_uri in pages]
         nav_pages = {page.file.src_uri for page in s.nav.pages}
         # Titles of nav pages without one given appear on every page: render them too.
