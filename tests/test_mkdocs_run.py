@@ -612,3 +612,53 @@ def test_a_backlinks_line_is_taken_in_one_step(monkeypatch: pytest.MonkeyPatch) 
     inside = source.replace("</p>", "<p></p>")  # not simple: read tag by tag
     assert converted(inside, True, monkeypatch) == converted(inside, False, monkeypatch)
     assert len(tags) == 2 * 302
+
+
+# --- Material's navigation rendered once for the pages outside the nav ---
+
+
+def nav_project(where: Path) -> Path:
+    """A nav with a page under another page's folder, and pages outside the nav."""
+    shutil.copytree(ROOT / "overrides", where / "overrides")
+    config = (ROOT / "mkdocs.yml").read_text("utf-8")
+    config = config.replace("INHERIT: docs/assets/generated/site.yml\n", "site_name: Test\n")
+    config = config.replace("not_in_nav: |", "not_in_nav: |\n  /other/\n  /guide/b.md")
+    config += "\nnav:\n  - index.md\n  - Раздел:\n      - guide/b/sub.md\n      - guide/c.md\n"
+    (where / "mkdocs.yml").write_text(config, "utf-8")
+    (where / "docs" / "assets" / "generated").mkdir(parents=True)
+    pages = {
+        "index.md": "# Главная",
+        "guide/b/sub.md": "# Вложенная",
+        "guide/c.md": "# Третья",
+        "guide/b.md": "# Вне навигации, над вложенной",  # `url` makes sub/ relative to it
+        "other/a.md": "# Вне навигации",
+        "other/d.md": "# Ещё одна вне навигации",
+    }
+    for name, text in pages.items():
+        (where / "docs" / name).parent.mkdir(parents=True, exist_ok=True)
+        (where / "docs" / name).write_text(text + "\n", "utf-8")
+    return where
+
+
+def test_the_navigation_made_once_for_pages_outside_it_is_plain_mkdocs_navigation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mkdocs.config import load_config
+
+    from konspekt.site.mkdocs_run import Runner
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    project = nav_project(tmp_path / "project")
+    monkeypatch.chdir(project)
+    config = load_config(config_file="mkdocs.yml", site_dir=str(tmp_path / "runner"))
+    runner = Runner(config, None, None)
+    try:
+        runner.build()
+    finally:
+        runner.close()
+    plain_mkdocs(project, tmp_path / "plain")
+    assert differences(tmp_path / "runner", tmp_path / "plain") == []
+    memo = runner.nav_memo
+    assert memo is not None
+    # other/a and other/d share one; guide/b's links to guide/b/sub/ differ: made for it.
+    assert (memo.made, memo.reused) == (2, 1)

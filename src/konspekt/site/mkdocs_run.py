@@ -798,6 +798,101 @@ def take_simple_raw_blocks() -> None:
     HTMLExtractor.parse_starttag = parse_starttag  # type: ignore[method-assign]
 
 
+# Material's navigation partials as read for the runner (Material 9.8): digests of their
+# sources. For a page outside the nav, while no nav item is active, they show the nav
+# items (titles, urls, meta: fixed during a build), the site's name, logo and repo, and
+# the page only as `page in …`/`== page` tests (false: it is in no section) and as the
+# base of relative URLs (the `url` filter). A theme whose partials differ (another
+# version, an override in custom_dir) gets its navigation rendered for every page.
+NAV_PARTIALS = {
+    "partials/nav.html": "34643e38dada154e2d4494c4d697a18bae31a648",
+    "partials/nav-item.html": "fd638d4152bf3a6e264b53bab95702c105509178",
+    "partials/logo.html": "8a4ac0d0b40573992788a6dc13efdf7f16557ace",
+    "partials/source.html": "69966938399803efbf5c0a6c0b709a0830c32f81",
+}
+
+
+NAV_VARIANTS = 4  # kept for each base_url: pages in a few folders, each its own URLs
+
+
+@dataclass
+class NavMemo:
+    """The navigation's HTML for pages outside the nav, by `base_url`: made once, with
+    every URL the `url` filter made in it, and used again for another page only where
+    each of those URLs, made relative to that page, is the same."""
+
+    made: int = 0
+    reused: int = 0
+    entries: dict[str, list[tuple[str, list[tuple[str, str]]]]] = field(default_factory=dict)
+    recording: list[tuple[str, str]] | None = None
+
+
+def memoize_navigation(env: jinja2.Environment, nav: Navigation) -> NavMemo | None:
+    """Render Material's navigation partial once for all the pages outside the nav
+    (a fifth of a term page's template), where NAV_PARTIALS says it may."""
+    from mkdocs.utils import normalize_url
+
+    try:
+        for name, digest in NAV_PARTIALS.items():
+            source = env.loader.get_source(env, name)[0] if env.loader else ""
+            if hashlib.blake2b(source.encode("utf-8"), digest_size=20).hexdigest() != digest:
+                return None
+        template = env.get_template("partials/nav.html")
+    except Exception:  # not Material's: rendered as it is
+        return None
+    memo = NavMemo()
+    render = template.root_render_func
+    url = env.filters["url"]
+    in_nav = {id(page) for page in nav.pages}
+    items: list[Any] = []
+    stack = list(nav.items)
+    while stack:
+        item = stack.pop()
+        items.append(item)
+        stack += item.children or []
+
+    def recording_url(context: Any, value: Any) -> str:
+        result: str = url(context, value)
+        if memo.recording is not None:
+            memo.recording.append((str(value), result))
+        return result
+
+    recording_url.jinja_pass_arg = url.jinja_pass_arg  # type: ignore[attr-defined]
+    env.filters["url"] = recording_url
+
+    def rendered(context: Any) -> Iterator[str]:
+        page = context.get("page")
+        base = context.get("base_url")
+        if (
+            page is None
+            or context.get("nav") is not nav
+            or id(page) in in_nav
+            or not isinstance(base, str)
+            or any(item.active for item in items)
+        ):
+            yield from render(context)
+            return
+        variants = memo.entries.setdefault(base, [])
+        for html, urls in variants:
+            if all(normalize_url(value, page, base) == made for value, made in urls):
+                memo.reused += 1
+                yield html
+                return
+        memo.recording = []
+        try:
+            html = "".join(render(context))
+            urls = memo.recording
+        finally:
+            memo.recording = None
+        if len(variants) < NAV_VARIANTS:
+            variants.append((html, urls))
+        memo.made += 1
+        yield html
+
+    template.root_render_func = rendered
+    return memo
+
+
 # Extensions whose state between documents `Markdown.reset()` is known to clear: each
 # keeps none, or a `reset` method clears it (read for the versions SUPPORTED and
 # KEYED_PACKAGES pin). With any other extension, a page gets a new Markdown instance,
@@ -913,6 +1008,7 @@ class Runner:
         self._started = time.time_ns()
         self.cached = 0  # pages whose output came from the cache, for the log
         self.search_parts: list[str] = []
+        self.nav_memo: NavMemo | None = None  # set once the theme's environment is ready
 
     def close(self) -> None:
         if self.cache:
@@ -1160,6 +1256,7 @@ class Runner:
             if tree is not None:
                 self.keep_unchanged(s, states, nsig, tree)
             s.env = config.plugins.on_env(s.env, config=config, files=s.files)
+            self.nav_memo = memoize_navigation(s.env, s.nav)
             s.files.copy_static_files(dirty=False, inclusion=s.inclusion)
             for template in config.theme.static_templates:
                 _build_theme_template(template, s.env, s.files, config, s.nav)
@@ -1176,7 +1273,7 @@ class Runner:
                     utils.write_file(output, state.file.abs_dest_path)
                 page = state.file.page
                 assert page is not None
-                page.content = page.markdown = None  # memory: 10,000 pages are not kept
+                _release(page)  # memory: 10,000 pages are not kept
                 page.toc = []  # type: ignore[assignment]
             log_level = config.validation.links.anchors
             for file in doc_files:
@@ -1332,6 +1429,7 @@ class Runner:
                 self.populate(state, s.files)
                 ok.add(state.file.src_uri)
         s.env = config.plugins.on_env(s.env, config=config, files=s.files)
+        self.nav_memo = memoize_navigation(s.env, s.nav)
         doc_files = s.files.documentation_pages(inclusion=s.inclusion)
         nsig = nav_signature(s.nav)
         assert self.cache is not None
@@ -1344,10 +1442,17 @@ class Runner:
                         tree.write(os.path.join(tree.root, state.file.dest_path), output)
             page = state.file.page
             assert page is not None
-            page.content = page.markdown = None
+            _release(page)
         self.cache.flush()
         if tree is not None:
             self.cache.put_outputs(tree.key, tree.stamps)
+
+
+def _release(page: Page) -> None:
+    """Drop a rendered page's Markdown and HTML, its title kept: MkDocs derives a title
+    from the Markdown (None without it), and later pages show it in their navigation."""
+    page.title = page.title
+    page.content = page.markdown = None
 
 
 def nav_signature(nav: Navigation) -> str:
