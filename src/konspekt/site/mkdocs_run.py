@@ -54,6 +54,8 @@ from importlib import metadata
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
+from konspekt.site.searchparse import skip_excluded_interiors
+
 if TYPE_CHECKING:
     import jinja2
     from mkdocs.config.defaults import MkDocsConfig
@@ -745,6 +747,7 @@ class Runner:
         self.run = run or uuid.uuid4().hex
         self.warnings = WarningCounter()
         skip_anchorless_parses()
+        skip_excluded_interiors()
         gkey = global_key(config, serve_url)
         self.cache: PageCache | None = None
         self._temp: tempfile.TemporaryDirectory[str] | None = None
