@@ -32,10 +32,13 @@ Material's own handlers, except where a whole interior is provably inert:
    void one not even that), and an end tag pops it again (`skip` and `context`
    compare Elements by tag, hence no tag of `skip`: popping one would un-skip
    the block); an excluded element inside adds its tag to `skip` and the last
-   end tag of that tag removes it; nothing is rendered. The section changes at an
-   end tag only when its depth exceeds the context's length, which inside is at
-   least the element's depth plus one: the pass is made only when the section's
-   depth is at most that. The element's end tag is then handled as usual.
+   end tag of that tag removes it; nothing is rendered. An end tag moves to
+   another section only when the current one is deeper than the context and
+   some section is not: if so inside, the context fell below the current
+   section's depth since it became current, one end tag at a time, and the end
+   tag that crossed that depth looked for such a section and found none; none
+   has been made since (that takes a heading). The element's end tag is then
+   handled as usual.
 """
 
 from __future__ import annotations
@@ -118,6 +121,12 @@ def faster_parser(base: type[Any], void: frozenset[str]) -> type[Any]:
                 if done:
                     # As HTMLParser leaves what one `feed` did not finish for the next.
                     self.rawdata = rawdata[done:]
+                    try:
+                        super().goahead(end)
+                    except BaseException:
+                        self.rawdata = rawdata  # as HTMLParser would have raised
+                        raise
+                    return
             super().goahead(end)
 
         def _read_tags(self, rawdata: str) -> int:
@@ -188,7 +197,7 @@ def faster_parser(base: type[Any], void: frozenset[str]) -> type[Any]:
             if len(context) != depth + 1:
                 return None
             # Elements compare by tag, also with the plain strings `skip` starts with.
-            if context[-1] not in self.skip or self.section.depth > depth + 2:
+            if context[-1] not in self.skip:
                 return None
             skipped = {el if isinstance(el, str) else el.tag for el in self.skip}
             return _interior_end(rawdata, pos, context[-1].tag, banned_inside | skipped, void)
