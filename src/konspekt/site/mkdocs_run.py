@@ -54,6 +54,8 @@ from importlib import metadata
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
+from konspekt.site.searchparse import skip_excluded_interiors
+
 if TYPE_CHECKING:
     import jinja2
     from mkdocs.config.defaults import MkDocsConfig
@@ -993,6 +995,7 @@ class Runner:
         skip_anchorless_parses()
         reuse_markdown_instances()
         take_simple_raw_blocks()
+        skip_excluded_interiors()
         gkey = global_key(config, serve_url)
         self.cache: PageCache | None = None
         self._temp: tempfile.TemporaryDirectory[str] | None = None
