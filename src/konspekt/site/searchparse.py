@@ -218,7 +218,10 @@ MATERIAL_PARSER = "d4b3b852f9fa54527540bc8742cb628d50e2b803675e166898f9bf0606646
 
 
 def material_parser_digest(plugin: Any) -> str:
-    source = inspect.getsource(plugin.Parser) + inspect.getsource(plugin.Element)
+    parser = plugin.Parser
+    if getattr(parser, "konspekt", False):  # installed already: Material's is its base
+        parser = parser.__bases__[0]
+    source = inspect.getsource(parser) + inspect.getsource(plugin.Element)
     source += repr(sorted(plugin.void))
     return hashlib.sha256(source.encode("utf-8")).hexdigest()
 
