@@ -8,6 +8,8 @@ import logging
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -1031,7 +1033,7 @@ def test_the_ledger_copies_unchanged_records_only_from_a_ledger_it_wrote(
         return ledger.read_text(encoding="utf-8")
 
     build_at(T1)
-    assert (cache / konspekt.deck.cache.LEDGER_STAMP_NAME).exists()
+    assert (cache / konspekt.deck.ledger.INDEX_NAME).exists()
     edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
     before = ledger.read_text(encoding="utf-8")
     copied = build_at(T2)
@@ -1040,3 +1042,69 @@ def test_the_ledger_copies_unchanged_records_only_from_a_ledger_it_wrote(
     # By hand: one record's layout changed, its content not.
     ledger.write_text(copied.replace('"added": "', '"added":  "', 1), encoding="utf-8")
     assert build_at(T2) == copied
+
+
+def test_a_ledger_it_wrote_is_read_through_its_index(cards: Path, tmp_path: Path) -> None:
+    """The index gives the ledger a full parse gives, without parsing any record's entry
+    until it is asked for; a ledger the index does not describe is parsed in full."""
+    cache = tmp_path / ".cache"
+    path = cards / "anki.lock"
+
+    def build_at(now: int) -> None:
+        build_deck(load_glossary(cards), tmp_path / "d.apkg", ledger_path=path,
+                   options=DEVOPS, now=now, cache_dir=cache)  # fmt: skip
+
+    build_at(T1)
+    edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
+    build_at(T2)
+    full, text = konspekt.deck.ledger.read_ledger(path)
+    read = konspekt.deck.ledger.read_ledger_file(path, cache)
+    assert read.spans is not None and read.data == path.read_bytes()
+    assert all(record._entry is None for record in read.ledger.notes.values())
+    assert list(read.ledger.notes) == list(full.notes)
+    assert read.ledger == full  # every entry parsed from its span now
+    assert all(record._entry is not None for record in read.ledger.notes.values())
+    assert konspekt.deck.ledger.ledger_bytes(read.ledger, read)[0].decode() == text
+    # Another ledger (an older one put back) or a damaged index: parsed in full.
+    index = cache / konspekt.deck.ledger.INDEX_NAME
+    for damage in (lambda: path.write_text(text.replace("Шаблон", "Шабл"), encoding="utf-8"),
+                   lambda: index.write_text(index.read_text()[:-9], encoding="utf-8")):  # fmt: skip
+        saved = index.read_bytes()
+        damage()
+        again = konspekt.deck.ledger.read_ledger_file(path, cache)
+        assert again.spans is None
+        assert again.ledger == konspekt.deck.ledger.read_ledger(path)[0]
+        path.write_text(text, encoding="utf-8")
+        index.write_bytes(saved)
+
+
+def test_a_one_edit_deck_build_does_not_load_importlib_metadata(
+    cards: Path, tmp_path: Path
+) -> None:
+    """Its cache keys take the libraries' version attributes and the Markdown extensions
+    are instances: importlib.metadata (the email package, a search of sys.path for every
+    installed package's metadata) cost more than a one-edit build's rendering. (A cold
+    build loads pymorphy3's dictionary, which looks for it through importlib.metadata.)"""
+    build_deck(load_glossary(cards, tmp_path / ".cache"), tmp_path / "d.apkg",
+               ledger_path=cards / "anki.lock", options=DEVOPS, now=T1,
+               cache_dir=tmp_path / ".cache")  # fmt: skip
+    edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон, **неизменяемый**")
+    (tmp_path / "d.apkg").unlink()
+    script = f"""
+import sys
+from pathlib import Path
+from konspekt import load_glossary
+from konspekt.deck import DeckOptions, build_deck
+cards, tmp = Path({str(cards)!r}), Path({str(tmp_path)!r})
+glossary = load_glossary(cards, tmp / ".cache")
+build_deck(glossary, tmp / "d.apkg", ledger_path=cards / "anki.lock",
+           options=DeckOptions(title="DevOps"), now=2, cache_dir=tmp / ".cache")
+print(sorted(name for name in sys.modules if name.startswith("importlib.metadata")))
+"""
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    result = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {src!r})\n{script}"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert (tmp_path / ".cache").is_dir() and (tmp_path / "d.apkg").stat().st_size > 0
+    assert result.stdout.strip() == "[]"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import filecmp
+import functools
 import os
 import re
 import shutil
@@ -18,9 +19,10 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, make_project
@@ -214,6 +216,17 @@ def test_a_broken_link_fails_every_build_even_from_a_cached_page(project: Path) 
     for _ in range(2):  # a page that warned is not stored: it warns again
         with pytest.raises(MkDocsError, match=r"contains a link 'glossary/pod\.md'"):
             mkdocs_build(config, project / "site", cache)
+
+
+def test_a_page_that_warns_fails_a_cold_build_whose_workers_rendered_it(project: Path) -> None:
+    # A cold build's pages are rendered by two worker processes: a page that warned
+    # there is not stored, so the assembly renders it again and MkDocs warns.
+    page = project / "docs" / "glossary" / "pod.md"
+    regenerate(project)
+    page.write_text(page.read_text("utf-8") + "\nСм. [нет такой](missing.md).\n", "utf-8")
+    for _ in range(2):  # and again when the other pages come from the cache
+        with pytest.raises(MkDocsError, match=r"contains a link 'missing\.md'"):
+            mkdocs_build(project / "mkdocs.yml", project / "site", project / ".cache")
 
 
 @pytest.mark.slow
@@ -412,3 +425,240 @@ def test_a_source_without_an_anchor_attribute_is_not_parsed(
     assert anchors_found(['<a name="old">', "<span\nid=x>"]) == {"old", "x"}
     assert anchors_found(["Поле id пода."]) == set()  # a near miss in prose: parsed
     assert len(parsed) == 3
+
+
+# --- one Markdown instance for every page of a build ---
+
+# Pages that would show state one page's conversion left in a reused Markdown
+# instance: heading ids (toc numbers repeats), reference definitions, the stash of raw
+# HTML and fenced code, Pygments' block counter, open admonitions and details.
+STATEFUL_PAGES = {
+    "a.md": (
+        "# Обзор\n\n## Setup\n\n## Setup\n\nСм. [другое][ref] и [b](b.md).\n\n"
+        '[ref]: b.md "Подсказка"\n\n'
+        "| a | b |\n| - | - |\n| 1 | 2 |\n\n"
+        "```python\nx = 1\n```\n\n"
+        '!!! note\n    Заметка\n\n??? info "Подробно"\n    Скрыто\n\n'
+        "Код `#!python y = 2` в строке. Абзац { #own .cls }\n\n"
+        '<div class="raw">сырой HTML</div>\n\n'
+        "```mermaid\ngraph LR\n  A --> B\n```\n\n"
+        '--8<-- "snippet.md"\n\n'
+        "!!! warning\n    Без конца"
+    ),
+    "b.md": (
+        "# Второй\n\n## Setup\n\nСсылка [без определения][ref] и [a](a.md#setup_1).\n\n"
+        "```python\nz = 3\n```\n\n"
+        '<div class="raw">ещё</div>\n\n'
+        "Текст"
+    ),
+    "c.md": "## Без заголовка первого уровня\n\n## Setup\n\n```\nplain\n```\n",
+}
+
+
+def stateful_project(where: Path, extra_extension: str | None = None) -> Path:
+    shutil.copytree(ROOT / "overrides", where / "overrides")
+    config = (ROOT / "mkdocs.yml").read_text("utf-8")
+    config = config.replace("INHERIT: docs/assets/generated/site.yml\n", "site_name: Test\n")
+    config = config.replace("not_in_nav: |", "not_in_nav: |\n  /*.md")
+    if extra_extension:
+        config = config.replace(
+            "markdown_extensions:\n", f"markdown_extensions:\n  - {extra_extension}\n"
+        )
+    (where / "mkdocs.yml").write_text(config, "utf-8")
+    (where / "docs" / "assets" / "generated").mkdir(parents=True)
+    (where / "docs" / "assets" / "generated" / "snippet.md").write_text("Вставка.\n", "utf-8")
+    (where / "docs" / "index.md").write_text("# Главная\n", "utf-8")
+    for name, text in STATEFUL_PAGES.items():
+        (where / "docs" / name).write_text(text, "utf-8")
+    return where
+
+
+def markdown_instances(project: Path, site: Path) -> int:
+    """Build with the runner (no cache: one process renders every page); how many
+    markdown.Markdown instances it made."""
+    code = (
+        "import sys, markdown\n"
+        "made = []\n"
+        "init = markdown.Markdown.__init__\n"
+        "def counting(self, *args, **kwargs):\n"
+        "    made.append(1)\n"
+        "    init(self, *args, **kwargs)\n"
+        "markdown.Markdown.__init__ = counting\n"
+        "from konspekt.site.mkdocs_run import main\n"
+        "code = main(['build', '--config-file', 'mkdocs.yml', '--site-dir', sys.argv[1]])\n"
+        "print('instances', len(made))\n"
+        "sys.exit(code)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(site)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return int(re.findall(r"instances (\d+)", result.stdout)[-1])
+
+
+@pytest.mark.parametrize("extra", [None, "abbr"], ids=["known-extensions", "an-unknown-one"])
+def test_pages_converted_by_one_markdown_instance_are_plain_mkdocs_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: str | None
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    project = stateful_project(tmp_path / "project", extra)
+    instances = markdown_instances(project, tmp_path / "runner")
+    pages = 1 + len(STATEFUL_PAGES)
+    if extra is None:
+        assert instances < pages  # one for all pages (and none for other uses)
+    else:  # an extension whose state between pages the runner does not know
+        assert instances >= pages
+    plain_mkdocs(project, tmp_path / "plain")
+    assert differences(tmp_path / "runner", tmp_path / "plain") == []
+
+
+# --- raw HTML blocks Python-Markdown takes whole ---
+
+RAW_PREFIXES = ["", "  ", "    "]
+RAW_OPENINGS = ["<p>", '<p class="konspekt-backlinks" data-search-exclude>', "<div>", "<P>"]
+RAW_OPENINGS += ['<p title="a > b">', "<p id=x>", "<span>", "<hr>", "<script>", "<pre>"]
+RAW_INSIDES = ["текст", " · ", "&amp;", "&amp", "&#x27;", "&#39", "&", ">", "*не md*"]
+RAW_INSIDES += ['<a href="../x/" title="Под &quot;x&quot;">Под</a>', "<em>", "</em>", "<br>"]
+RAW_INSIDES += ["<p>", "</p>", "<div>", "</div>", "<!-- c -->", "<b>", "</a>", "<code>`x`</code>"]
+RAW_CLOSINGS = ["</p>", "</div>", "</P>", "", "</p> хвост", "</p>  ", "</span>", "</script>"]
+RAW_AFTER = ["", "\n", "\n\nАбзац.", "\nСтрока.", "\n\n<p>ещё</p>", "\n\n    код"]
+# Before the line: nothing, a paragraph, a line, a list, an open raw block, and a raw
+# block's tail that leaves a comment in the extractor's cache for the next block.
+RAW_BEFORE = ["", "Абзац.\n\n", "Строка.\n", "- пункт\n\n", "<div>\n"]
+RAW_BEFORE += ["<div>\n<p></div><!-- c --></p>\n\n"]
+
+
+def converted(source: str, fast: bool, monkeypatch: pytest.MonkeyPatch) -> str:
+    """`source` in HTML, with raw blocks taken whole (`fast`) or as Python-Markdown does."""
+    from markdown.htmlparser import HTMLExtractor
+
+    from konspekt.site.mkdocs_run import take_simple_raw_blocks
+
+    take_simple_raw_blocks()
+    patched = HTMLExtractor.parse_starttag
+    with monkeypatch.context() as m:
+        if not fast:
+            m.setattr(HTMLExtractor, "parse_starttag", patched.original)  # type: ignore[attr-defined]
+        return _converter().reset().convert(source)
+
+
+@functools.cache
+def _converter() -> Any:
+    import markdown
+
+    return markdown.Markdown(extensions=["toc", "tables", "attr_list", "admonition"])
+
+
+def raw_documents() -> st.SearchStrategy[str]:
+    line = st.tuples(
+        st.sampled_from(RAW_PREFIXES),
+        st.sampled_from(RAW_OPENINGS),
+        st.lists(st.sampled_from(RAW_INSIDES), max_size=6).map("".join),
+        st.sampled_from(RAW_CLOSINGS),
+    ).map("".join)
+    return st.tuples(
+        st.sampled_from(RAW_BEFORE),
+        st.lists(line, min_size=1, max_size=3),
+        st.sampled_from(RAW_AFTER),
+    ).map(lambda parts: parts[0] + "\n\n".join(parts[1]) + parts[2])
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw_documents())
+def test_raw_blocks_taken_whole_convert_as_python_markdown_converts_them(source: str) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert converted(source, True, monkeypatch) == converted(source, False, monkeypatch)
+
+
+def test_every_kind_of_raw_line_converts_as_python_markdown_converts_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    insides = ["", "текст", "&#x27;", RAW_INSIDES[9], "&amp", "<p>", "<!-- c -->", "</a>"]
+    for before in RAW_BEFORE:
+        for opening in RAW_OPENINGS:
+            for inside in insides:
+                for closing in RAW_CLOSINGS:
+                    for after in ("", "\n\nАбзац.", "\nСтрока."):
+                        source = f"{before}{opening}{inside}{closing}{after}"
+                        fast = converted(source, True, monkeypatch)
+                        assert fast == converted(source, False, monkeypatch), source
+
+
+def test_a_backlinks_line_is_taken_in_one_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    from markdown.htmlparser import HTMLExtractor
+
+    handle = HTMLExtractor.handle_starttag
+    tags: list[str] = []
+
+    def counting(self: HTMLExtractor, tag: str, attrs: list[tuple[str, str]]) -> None:
+        tags.append(tag)
+        handle(self, tag, attrs)
+
+    monkeypatch.setattr(HTMLExtractor, "handle_starttag", counting)
+    links = " · ".join(
+        f'<a href="../t{n}/" title="Термин {n} &mdash; это">T{n}</a>' for n in range(300)
+    )
+    source = f'## Упоминается в\n\n<p class="konspekt-backlinks" data-search-exclude>{links}</p>\n'
+    expected = converted(source, False, monkeypatch)
+    assert len(tags) == 301
+    tags.clear()
+    assert converted(source, True, monkeypatch) == expected
+    assert tags == []  # not one tag of the line read by html.parser
+    inside = source.replace("</p>", "<p></p>")  # not simple: read tag by tag
+    assert converted(inside, True, monkeypatch) == converted(inside, False, monkeypatch)
+    assert len(tags) == 2 * 302
+
+
+# --- Material's navigation rendered once for the pages outside the nav ---
+
+
+def nav_project(where: Path) -> Path:
+    """A nav with a page under another page's folder, and pages outside the nav."""
+    shutil.copytree(ROOT / "overrides", where / "overrides")
+    config = (ROOT / "mkdocs.yml").read_text("utf-8")
+    config = config.replace("INHERIT: docs/assets/generated/site.yml\n", "site_name: Test\n")
+    config = config.replace("not_in_nav: |", "not_in_nav: |\n  /other/\n  /guide/b.md")
+    config += "\nnav:\n  - index.md\n  - Раздел:\n      - guide/b/sub.md\n      - guide/c.md\n"
+    (where / "mkdocs.yml").write_text(config, "utf-8")
+    (where / "docs" / "assets" / "generated").mkdir(parents=True)
+    pages = {
+        "index.md": "# Главная",
+        "guide/b/sub.md": "# Вложенная",
+        "guide/c.md": "# Третья",
+        "guide/b.md": "# Вне навигации, над вложенной",  # `url` makes sub/ relative to it
+        "other/a.md": "# Вне навигации",
+        "other/d.md": "# Ещё одна вне навигации",
+    }
+    for name, text in pages.items():
+        (where / "docs" / name).parent.mkdir(parents=True, exist_ok=True)
+        (where / "docs" / name).write_text(text + "\n", "utf-8")
+    return where
+
+
+def test_the_navigation_made_once_for_pages_outside_it_is_plain_mkdocs_navigation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mkdocs.config import load_config
+
+    from konspekt.site.mkdocs_run import Runner
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    project = nav_project(tmp_path / "project")
+    monkeypatch.chdir(project)
+    config = load_config(config_file="mkdocs.yml", site_dir=str(tmp_path / "runner"))
+    runner = Runner(config, None, None)
+    try:
+        runner.build()
+    finally:
+        runner.close()
+    plain_mkdocs(project, tmp_path / "plain")
+    assert differences(tmp_path / "runner", tmp_path / "plain") == []
+    memo = runner.nav_memo
+    assert memo is not None
+    # other/a and other/d share one; guide/b's links to guide/b/sub/ differ: made for it.
+    assert (memo.made, memo.reused) == (2, 1)

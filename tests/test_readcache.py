@@ -291,3 +291,30 @@ def test_check_keeps_reads_in_the_project_cache(project: Path) -> None:
         "cards/net.yaml:7:15: error: 'related' of 'packet' names 'routr', which is not an "
         "entry id (did you mean 'router'?)"
     )
+
+
+def test_the_written_out_decoders_check_every_field_and_fill_in_all(cards: Path) -> None:
+    """The decoders written out per class (readcache._decoder) give what the class's own
+    __init__ gives, and refuse a value of the wrong type in any one field."""
+    from konspekt import readcache
+    from konspekt.model import Entry, Example, Topic
+
+    topic = load_glossary(cards).topics[0]
+    samples: list[Any] = [topic, topic.entries[0]]
+    samples += [example for entry in topic.entries for example in entry.examples][:2]
+    assert {type(sample) for sample in samples} == {Topic, Entry, Example}
+    display = topic.path
+    for sample in samples:
+        encode, decode = readcache._codec(type(sample))
+        data = encode(sample, display)
+        decoded = decode(data, display)
+        assert everything(decoded) == everything(sample)
+        assert vars(decoded) == vars(type(sample)(**vars(decoded)))  # as __init__ fills it
+        for index in range(len(data)):
+            wrong = [*data[:index], 1.5, *data[index + 1 :]]  # a float: no field's type
+            with pytest.raises(readcache._Damaged):
+                decode(wrong, display)
+        true_for_int = [True if type(v) is int else v for v in data]
+        if true_for_int != data:  # a bool is not an int here
+            with pytest.raises(readcache._Damaged):
+                decode(true_for_int, display)

@@ -17,7 +17,6 @@ import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from importlib.metadata import version
 from itertools import accumulate, compress, repeat
 from operator import attrgetter, itemgetter
 from pathlib import Path
@@ -912,8 +911,12 @@ def code_key() -> str:
     digest = hashlib.sha256()
     for module in (__file__, ru_module.__file__):
         digest.update(Path(module).read_bytes())
-    for package in ("pymorphy3", "pymorphy3-dicts-ru"):
-        digest.update(version(package).encode())
+    # (their version attributes: importlib.metadata costs a deck build more than this)
+    import pymorphy3
+    import pymorphy3_dicts_ru
+
+    for package in (pymorphy3, pymorphy3_dicts_ru):
+        digest.update(package.__version__.encode())
     return digest.hexdigest()[:32]
 
 

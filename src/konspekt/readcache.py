@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields, is_dataclass
 from functools import cache
 from importlib import import_module
-from importlib.metadata import version
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -52,7 +51,7 @@ def reader_key() -> str:
     """A hash of the code that turns a card file's bytes into a TopicRead."""
     libyaml = yaml._yaml.get_version_string() if yaml.__with_libyaml__ else "none"
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{_FORMAT};{sys.version};PyYAML={version('PyYAML')};{libyaml};".encode())
+    digest.update(f"{_FORMAT};{sys.version};PyYAML={yaml.__version__};{libyaml};".encode())
     for name in READER_MODULES:
         module = import_module(f"{__package__}.{name}")
         digest.update(Path(str(module.__file__)).read_bytes())
@@ -190,14 +189,59 @@ def _codec(cls: type) -> tuple[Encode, Decode]:
             values[index] = enc(values[index], display)
         return values
 
-    def decode(data: Any, display: str) -> Any:
-        if type(data) is not list or len(data) != len(pairs):
-            raise _Damaged(f"not a {cls.__name__}")
-        return cls(
-            **{name: dec(item, display) for (name, dec), item in zip(pairs, data, strict=True)}
-        )
+    return encode, _decoder(cls, names, hints, pairs)
 
-    return encode, decode
+
+def _decoder(
+    cls: type, names: tuple[str, ...], hints: dict[str, Any], pairs: tuple[tuple[str, Decode], ...]
+) -> Decode:
+    """The decoder of `cls`, written out for its fields (as dataclasses write __init__).
+
+    A generic one called a decoder per field and the dataclass's __init__ (a frozen one
+    sets each field through object.__setattr__): most of loading cached cards. Here a
+    field of a plain type (str, int, bool, or one of them or None) is checked inline, the
+    others go through their decoders, and the instance gets its fields as __init__ would
+    give them (all of them, in order; the model's classes have no __post_init__).
+    """
+    if hasattr(cls, "__post_init__") or "__slots__" in vars(cls):
+        raise TypeError(f"the read cache cannot fill in {cls.__name__} by its fields")
+    values = ", ".join(f"v{i}" for i in range(len(names)))
+    lines = [
+        "def decode(data, display):",
+        f"    if type(data) is not list or len(data) != {len(names)}:",
+        f"        raise _Damaged('not a {cls.__name__}')",
+        f"    {values}, = data",
+    ]
+    scope: dict[str, Any] = {"_Damaged": _Damaged, "new": object.__new__, "cls": cls}
+    for i, (name, dec) in enumerate(pairs):
+        plain, optional = _plain(hints[name])
+        if plain is None:
+            scope[f"d{i}"] = dec
+            lines.append(f"    v{i} = d{i}(v{i}, display)")
+            continue
+        scope[f"t{i}"] = plain
+        test = f"type(v{i}) is not t{i}"  # exactly: a bool is not an int here
+        if optional:
+            test = f"v{i} is not None and {test}"
+        lines.append(f"    if {test}:")
+        lines.append(f"        raise _Damaged(f'{{v{i}!r}} is not {plain.__name__}')")
+    fields_dict = ", ".join(f"{name!r}: v{i}" for i, name in enumerate(names))
+    lines += ["    value = new(cls)", f"    value.__dict__.update({{{fields_dict}}})"]
+    lines.append("    return value")
+    exec("\n".join(lines), scope)
+    decode: Decode = scope["decode"]
+    return decode
+
+
+def _plain(hint: Any) -> tuple[type | None, bool]:
+    """(str, int or bool, whether None is allowed too) if `hint` is one of those."""
+    if hint in (str, int, bool):
+        return hint, False
+    if get_origin(hint) in (typing.Union, types.UnionType):
+        others = [arg for arg in get_args(hint) if arg is not type(None)]
+        if len(others) == 1 and others[0] in (str, int, bool):
+            return others[0], True
+    return None, False
 
 
 def _same(value: Any, display: str) -> Any:

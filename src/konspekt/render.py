@@ -14,6 +14,8 @@ from functools import cache
 
 import markdown
 import nh3
+from markdown.extensions.fenced_code import FencedCodeExtension
+from markdown.extensions.sane_lists import SaneListExtension
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
@@ -66,7 +68,11 @@ _MEDIA_SRC = re.compile(r"^konspekt-[A-Za-z0-9._-]+$")
 
 @cache
 def _markdown() -> markdown.Markdown:
-    md = markdown.Markdown(extensions=["sane_lists", "fenced_code"], output_format="html")
+    # Instances, not names: a name makes Python-Markdown list every installed package's
+    # entry points (importlib.metadata), which cost a deck build more than its rendering.
+    md = markdown.Markdown(
+        extensions=[SaneListExtension(), FencedCodeExtension()], output_format="html"
+    )
     # Without these, raw HTML in card text would pass through as markup.
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")

@@ -29,15 +29,9 @@ from ..link import Linker
 from ..load import no_gc_pauses
 from ..model import Glossary
 from ..output import write_file
-from .cache import (
-    ledger_stamp,
-    read_field_cache,
-    read_ledger_stamp,
-    write_field_cache,
-    write_ledger_stamp,
-)
+from .cache import read_field_cache, write_field_cache
 from .history import published_peaks
-from .ledger import dumps_ledger, read_ledger
+from .ledger import dumps_ledger, ledger_bytes, read_ledger, read_ledger_file, write_ledger_index
 from .notetype import TEMPLATES
 from .options import DeckOptions, slug
 from .package import package_bytes
@@ -92,7 +86,8 @@ def build_deck(
     caller that links pages too (the site) build it once for both.
     """
     with no_gc_pauses():  # a record per note, read and kept: nothing to collect
-        ledger, old_text = read_ledger(ledger_path)
+        read = read_ledger_file(ledger_path, cache_dir)
+        ledger = read.ledger
         # The linker is loaded only if a question must be masked anew (questions.py).
         questions = Questions(glossary, linker, cache_dir)
         stored = read_field_cache(cache_dir)
@@ -114,17 +109,9 @@ def build_deck(
     pieces = read_piece_cache(cache_dir)
     with ThreadPoolExecutor(max_workers=3) as executor:
         packaged = executor.submit(package_bytes, plan, pieces)
-        # Unchanged records are copied from the ledger's text if this code wrote it.
-        previous = None
-        stamp = read_ledger_stamp(cache_dir)
-        if (
-            stamp is not None
-            and old_text is not None
-            and ledger_stamp(old_text.encode("utf-8")) == stamp
-        ):
-            previous = (ledger, old_text)
-        new_text = dumps_ledger(plan.ledger, previous)
-        ledger_changed = new_text != old_text
+        # Unchanged records are copied from the ledger's bytes if this code wrote them.
+        new_bytes, spans = ledger_bytes(plan.ledger, read)
+        ledger_changed = new_bytes != read.data
         if locked and ledger_changed:
             raise StaleLedgerError(stale_message(ledger_path))
         for entry_id in plan.retired:
@@ -140,11 +127,10 @@ def build_deck(
         for future in saved:
             future.result()  # re-raises here what the thread raised
     write_file(out, package)
-    new_bytes = new_text.encode("utf-8")
     if ledger_changed:
         write_file(ledger_path, new_bytes)
-    if ledger_changed or previous is None:
-        write_ledger_stamp(cache_dir, ledger_stamp(new_bytes))
+    if ledger_changed or read.spans is None:
+        write_ledger_index(cache_dir, new_bytes, plan.ledger, spans)
     log.info("rendered %d notes, reused %d", plan.fresh, len(plan.notes) - plan.fresh)
     return DeckReport(
         out=out,

@@ -11,13 +11,11 @@ rendering everything, and a test checks a build gives the same bytes with or wit
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.metadata import version
 from pathlib import Path
 from types import MappingProxyType
 
@@ -30,18 +28,23 @@ log = logging.getLogger(__name__)
 FieldCache = Mapping[str, tuple[str, ...]]  # note hash → rendered fields
 
 CACHE_NAME = "deck-fields.bin"
-_RENDERERS = ("Markdown", "Pygments", "nh3")
 
 
 @cache
 def renderer_key() -> str:
     """A hash of the code that turns a NoteSource into fields."""
+    import markdown
+    import nh3
+    import pygments
+
     from .. import media, render
     from . import notes, notetype
 
     digest = hashlib.sha256()
-    for name in _RENDERERS:
-        digest.update(f"{name}={version(name)};".encode())
+    # The libraries' own version attributes: importlib.metadata would cost a build more
+    # (it imports the email package and searches every folder of sys.path).
+    for name, library in (("Markdown", markdown), ("Pygments", pygments), ("nh3", nh3)):
+        digest.update(f"{name}={library.__version__};".encode())
     for module in (notes, notetype, render, media):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()[:24]
@@ -134,44 +137,3 @@ def write_field_cache(cache_dir: Path | None, rendered: FieldCache, stored: Stor
             write_file(cache_path(cache_dir), b"".join(parts))
     except (BuildError, OSError) as error:  # a cache: the deck is already written
         log.warning("could not save the field cache: %s", error)
-
-
-# The ledger's stamp: a hash of the text this code last wrote (or found) as the ledger.
-# While the file still has that text, it is exactly what dumps_ledger gives the ledger
-# read from it, so the next build may copy its unchanged records (ledger.py); a ledger
-# edited by hand, or from another version of the code, is written out in full.
-LEDGER_STAMP_NAME = "deck-ledger-stamp.json"
-
-
-@cache
-def ledger_code_key() -> str:
-    from . import ledger, notes
-
-    digest = hashlib.sha256()
-    for module in (ledger, notes):
-        digest.update(Path(str(module.__file__)).read_bytes())
-    return digest.hexdigest()[:24]
-
-
-def ledger_stamp(data: bytes) -> str:
-    """The stamp of the ledger's text, as UTF-8 bytes (the file's)."""
-    return f"{ledger_code_key()}-{hashlib.sha256(data).hexdigest()}"
-
-
-def read_ledger_stamp(cache_dir: Path | None) -> str | None:
-    if cache_dir is None:
-        return None
-    try:
-        value = json.loads((cache_dir / LEDGER_STAMP_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return value if isinstance(value, str) else None
-
-
-def write_ledger_stamp(cache_dir: Path | None, stamp: str) -> None:
-    if cache_dir is None:
-        return
-    try:
-        write_file(cache_dir / LEDGER_STAMP_NAME, json.dumps(stamp).encode("utf-8"))
-    except BuildError as error:  # a cache: the ledger is already written
-        log.warning("could not save the ledger stamp: %s", error)

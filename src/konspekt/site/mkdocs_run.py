@@ -48,11 +48,13 @@ import tempfile
 import time
 import uuid
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
+
+from konspekt.site.searchparse import skip_excluded_interiors
 
 if TYPE_CHECKING:
     import jinja2
@@ -732,6 +734,252 @@ def skip_anchorless_parses() -> None:
     _RawHTMLPreprocessor.run = run  # type: ignore[method-assign]
 
 
+# A raw HTML block that Python-Markdown's HTMLExtractor takes whole without learning
+# anything from its inside: a block-level element on one line, holding only text,
+# complete entity and character references (both kept as written) and a few inline
+# elements, never its own kind, so the first end tag of its name closes it. Attributes
+# are plain and quoted. A term page's meta line, other names and backlinks (up to
+# thousands of links with tooltips) are such blocks.
+_PLAIN_ATTRIBUTES = r'(?:[ ]+[a-z][a-z-]*(?:="[^"<>\n]*")?)*+[ ]*'
+_INLINE = "a|em|strong|code|span"
+SIMPLE_RAW_BLOCK = re.compile(
+    rf"<(?P<tag>[a-z][a-z0-9]*){_PLAIN_ATTRIBUTES}>"
+    rf"(?:[^<&\n]++|&[a-zA-Z][a-zA-Z0-9]*;|&#[0-9]+;|&#[xX][0-9a-fA-F]+;"
+    rf"|<(?:{_INLINE}){_PLAIN_ATTRIBUTES}>|</(?:{_INLINE})>)*+"
+    r"</(?P=tag)>"
+)
+
+
+def take_simple_raw_blocks() -> None:
+    """Make Python-Markdown take a SIMPLE_RAW_BLOCK in one step, as its parse would.
+
+    Python-Markdown's HTMLExtractor (the `html_block` preprocessor) reads a raw block
+    tag by tag with html.parser, to find where it ends and keep its text. For a
+    SIMPLE_RAW_BLOCK met where the extractor starts a raw block, each tag inside is
+    pushed on its stack and popped again before the block's own end tag (the first of
+    its name) empties it, and each piece is kept as written (entities included): so
+    the block's text is stashed and the line after it checked exactly as
+    `handle_starttag` … `handle_endtag` would. Only for the extractor itself
+    (md_in_html's subclass reads the inside of its blocks).
+    """
+    from markdown.htmlparser import HTMLExtractor, blank_line_re
+
+    parse = HTMLExtractor.parse_starttag
+    if getattr(parse, "konspekt", False):
+        return
+
+    def parse_starttag(self: Any, i: int) -> int:  # an HTMLExtractor (untyped state)
+        block = SIMPLE_RAW_BLOCK.match(self.rawdata, i)
+        extractor = type(self) is HTMLExtractor  # (a bool: `self` stays untyped for mypy)
+        if (
+            block is None
+            or not extractor
+            or self.inraw
+            or not self.md.is_block_level(block["tag"])
+            or block["tag"] in self.empty_tags
+            or block["tag"] in self.CDATA_CONTENT_ELEMENTS
+            or not (self.intail or self.at_line_start())
+        ):
+            return parse(self, i)
+        # handle_starttag starts a raw block (html.parser's `lasttag`, set and never
+        # read, is left as it is) ...
+        self.cleandoc.append("\n")
+        self._cache.append(block.group())  # after what a tail may have left there
+        # ... and handle_endtag ends it, with the stack empty.
+        if blank_line_re.match(self.rawdata[block.end() :]):
+            self._cache.append("\n")  # a blank line follows: kept with the block
+        else:
+            self.intail = True
+        self.cleandoc.append(self.md.htmlStash.store("".join(self._cache)))
+        self.cleandoc.append("\n\n")
+        self._cache = []
+        return block.end()
+
+    parse_starttag.konspekt = True  # type: ignore[attr-defined]
+    parse_starttag.original = parse  # type: ignore[attr-defined]
+    HTMLExtractor.parse_starttag = parse_starttag  # type: ignore[method-assign]
+
+
+# Material's navigation partials as read for the runner (Material 9.8): digests of their
+# sources. For a page outside the nav, while no nav item is active, they show the nav
+# items (titles, urls, meta: fixed during a build), the site's name, logo and repo, and
+# the page only as `page in …`/`== page` tests (false: it is in no section) and as the
+# base of relative URLs (the `url` filter). A theme whose partials differ (another
+# version, an override in custom_dir) gets its navigation rendered for every page.
+NAV_PARTIALS = {
+    "partials/nav.html": "34643e38dada154e2d4494c4d697a18bae31a648",
+    "partials/nav-item.html": "fd638d4152bf3a6e264b53bab95702c105509178",
+    "partials/logo.html": "8a4ac0d0b40573992788a6dc13efdf7f16557ace",
+    "partials/source.html": "69966938399803efbf5c0a6c0b709a0830c32f81",
+}
+
+
+NAV_VARIANTS = 4  # kept for each base_url: pages in a few folders, each its own URLs
+
+
+@dataclass
+class NavMemo:
+    """The navigation's HTML for pages outside the nav, by `base_url`: made once, with
+    every URL the `url` filter made in it, and used again for another page only where
+    each of those URLs, made relative to that page, is the same."""
+
+    made: int = 0
+    reused: int = 0
+    entries: dict[str, list[tuple[str, list[tuple[str, str]]]]] = field(default_factory=dict)
+    recording: list[tuple[str, str]] | None = None
+
+
+def memoize_navigation(env: jinja2.Environment, nav: Navigation) -> NavMemo | None:
+    """Render Material's navigation partial once for all the pages outside the nav
+    (a fifth of a term page's template), where NAV_PARTIALS says it may."""
+    from mkdocs.utils import normalize_url
+
+    try:
+        for name, digest in NAV_PARTIALS.items():
+            source = env.loader.get_source(env, name)[0] if env.loader else ""
+            if hashlib.blake2b(source.encode("utf-8"), digest_size=20).hexdigest() != digest:
+                return None
+        template = env.get_template("partials/nav.html")
+    except Exception:  # not Material's: rendered as it is
+        return None
+    memo = NavMemo()
+    render = template.root_render_func
+    url = env.filters["url"]
+    in_nav = {id(page) for page in nav.pages}
+    items: list[Any] = []
+    stack = list(nav.items)
+    while stack:
+        item = stack.pop()
+        items.append(item)
+        stack += item.children or []
+
+    def recording_url(context: Any, value: Any) -> str:
+        result: str = url(context, value)
+        if memo.recording is not None:
+            memo.recording.append((str(value), result))
+        return result
+
+    recording_url.jinja_pass_arg = url.jinja_pass_arg  # type: ignore[attr-defined]
+    env.filters["url"] = recording_url
+
+    def rendered(context: Any) -> Iterator[str]:
+        page = context.get("page")
+        base = context.get("base_url")
+        if (
+            page is None
+            or context.get("nav") is not nav
+            or id(page) in in_nav
+            or not isinstance(base, str)
+            or any(item.active for item in items)
+        ):
+            yield from render(context)
+            return
+        variants = memo.entries.setdefault(base, [])
+        for html, urls in variants:
+            if all(normalize_url(value, page, base) == made for value, made in urls):
+                memo.reused += 1
+                yield html
+                return
+        memo.recording = []
+        try:
+            html = "".join(render(context))
+            urls = memo.recording
+        finally:
+            memo.recording = None
+        if len(variants) < NAV_VARIANTS:
+            variants.append((html, urls))
+        memo.made += 1
+        yield html
+
+    template.root_render_func = rendered
+    return memo
+
+
+# Extensions whose state between documents `Markdown.reset()` is known to clear: each
+# keeps none, or a `reset` method clears it (read for the versions SUPPORTED and
+# KEYED_PACKAGES pin). With any other extension, a page gets a new Markdown instance,
+# as in MkDocs.
+REUSABLE_EXTENSIONS = frozenset(
+    {
+        "toc",
+        "tables",
+        "fenced_code",
+        "attr_list",
+        "admonition",
+        "pymdownx.details",
+        "pymdownx.highlight",
+        "pymdownx.inlinehilite",
+        "pymdownx.superfences",
+        "pymdownx.snippets",
+    }
+)
+
+
+def reuse_markdown_instances() -> None:
+    """Make MkDocs convert every page of a build with one Markdown instance, reset.
+
+    MkDocs makes a new `markdown.Markdown` for each page: building its extensions
+    costs a tenth of a term page's rendering. `Markdown.reset()` is Python-Markdown's
+    own way to convert another document with an instance; the page's four MkDocs
+    processors are registered again under their names, which replaces the previous
+    page's. Only with REUSABLE_EXTENSIONS (MkDocs's own are always there).
+    """
+    import markdown
+    from mkdocs.structure.pages import (
+        Page,
+        _ExtractAnchorsTreeprocessor,
+        _ExtractTitleTreeprocessor,
+        _RawHTMLPreprocessor,
+        _RelativePathTreeprocessor,
+        get_toc,
+    )
+    from mkdocs.structure.pages import log as pages_log
+
+    render = Page.render
+    if getattr(render, "konspekt", False):
+        return
+    kept: dict[int, tuple[object, markdown.Markdown]] = {}
+
+    def instance(config: MkDocsConfig) -> markdown.Markdown | None:
+        extensions = config["markdown_extensions"]
+        if not all(isinstance(name, str) and name in REUSABLE_EXTENSIONS for name in extensions):
+            return None
+        held = kept.get(id(config))
+        if held is None or held[0] is not config:
+            md = markdown.Markdown(
+                extensions=extensions, extension_configs=config["mdx_configs"] or {}
+            )
+            kept.clear()
+            kept[id(config)] = (config, md)
+            return md
+        return held[1].reset()
+
+    def reusing(self: Page, config: MkDocsConfig, files: Files) -> None:
+        md = instance(config)
+        if md is None or self.markdown is None:  # MkDocs's own error for the latter
+            return render(self, config, files)
+        # From here on MkDocs 1.6's Page.render, line for line.
+        raw_html_ext = _RawHTMLPreprocessor()
+        raw_html_ext._register(md)
+        extract_anchors_ext = _ExtractAnchorsTreeprocessor(self.file, files, config)
+        extract_anchors_ext._register(md)
+        relative_path_ext = _RelativePathTreeprocessor(self.file, files, config)
+        relative_path_ext._register(md)
+        extract_title_ext = _ExtractTitleTreeprocessor()
+        extract_title_ext._register(md)
+        self.content = md.convert(self.markdown)
+        self.toc = get_toc(getattr(md, "toc_tokens", []))
+        self._title_from_render = extract_title_ext.title
+        self.present_anchor_ids = (
+            extract_anchors_ext.present_anchor_ids | raw_html_ext.present_anchor_ids
+        )
+        if pages_log.getEffectiveLevel() > logging.DEBUG:
+            self.links_to_anchors = relative_path_ext.links_to_anchors
+
+    reusing.konspekt = True  # type: ignore[attr-defined]
+    Page.render = reusing  # type: ignore[method-assign]
+
+
 class Runner:
     def __init__(
         self,
@@ -745,6 +993,9 @@ class Runner:
         self.run = run or uuid.uuid4().hex
         self.warnings = WarningCounter()
         skip_anchorless_parses()
+        reuse_markdown_instances()
+        take_simple_raw_blocks()
+        skip_excluded_interiors()
         gkey = global_key(config, serve_url)
         self.cache: PageCache | None = None
         self._temp: tempfile.TemporaryDirectory[str] | None = None
@@ -760,6 +1011,7 @@ class Runner:
         self._started = time.time_ns()
         self.cached = 0  # pages whose output came from the cache, for the log
         self.search_parts: list[str] = []
+        self.nav_memo: NavMemo | None = None  # set once the theme's environment is ready
 
     def close(self) -> None:
         if self.cache:
@@ -822,7 +1074,10 @@ class Runner:
         for state in states:
             state.row = rows.get(state.file.src_uri)
 
-    def setup(self, *, workers: bool) -> tuple[Setup, list[PageState]]:
+    def setup(self, keyed: Collection[str] | None = None) -> tuple[Setup, list[PageState]]:
+        """MkDocs's files, theme, nav and pages, each page with its key; only the pages
+        in `keyed`, if given, are keyed (a worker: the pages it renders), as a key reads
+        and hashes the page's source."""
         from mkdocs.commands.build import get_navigation
         from mkdocs.structure.files import InclusionLevel, get_files, set_exclusions
         from mkdocs.structure.pages import Page
@@ -853,7 +1108,8 @@ class Runner:
             if file.page is None and file.inclusion.is_not_in_nav():
                 Page(None, file, config)
             assert file.page is not None
-            states.append(PageState(file, self.page_key(file.page)))
+            keyed_here = keyed is None or file.src_uri in keyed
+            states.append(PageState(file, self.page_key(file.page) if keyed_here else ""))
         search = next(
             (p for p in config.plugins.values() if type(p).__name__ == "SearchPlugin"), None
         )
@@ -980,7 +1236,7 @@ class Runner:
                 tree = SiteTree(Path(config.site_dir), self.cache)
             if not self.serve_url:
                 log.info(f"Building documentation to directory: {config.site_dir}")
-            s, states = self.setup(workers=False)
+            s, states = self.setup()
             if self.cache is not None:
                 self.cache.forget_stale_runs()
                 self.lookup(states)
@@ -1003,6 +1259,7 @@ class Runner:
             if tree is not None:
                 self.keep_unchanged(s, states, nsig, tree)
             s.env = config.plugins.on_env(s.env, config=config, files=s.files)
+            self.nav_memo = memoize_navigation(s.env, s.nav)
             s.files.copy_static_files(dirty=False, inclusion=s.inclusion)
             for template in config.theme.static_templates:
                 _build_theme_template(template, s.env, s.files, config, s.nav)
@@ -1019,7 +1276,7 @@ class Runner:
                     utils.write_file(output, state.file.abs_dest_path)
                 page = state.file.page
                 assert page is not None
-                page.content = page.markdown = None  # memory: 10,000 pages are not kept
+                _release(page)  # memory: 10,000 pages are not kept
                 page.toc = []  # type: ignore[assignment]
             log_level = config.validation.links.anchors
             for file in doc_files:
@@ -1127,21 +1384,23 @@ class Runner:
                 ]  # fmt: skip
                 if tree is not None:
                     command += ["--into", tree.root]
-                procs.append(
-                    subprocess.Popen(
-                        command,
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.PIPE,
-                        preexec_fn=die_with_parent,
+                # Into a file, not a pipe: a worker's warnings cannot fill a pipe and
+                # stall it while the other is waited for.
+                with open(Path(folder) / f"err-{index}.txt", "wb") as err:
+                    procs.append(
+                        subprocess.Popen(
+                            command,
+                            stdout=subprocess.DEVNULL,
+                            stderr=err,
+                            preexec_fn=die_with_parent,
+                        )
                     )
-                )
-            for proc in procs:
-                _, err = proc.communicate()
-                if proc.returncode != 0:  # its pages are misses: the assembly renders them
+            for index, proc in enumerate(procs):
+                if proc.wait() != 0:  # its pages are misses: the assembly renders them
                     log.debug(
                         "a page worker failed (%s):\n%s",
                         proc.returncode,
-                        err.decode("utf-8", "replace"),
+                        (Path(folder) / f"err-{index}.txt").read_text("utf-8", "replace"),
                     )
         if tree is not None:  # what they wrote, as recorded: kept if it still holds then
             assert self.cache is not None
@@ -1157,7 +1416,7 @@ class Runner:
         config.plugins.on_pre_build(config=config)
         logging.getLogger().addHandler(self.warnings)
         logging.getLogger("mkdocs").addHandler(self.warnings)
-        s, states = self.setup(workers=True)
+        s, states = self.setup(keyed=pages)
         mine = [state for state in states if state.file.src_uri in pages]
         nav_pages = {page.file.src_uri for page in s.nav.pages}
         # Titles of nav pages without one given appear on every page: render them too.
@@ -1173,6 +1432,7 @@ class Runner:
                 self.populate(state, s.files)
                 ok.add(state.file.src_uri)
         s.env = config.plugins.on_env(s.env, config=config, files=s.files)
+        self.nav_memo = memoize_navigation(s.env, s.nav)
         doc_files = s.files.documentation_pages(inclusion=s.inclusion)
         nsig = nav_signature(s.nav)
         assert self.cache is not None
@@ -1185,10 +1445,17 @@ class Runner:
                         tree.write(os.path.join(tree.root, state.file.dest_path), output)
             page = state.file.page
             assert page is not None
-            page.content = page.markdown = None
+            _release(page)
         self.cache.flush()
         if tree is not None:
             self.cache.put_outputs(tree.key, tree.stamps)
+
+
+def _release(page: Page) -> None:
+    """Drop a rendered page's Markdown and HTML, its title kept: MkDocs derives a title
+    from the Markdown (None without it), and later pages show it in their navigation."""
+    page.title = page.title
+    page.content = page.markdown = None
 
 
 def nav_signature(nav: Navigation) -> str:
@@ -1300,7 +1567,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             finally:
                 config.plugins.on_shutdown()
             return 0
-        logging.getLogger("mkdocs").setLevel(logging.ERROR)
+        # Warnings stay on (the worker's stderr goes nowhere unless it fails): a page
+        # that warned is not stored, so the assembly renders it and MkDocs warns there.
         with tempfile.TemporaryDirectory(prefix="konspekt-worker-") as site_dir:
             config = load_config(
                 config_file=args.config_file, strict=json.loads(args.strict), site_dir=site_dir
