@@ -39,9 +39,6 @@ MIN_JOBS = 400
 # Set in a `Beside` child: its parent works on the other core meanwhile, so the child
 # does not fork again (two processes on two cores already).
 _other_core_taken = False
-# `Beside` children running while this process works (the deck beside `site`'s pages):
-# the other core is theirs, so this process does not fork again either.
-_children_beside = 0
 
 
 def spare_core() -> bool:
@@ -90,9 +87,7 @@ def worth_forking(jobs: int, min_jobs: int | None = None) -> bool:
     """Whether `jobs` jobs are worth a second process: enough of them (`min_jobs`, by
     default MIN_JOBS and only when `spare_core`), two cores, fork, and no `Beside`
     parent on the other core already."""
-    if _other_core_taken or _children_beside or not hasattr(os, "fork"):
-        return False
-    if (os.cpu_count() or 1) < 2:
+    if _other_core_taken or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
         return False
     if min_jobs is None:
         return jobs >= MIN_JOBS and spare_core()
@@ -177,17 +172,6 @@ class Beside(Generic[Result]):
             return _call(function)
 
         self._pid, self._pipe = _fork_sending(job)
-        self._beside = not parent_waits
-        if self._beside:
-            global _children_beside
-            _children_beside += 1
-
-    def _reaped(self) -> None:
-        """The child is gone: the other core is this process's again."""
-        if self._beside:
-            global _children_beside
-            _children_beside -= 1
-            self._beside = False
 
     def result(self) -> Result:
         if self._answer is None:
@@ -208,7 +192,6 @@ class Beside(Generic[Result]):
             if not reaped:  # interrupted while waiting: leave no child behind
                 os.kill(self._pid, signal.SIGKILL)
                 os.waitpid(self._pid, 0)
-            self._reaped()
         if os.waitstatus_to_exitcode(status) == 0:
             try:
                 answer = pickle.loads(data)
@@ -233,119 +216,6 @@ class Beside(Generic[Result]):
                 raise
             finally:
                 self._pipe.close()
-                self._reaped()
-
-
-class Exchange:
-    """A forked child working beside this process on the other half of a job, trading
-    messages with it halfway (each half of the pages needs the other's linked texts).
-
-    The child runs `job(exchange)`: it `send`s, `receive`s (a failure there ends it) and
-    returns its final answer. The parent's `receive` and `finish` give (True, value), or
-    (False, None) for anything the child could not deliver (an exception, a crash, a
-    damaged message): the parent then does the child's part itself, so an error is raised
-    by it, in its order, exactly as in one process. Used as a context manager, the child
-    is always reaped (killed first if the parent leaves early); it leaves by os._exit.
-    """
-
-    def __init__(self, job: Callable[[Exchange], object]) -> None:
-        sys.stdout.flush()  # buffered output is not printed twice
-        sys.stderr.flush()
-        up_read, up_write = os.pipe()  # child → parent
-        down_read, down_write = os.pipe()  # parent → child
-        self._failed = False
-        self._pid = os.fork()
-        if self._pid == 0:  # the child: run, send, leave without the parent's cleanup
-            global _other_core_taken
-            _other_core_taken = True  # two processes on two cores already: no third
-            os.close(up_read)
-            os.close(down_write)
-            self._in, self._out = os.fdopen(down_read, "rb"), os.fdopen(up_write, "wb")
-            code = 0
-            try:
-                self._send(job(self))
-            except BaseException:
-                code = 1
-            finally:
-                with contextlib.suppress(BaseException):  # nothing may keep it from leaving
-                    sys.stdout.flush()
-                    sys.stderr.flush()
-                os._exit(code)
-        os.close(up_write)
-        os.close(down_read)
-        self._in, self._out = os.fdopen(up_read, "rb"), os.fdopen(down_write, "wb")
-        self._reaped = False
-        global _children_beside
-        _children_beside += 1  # nor a third from this side
-
-    def _gone(self) -> None:
-        self._reaped = True
-        global _children_beside
-        _children_beside -= 1
-
-    def _send(self, value: object) -> None:
-        data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-        self._out.write(len(data).to_bytes(8, "little"))
-        self._out.write(data)
-        self._out.flush()
-
-    def _receive(self) -> object:
-        size = int.from_bytes(self._read(8), "little")
-        return pickle.loads(self._read(size))
-
-    def _read(self, size: int) -> bytes:
-        data = self._in.read(size)
-        if len(data) != size:
-            raise EOFError("the other process left")
-        return data
-
-    def send(self, value: object) -> None:
-        """In the child, raises if the parent is gone; in the parent, a child that is gone
-        is noted (`receive` and `finish` then say it failed)."""
-        if self._pid == 0:
-            self._send(value)
-            return
-        if self._failed:
-            return
-        try:
-            self._send(value)
-        except OSError:
-            self._failed = True
-
-    def receive(self) -> tuple[bool, object]:
-        """The other process's next message. In the child, raises if there is none."""
-        if self._pid == 0:
-            return True, self._receive()
-        if self._failed:
-            return False, None
-        try:
-            return True, self._receive()
-        except Exception:  # gone, or a damaged message: the parent does the child's part
-            self._failed = True
-            return False, None
-
-    def finish(self) -> tuple[bool, object]:
-        """The child's answer (what `job` returned), once it has left successfully."""
-        answer = self.receive()
-        self._out.close()
-        _, status = os.waitpid(self._pid, 0)
-        self._gone()
-        if os.waitstatus_to_exitcode(status) != 0:
-            return False, None
-        return answer
-
-    def __enter__(self) -> Exchange:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        with contextlib.suppress(OSError):
-            self._in.close()
-            self._out.close()
-        if not self._reaped:  # left early (an error in this process): no child behind
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._pid, signal.SIGKILL)
-            os.waitpid(self._pid, 0)
-            self._gone()
 
 
 def _call(function: Callable[[], Result]) -> tuple[bool, object]:

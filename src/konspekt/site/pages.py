@@ -35,7 +35,7 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property, partial
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import nh3
 import yaml
@@ -45,7 +45,6 @@ from ..link import Linker, Mention
 from ..markdown_safe import Document, Kind, References, link_title, safe_markdown, scan
 from ..media import rewrite_images
 from ..model import Entry, Glossary
-from ..pool import Exchange, worth_forking
 from ..projectfile import DEFAULT_DECK_FILE, ProjectFile
 from ..render import highlight_css, inline_html, plain_inline
 from ..ru import YO_POLICY, index_letter, russian, same_name, shown_aliases, sort_key, words
@@ -85,10 +84,6 @@ HOME_TITLE = "Главная"
 INDEX_TITLE = "Алфавитный указатель"
 CHANGES_TITLE = "Что нового"
 TOPICS_TITLE = "Темы"
-# The part of the entries the parent links and makes term pages for, when a forked child
-# does the rest and the topic pages (`Site._pages_in_two`): measured at 5,000 entries, the
-# child's half and the topic pages took ~0.3 s of CPU more than the parent's half.
-PARENT_SHARE = 0.55
 SHORT_DEFINITION = 200  # characters of a definition shown as a tooltip
 
 _LATIN_WITH_ENDING = re.compile(r"[a-z0-9]['-][а-я]")
@@ -177,15 +172,6 @@ class Links:
         found = tuple(dict.fromkeys(self._capture or ()))
         self._capture = None
         return found
-
-    def wanted(self) -> list[Wanted]:
-        """Every link noted so far, in the order first made: what `merge` takes."""
-        return list(self._wanted.items())
-
-    def merge(self, wanted: Sequence[Wanted]) -> None:
-        """Note links another process made, after those made here so far."""
-        for link, source in wanted:
-            self._wanted.setdefault(link, source)
 
     def want(self, source: str, target: str, anchor: str = "") -> None:
         """Note a link from `source` to `target`#`anchor`, for `check`."""
@@ -288,14 +274,11 @@ class LinkedText:
     linked: Document | None = None
     stored: _StoredUnit | None = None
     index: int = 0  # of the text in its stored unit
-    found: Found | None = None  # or the mentions, as the other process linked them
 
     @cached_property
     def mentions(self) -> tuple[Mention, ...]:
         if self.linked is not None:
             return self.linked.mentions
-        if self.found is not None:
-            return tuple(Mention(s, e, self.text[s:e], i) for s, e, i in self.found)
         try:
             parts = self.stored.parts if self.stored is not None else []
             found = [(int(s), int(e), str(i)) for s, e, i in json.loads(parts[self.index])]
@@ -640,31 +623,6 @@ class _Linking:
         return _entry_texts(linked, ids, fingerprint)
 
 
-# An entry's texts as one process sends them to the other: each text and its mentions.
-EntryFound = tuple[tuple[str, Found] | None, ...]
-
-
-def _found(texts: Mapping[str, EntryTexts]) -> dict[str, EntryFound]:
-    def each(text: LinkedText | None) -> tuple[str, Found] | None:
-        if text is None:
-            return None
-        return text.text, tuple((m.start, m.end, m.id) for m in text.mentions)
-
-    return {
-        entry_id: tuple(map(each, (t.definition, t.details, *t.examples)))
-        for entry_id, t in texts.items()
-    }
-
-
-def _from_found(found: Mapping[str, EntryFound]) -> dict[str, EntryTexts]:
-    result = {}
-    for entry_id, unit in found.items():
-        linked = [None if t is None else LinkedText(t[0], found=t[1]) for t in unit]
-        ids = tuple(dict.fromkeys(i for t in unit if t for _, _, i in t[1]))
-        result[entry_id] = _entry_texts(linked, ids, "")
-    return result
-
-
 def _entry_texts(
     linked: Sequence[LinkedText | None], mentions: tuple[str, ...], fingerprint: str
 ) -> EntryTexts:
@@ -875,17 +833,12 @@ class Site:
         """Every generated text file, by path relative to docs/: text, or, for a page
         reused from the cache, the bytes `stored` gave."""
         files: dict[str, str | bytes] = {}
-        # A cached run reads and records facts page by page: in one process only.
-        if self.cache is None and worth_forking(len(self.glossary.entries)):
-            files.update(self._pages_in_two())
-        else:
-            for entry in self.glossary.entries:
-                path = term_path(entry.id)
-                files[path] = self._page(path, partial(self.term_page, entry.id))
+        for entry in self.glossary.entries:
+            path = term_path(entry.id)
+            files[path] = self._page(path, partial(self.term_page, entry.id))
         for topic in self.glossary.topics:
             path = topic_path(topic.topic)
-            if path not in files:  # made by a child, after the term pages
-                files[path] = self._page(path, partial(self.topic_page, topic.topic))
+            files[path] = self._page(path, partial(self.topic_page, topic.topic))
         files[INDEX_PAGE] = self._page(INDEX_PAGE, self.index_page)
         for letter in self.index_letters:
             path = letter_path(letter)
@@ -902,58 +855,6 @@ class Site:
             for fact in self._noted:
                 self.facts.fingerprint(fact)
             self.cache.put_meta("facts", self.facts.table())
-        return files
-
-    def _pages_in_two(self) -> dict[str, str | bytes]:
-        """The term pages, the second half linked and made by a forked child meanwhile,
-        which then makes the topic pages too.
-
-        Each process links its half of the entries and makes their short definitions,
-        then they trade them (backlinks and tooltips need every entry's): texts as their
-        mentions, which are scanned again where a page shows them, as a cached text is.
-        The child sends back its pages, encoded, and the links they made (`Links.merge`).
-        Where the child fails, this process does its part, raising any error as one
-        process would, in the same order: all linking first, then the pages in order
-        (the topic pages are then made by `pages`).
-        """
-        entries = self.glossary.entries
-        middle = round(len(entries) * PARENT_SHARE)
-        first, second = entries[:middle], entries[middle:]
-
-        def child(exchange: Exchange) -> tuple[dict[str, bytes], list[Wanted]]:
-            texts, short = self._link_entries(second), self._shorts(second)
-            exchange.send((_found(texts), short))
-            theirs, their_short = cast(tuple[dict[str, EntryFound], dict[str, str]],
-                                       exchange.receive()[1])  # fmt: skip
-            self.__dict__["texts"] = {**_from_found(theirs), **texts}
-            self.__dict__["short"] = {**their_short, **short}
-            pages = {term_path(e.id): self.term_page(e.id).encode("utf-8") for e in second}
-            for topic in self.glossary.topics:
-                pages[topic_path(topic.topic)] = self.topic_page(topic.topic).encode("utf-8")
-            return pages, self.links.wanted()
-
-        files: dict[str, str | bytes] = {}
-        with Exchange(child) as exchange:
-            texts, short = self._link_entries(first), self._shorts(first)
-            ok, answer = exchange.receive()
-            if ok:
-                found, their_short = cast(tuple[dict[str, EntryFound], dict[str, str]], answer)
-                their_texts: Mapping[str, EntryTexts] = _from_found(found)
-            else:
-                their_texts, their_short = self._link_entries(second), self._shorts(second)
-            exchange.send((_found(texts), short))
-            self.__dict__["texts"] = {**texts, **their_texts}
-            self.__dict__["short"] = {**short, **their_short}
-            for entry in first:
-                files[term_path(entry.id)] = self.term_page(entry.id)
-            ok, answer = exchange.finish()
-        if ok:
-            pages, wanted = cast(tuple[dict[str, bytes], list[Wanted]], answer)
-            files.update(pages)
-            self.links.merge(wanted)  # after this process's pages: the first half's
-        else:
-            for entry in second:
-                files[term_path(entry.id)] = self.term_page(entry.id)
         return files
 
     @cached_property
