@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import html
+from pathlib import Path
+
+import nh3
+from bench_scripts import load_script
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -151,3 +156,55 @@ def test_the_plain_text_shortcut_on_every_card_text_and_at_its_edges() -> None:
     assert not [text for text in NOT_PLAIN if render._PLAIN.fullmatch(text)]
     for text in texts:
         assert markdown_html(text) == _by_markdown(text), text
+
+
+def _plain_by_markdown(text: str) -> str:
+    """What the site's plain_text made of every text before `plain_inline`: Markdown, nh3."""
+    return " ".join(html.unescape(nh3.clean(_by_markdown(text), tags=set())).split())
+
+
+EMPHASIS_EDGES = [
+    "Ключ *курсив* и *ещё два* слова.",
+    "a*b*c и 2*3*4",
+    "*в начале* строки",
+    "a **b** c",
+    "a * b * c",
+    "a *b *c* d*",
+    "a *b* *",
+    "a * b*",
+    "a *b * c",
+    "конец *",
+    "a ***b*** c",
+    "a *`b`* c",
+    "a *b\nc* d",
+    "a *b* c ",
+    "a *\u00a0b* c",
+    "**",
+]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet="Пад ab.,-—1:«»()\"'*_#>=&`\\\n\u00a0\t", max_size=24))
+def test_plain_inline_is_what_markdown_and_nh3_make(text: str) -> None:
+    plain = render.plain_inline(text)
+    if plain is not None:
+        assert " ".join(plain.split()) == _plain_by_markdown(text)
+
+
+def test_plain_inline_on_every_card_text_the_corpora_and_their_edges(tmp_path: Path) -> None:
+    corpus = load_script("corpus")
+    corpus.write_corpus(tmp_path / "cards", 300, seed=1)
+    texts = list(EMPHASIS_EDGES) + list(PLAIN_EDGES) + NOT_PLAIN
+    for folder in (ROOT / "cards", ROOT / "tests" / "fixtures" / "deck", tmp_path / "cards"):
+        for entry in load_glossary(folder).entries:
+            texts += [entry.definition, entry.clue or "", entry.details or ""]
+            texts += [example.text for example in entry.examples]
+    fast = [text for text in texts if render.plain_inline(text) is not None]
+    # The shortcut is taken on emphasis, and refused where Markdown reads more into it.
+    assert any("*" in text for text in fast)
+    assert render.plain_inline("a **b** c") is None
+    assert render.plain_inline("*в начале* строки") is None
+    for text in texts:
+        plain = render.plain_inline(text)
+        if plain is not None:
+            assert " ".join(plain.split()) == _plain_by_markdown(text), text

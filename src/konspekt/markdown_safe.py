@@ -284,6 +284,8 @@ def escape_html(text: str, line_start: bool = False) -> str:
 
 
 def _at_line_start(text: str, pos: int) -> bool:
+    if pos and text[pos - 1] not in " \t>\n":  # most calls: the line holds text before pos
+        return False
     line = text[text.rfind("\n", 0, pos) + 1 : pos]
     return not line.strip(" \t>")
 
@@ -319,21 +321,36 @@ class References:
     definitions): no card can use one of these labels or define it.
     """
 
-    def __init__(self, href: Callable[[str], str], title: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        href: Callable[[str], str],
+        title: Callable[[str], str],
+        lines: dict[str, str] | None = None,
+    ) -> None:
         self._href = href
         self._title = title
         self._used: dict[str, None] = {}
+        # Definition lines by entry, shared by pages whose `href` and `title` give the
+        # same for it (one folder's pages): each line is made once, not once per page.
+        self._lines = lines
 
     def label(self, entry_id: str) -> str:
         self._used.setdefault(entry_id, None)
         return f"&{entry_id}"
 
+    def labels(self) -> tuple[str, ...]:
+        """The entries whose labels were used so far, in order of first use."""
+        return tuple(self._used)
+
     def definitions(self) -> str:
         """The definitions of the labels used so far, in order of first use."""
-        return "\n".join(
-            f'[&{entry_id}]: {self._href(entry_id)} "{link_title(self._title(entry_id))}"'
-            for entry_id in self._used
-        )
+        lines = self._lines
+        if lines is None:
+            return "\n".join(map(self._line, self._used))
+        return "\n".join([lines.get(i) or lines.setdefault(i, self._line(i)) for i in self._used])
+
+    def _line(self, entry_id: str) -> str:
+        return f'[&{entry_id}]: {self._href(entry_id)} "{link_title(self._title(entry_id))}"'
 
 
 @dataclass(frozen=True)

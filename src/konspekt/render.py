@@ -107,6 +107,21 @@ _PLAIN = re.compile(
 )
 
 
+# Emphasis around text with no markup of its own: `*` opening before a non-space and
+# closing after one, nothing starred inside. Python-Markdown makes each pair <em>…</em>.
+_EMPHASIS = re.compile(r"\*([^\s*][^*]*?)(?<!\s)\*")
+
+
+def plain_inline(text: str) -> str | None:
+    """The plain text (`<p>` content, tags dropped, entities read) Python-Markdown makes of
+    one line of prose whose only markup is emphasis (`_EMPHASIS`), without running it; None
+    for any other text. The synthetic corpora's definitions are all such (tests compare)."""
+    stripped = _EMPHASIS.sub(r"\1", text) if "*" in text else text
+    if text[:1] == "*" or "*" in stripped or not _PLAIN.fullmatch(stripped) or not stripped:
+        return None
+    return stripped
+
+
 def markdown_html(text: str) -> str:
     """Render block Markdown (paragraphs, lists) to safe HTML."""
     if text and _PLAIN.fullmatch(text):

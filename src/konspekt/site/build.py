@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 # What generation owns inside docs/: these folders wholly, and these single files.
 OWNED_DIRS = (GLOSSARY_DIR, TOPICS_DIR, INDEX_DIR, GENERATED_DIR, DOWNLOADS_DIR, MEDIA_DIR)
 OWNED_FILES = (INDEX_PAGE, CHANGES_PAGE)
+_OWNED_PREFIXES = tuple(f"{folder}/" for folder in OWNED_DIRS)
 
 
 @dataclass(frozen=True)
@@ -109,29 +110,38 @@ def sync_tree(
     written: list[str] = []
     unchanged = 0
     known = on_disk or {}
+    # The files in each owned folder now: a page not among them is not read back first.
+    # os.walk and strings: pathlib costs more than the rest at thousands of pages.
+    present: dict[str, list[str]] = {}
+    for owned in OWNED_DIRS:
+        found = present[owned] = []
+        for folder, _, names in os.walk(root / owned):
+            base = Path(folder).relative_to(root).as_posix()
+            found += [f"{base}/{name}" for name in names]
+    listed = {relative for found in present.values() for relative in found}
+    folders: set[Path] = set()  # made (or found) this run
     for relative in sorted(files):
         path = root / relative
         data = files[relative]
         if known.get(relative) == data:
             unchanged += 1
             continue
-        try:
-            if path.read_bytes() == data:
-                unchanged += 1
-                continue
-        except FileNotFoundError:
-            pass
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if relative in listed or not relative.startswith(_OWNED_PREFIXES):
+            try:
+                if path.read_bytes() == data:
+                    unchanged += 1
+                    continue
+            except FileNotFoundError:
+                pass
+        if path.parent not in folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(path.parent)
         write_file(path, data, tidy=False)
         written.append(relative)
     removed: list[str] = []
     for owned in OWNED_DIRS:
-        # os.walk and strings: pathlib costs more than the rest at thousands of pages.
-        stale = []
-        for folder, _, names in os.walk(root / owned):
-            base = Path(folder).relative_to(root).as_posix()
-            stale += [f"{base}/{name}" for name in names if f"{base}/{name}" not in files]
-        for relative in sorted(stale):
+        stale = sorted(relative for relative in present[owned] if relative not in files)
+        for relative in stale:
             (root / relative).unlink()
             removed.append(relative)
         if stale:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property, partial
@@ -45,7 +46,7 @@ from ..markdown_safe import Document, Kind, References, link_title, safe_markdow
 from ..media import rewrite_images
 from ..model import Entry, Glossary
 from ..projectfile import DEFAULT_DECK_FILE, ProjectFile
-from ..render import highlight_css, inline_html
+from ..render import highlight_css, inline_html, plain_inline
 from ..ru import YO_POLICY, index_letter, russian, same_name, shown_aliases, sort_key, words
 from .pagecache import (
     GenerationCache,
@@ -110,6 +111,9 @@ def html_attr(text: str) -> str:
 
 def plain_text(markdown: str) -> str:
     """Markdown as one line of plain text: for tooltips and search."""
+    plain = plain_inline(markdown)  # most definitions: no Markdown, nh3 or HTML needed
+    if plain is not None:
+        return " ".join(plain.split())
     text = html.unescape(nh3.clean(inline_html(markdown), tags=set()))
     return " ".join(text.split())
 
@@ -138,6 +142,9 @@ def fence(code: str, lang: str) -> str:
 
 def indent(text: str, prefix: str = "    ") -> str:
     return "".join(prefix + line if line.strip() else line for line in text.splitlines(True))
+
+
+Wanted = tuple[tuple[str, str], str]  # a link noted: (page, anchor), and a page linking there
 
 
 class Links:
@@ -254,6 +261,10 @@ def anchors_of(page: str) -> frozenset[str]:
     return frozenset(a or b for a, b in _ANCHOR.findall(page))
 
 
+# A text's mentions as (start, end, entry id): what crosses between two processes.
+Found = tuple[tuple[int, int, str], ...]
+
+
 @dataclass(frozen=True)
 class LinkedText:
     """One card text as linked: the text (images rewritten) and the mentions found in it,
@@ -300,9 +311,20 @@ class LinkedText:
         return Document(self.text, segments, tuple(kept))
 
     def markdown(self, refs: References, heading_prefix: str = "h", heading_level: int = 1) -> str:
+        if (heading_prefix, heading_level) == ("h", 1):  # a definition: its term page, its topic's
+            markdown, labels = self._as_definition
+            for entry_id in labels:  # the labels it uses, as rendering it for `refs` notes them
+                refs.label(entry_id)
+            return markdown
         return self.document.markdown(
             heading_prefix=heading_prefix, heading_level=heading_level, refs=refs
         )
+
+    @cached_property
+    def _as_definition(self) -> tuple[str, tuple[str, ...]]:
+        """The Markdown, made once: it reads `refs` only to note the labels it uses."""
+        noted = References(str, str)
+        return self.document.markdown(refs=noted), noted.labels()
 
 
 @dataclass(frozen=True)
@@ -371,7 +393,9 @@ class Facts:
     """
 
     def __init__(self, site: Site) -> None:
-        self._site = site
+        # Weak: a Site and its Facts in a cycle kept every linked text and page alive until
+        # a collection, which then scanned ~500,000 objects at 5,000 entries (0.3 s).
+        self._site = weakref.proxy(site)
         self._by_id = site.glossary.by_id
         self._topics = site.glossary.topic_by_id
         self._noted: dict[str, None] | None = None  # "kind key", in the order first read
@@ -608,6 +632,14 @@ def _entry_texts(
     return EntryTexts(definition, details, tuple(linked[2:]), mentions, fingerprint)
 
 
+class _SortKeys(dict[str, tuple[int, str, str]]):
+    """`sort_key` of each word asked for, computed on the first ask."""
+
+    def __missing__(self, word: str) -> tuple[int, str, str]:
+        key = self[word] = sort_key(word)
+        return key
+
+
 class Site:
     """What the pages share: the linker's results, backlinks and short definitions.
 
@@ -634,7 +666,8 @@ class Site:
         # Above this many names, the index is one page per letter; None: always one page.
         self.index_split = index_split
         self.links = Links(directory_urls)
-        self._term_links: dict[tuple[str, bool, str, bool], str] = {}
+        # Links to term pages made so far, by (folder, index.md?, tooltip?), then entry.
+        self._term_links: dict[tuple[str, bool, bool], dict[str, str]] = {}
         self.settings = settings  # None: pages only, no site settings (unit tests)
         # None: not built from a git checkout. A function when the history waits for the
         # ledger of a deck built beside the pages: asked for by «Что нового», made late.
@@ -649,6 +682,9 @@ class Site:
         self.stored = stored  # an earlier run's text of a page, if there is one
         self.facts = Facts(self)
         self._noted: set[str] = set()  # every fact a page made in this run read
+        # Names' word forms recur across entries: each is folded for sorting once.
+        self._sort_keys = _SortKeys()
+        self._shared_ref_lines: dict[str, dict[str, str]] = {}
 
     # --- linking, through the cache when there is one
 
@@ -669,12 +705,15 @@ class Site:
 
     @cached_property
     def texts(self) -> Mapping[str, EntryTexts]:
+        return self._link_entries(self.glossary.entries)
+
+    def _link_entries(self, entries: Sequence[Entry]) -> dict[str, EntryTexts]:
         def rewritten(text: str) -> str:
             # Every page showing card text sits one folder down (glossary/, topics/).
             return rewrite_images(text, lambda path: f"../{MEDIA_DIR}/{path}")
 
         result: dict[str, EntryTexts] = {}
-        for entry in self.glossary.entries:
+        for entry in entries:
             bodies = [
                 rewritten(entry.definition),
                 None if entry.details is None else rewritten(entry.details),
@@ -700,9 +739,12 @@ class Site:
     @cached_property
     def short(self) -> Mapping[str, str]:
         """Each entry's definition as short plain text: shown beside links in related terms."""
+        return self._shorts(self.glossary.entries)
+
+    def _shorts(self, entries: Sequence[Entry]) -> dict[str, str]:
         cache = self.cache
         result = {}
-        for entry in self.glossary.entries:
+        for entry in entries:
             key = digest(entry.definition) if cache is not None else ""
             found = cache.short(key) if cache is not None else None
             if found is None:
@@ -746,24 +788,44 @@ class Site:
     def title(self, entry_id: str) -> str:
         return self.facts.title(entry_id)
 
+    def _ref_lines(self, pages: str) -> dict[str, str] | None:
+        """The reference definitions one kind of page shares (`References`), or None while
+        a page's reads are noted: each of its references must read the title itself."""
+        if self.facts.noting:
+            return None
+        return self._shared_ref_lines.setdefault(pages, {})
+
     def term_link(self, source: str, entry_id: str, *, tooltip: bool = True) -> str:
         """An HTML link from page `source` to a term page, its tooltip the term's `title`."""
+        return self.term_links(source, (entry_id,), tooltip=tooltip)[0]
+
+    def term_links(
+        self, source: str, entry_ids: Sequence[str], *, tooltip: bool = True
+    ) -> list[str]:
+        """`term_link` to each of `entry_ids`, in order."""
         # Pages of one docs folder (index.md aside) link to a term with the same bytes.
         folder, _, name = source.rpartition("/")
-        key = (folder, name == "index.md", entry_id, tooltip)
-        link = self._term_links.get(key)
-        if link is None:
-            href = self.links.href(source, term_path(entry_id))
-            title = f' title="{html_attr(self.facts.title(entry_id))}"' if tooltip else ""
-            link = f'<a href="{href}"{title}>{html_text(self.facts.term(entry_id))}</a>'
-            self._term_links[key] = link
-        elif self.facts.noting:
-            # The stored link stands for these reads, and the page that uses it must say so.
-            self.facts.term(entry_id)
-            if tooltip:
-                self.facts.title(entry_id)
-            self.links.want(source, term_path(entry_id))
-        return link
+        kind = (folder, name == "index.md", tooltip)
+        made = self._term_links.get(kind)
+        if made is None:
+            made = self._term_links[kind] = {}
+        noting = self.facts.noting
+        links = []
+        for entry_id in entry_ids:
+            link = made.get(entry_id)
+            if link is None:
+                href = self.links.href(source, term_path(entry_id))
+                title = f' title="{html_attr(self.facts.title(entry_id))}"' if tooltip else ""
+                link = f'<a href="{href}"{title}>{html_text(self.facts.term(entry_id))}</a>'
+                made[entry_id] = link
+            elif noting:
+                # The stored link stands for these reads, and the page that uses it must say so.
+                self.facts.term(entry_id)
+                if tooltip:
+                    self.facts.title(entry_id)
+                self.links.want(source, term_path(entry_id))
+            links.append(link)
+        return links
 
     # --- the pages
 
@@ -839,7 +901,7 @@ class Site:
         topic = facts.topic(entry.topic)
         page = term_path(entry_id)
 
-        refs = References(lambda target: f"{target}.md", facts.title)
+        refs = References(lambda target: f"{target}.md", facts.title, self._ref_lines("term"))
 
         # Every word form of the term's names, as search-only tags: Material's Russian search
         # matches prefixes of indexed words, so «подах» finds nothing unless «подах» is
@@ -893,7 +955,7 @@ class Site:
             out += ["</ul>", ""]
         backlinks = facts.backlinks(entry_id)
         if backlinks:
-            items = " · ".join(self.term_link(page, b) for b in backlinks)
+            items = " · ".join(self.term_links(page, backlinks))
             out += ["## Упоминается в {#backlinks}", ""]
             out += [f'<p class="konspekt-backlinks" data-search-exclude>{items}</p>', ""]
         if entry.source is not None:
@@ -908,13 +970,10 @@ class Site:
 
     def search_words(self, entry_id: str) -> list[str]:
         """Every word of every form of the entry's names, once each, in a stable order."""
-        seen: dict[str, None] = {}
-        for key in self.facts.keys(entry_id):
-            for word in key[::2]:
-                # «Docker'а», «kubectl-ом»: generated for the linker, noise in search results.
-                if not _LATIN_WITH_ENDING.search(word):
-                    seen.setdefault(word, None)
-        return sorted(seen, key=sort_key)
+        seen = dict.fromkeys(word for key in self.facts.keys(entry_id) for word in key[::2])
+        # «Docker'а», «kubectl-ом»: generated for the linker, noise in search results.
+        shown = [w for w in seen if not ("-" in w or "'" in w) or not _LATIN_WITH_ENDING.search(w)]
+        return sorted(shown, key=self._sort_keys.__getitem__)
 
     def other_names(self, entry: Entry) -> list[str]:
         """Aliases worth showing: not the term or the English name again."""
@@ -924,7 +983,9 @@ class Site:
         facts = self.facts
         topic = facts.topic(topic_id)
 
-        refs = References(lambda target: f"../{GLOSSARY_DIR}/{target}.md", facts.title)
+        refs = References(
+            lambda target: f"../{GLOSSARY_DIR}/{target}.md", facts.title, self._ref_lines("topic")
+        )
         out = [f"# {md_text(topic.title)} {{#topic-title}}", ""]
         if topic.description:
             doc = facts.description(topic_id).definition
@@ -1063,8 +1124,8 @@ class Site:
 
     def index_items(self, page: str, lines: Sequence[IndexLine]) -> list[str]:
         items = []
-        for line in lines:
-            link = self.term_link(page, line.entry_id)
+        links = self.term_links(page, [line.entry_id for line in lines])
+        for line, link in zip(lines, links, strict=True):
             if line.alias is None:
                 items.append(f"<li>{link}</li>")
             else:
