@@ -842,9 +842,11 @@ def memoize_navigation(env: jinja2.Environment, nav: Navigation) -> NavMemo | No
         template = env.get_template("partials/nav.html")
     except Exception:  # not Material's: rendered as it is
         return None
+    url = env.filters.get("url")
+    if url is None or not hasattr(url, "jinja_pass_arg"):  # not MkDocs's `url` filter
+        return None
     memo = NavMemo()
     render = template.root_render_func
-    url = env.filters["url"]
     in_nav = {id(page) for page in nav.pages}
     items: list[Any] = []
     stack = list(nav.items)
