@@ -144,9 +144,6 @@ def indent(text: str, prefix: str = "    ") -> str:
     return "".join(prefix + line if line.strip() else line for line in text.splitlines(True))
 
 
-Wanted = tuple[tuple[str, str], str]  # a link noted: (page, anchor), and a page linking there
-
-
 class Links:
     """The site's URLs, and every link this module writes as HTML, checked at the end.
 
@@ -259,10 +256,6 @@ _ANCHOR = re.compile(r"[ \t]\{#([\w-]+)\}[ \t]*$|<[a-z0-9]+ id=\"([\w-]+)\"", re
 def anchors_of(page: str) -> frozenset[str]:
     """The ids a generated page sets: `{#id}` after its headings, `id="…"` in its HTML."""
     return frozenset(a or b for a, b in _ANCHOR.findall(page))
-
-
-# A text's mentions as (start, end, entry id): what crosses between two processes.
-Found = tuple[tuple[int, int, str], ...]
 
 
 @dataclass(frozen=True)
@@ -705,15 +698,12 @@ class Site:
 
     @cached_property
     def texts(self) -> Mapping[str, EntryTexts]:
-        return self._link_entries(self.glossary.entries)
-
-    def _link_entries(self, entries: Sequence[Entry]) -> dict[str, EntryTexts]:
         def rewritten(text: str) -> str:
             # Every page showing card text sits one folder down (glossary/, topics/).
             return rewrite_images(text, lambda path: f"../{MEDIA_DIR}/{path}")
 
         result: dict[str, EntryTexts] = {}
-        for entry in entries:
+        for entry in self.glossary.entries:
             bodies = [
                 rewritten(entry.definition),
                 None if entry.details is None else rewritten(entry.details),
@@ -739,12 +729,9 @@ class Site:
     @cached_property
     def short(self) -> Mapping[str, str]:
         """Each entry's definition as short plain text: shown beside links in related terms."""
-        return self._shorts(self.glossary.entries)
-
-    def _shorts(self, entries: Sequence[Entry]) -> dict[str, str]:
         cache = self.cache
         result = {}
-        for entry in entries:
+        for entry in self.glossary.entries:
             key = digest(entry.definition) if cache is not None else ""
             found = cache.short(key) if cache is not None else None
             if found is None:
