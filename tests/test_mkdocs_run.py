@@ -11,12 +11,14 @@ from __future__ import annotations
 import contextlib
 import filecmp
 import functools
+import logging
 import os
 import re
 import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -306,6 +308,44 @@ def test_a_rebuild_into_an_earlier_site_keeps_its_unchanged_pages_and_nothing_el
     after = stamps(site)
     kept = [path for path in after if after[path] == before.get(path)]
     assert 0 < len(kept) < len(after) - 2, (len(kept), len(after))
+
+
+@pytest.mark.parametrize("thread", [False, True], ids=["forked", "spawned"])
+def test_a_cold_build_forks_its_workers_unless_another_thread_runs(
+    project: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, thread: bool
+) -> None:
+    # Forked from the runner, set up, the workers start rendering at once; with
+    # another thread in the process (serve's server) they are started as processes.
+    # Either way they render every term page, which the assembly finds in the site
+    # folder, and the site is plain MkDocs's.
+    from mkdocs.config import load_config
+
+    from konspekt.site import mkdocs_run
+
+    regenerate(project)
+    os.chdir(project)  # (snippets' base_path is relative to it; the fixture restores it)
+    site = tmp_path / "site"
+    config = load_config(config_file=str(project / "mkdocs.yml"), strict=True, site_dir=str(site))
+    caplog.set_level(logging.DEBUG, logger="mkdocs.konspekt")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    if thread:
+        other.start()
+    try:
+        config.plugins.on_startup(command="build", dirty=False)
+        mkdocs_run.build(config, cache_path=tmp_path / "cache" / "pages.sqlite")
+        config.plugins.on_shutdown()
+    finally:
+        stop.set()
+        if thread:
+            other.join()
+    assert ("forked workers" in caplog.text) is not thread
+    assert ("worker processes" in caplog.text) is thread
+    terms = len(list((project / "docs" / "glossary").glob("*.md")))
+    match = re.search(r"already in the site folder: (\d+)", caplog.text)
+    assert match and int(match.group(1)) >= terms, caplog.text[-2000:]
+    plain_mkdocs(project, tmp_path / "plain")
+    assert differences(site, tmp_path / "plain") == []
 
 
 @pytest.mark.slow

@@ -25,7 +25,8 @@ are stored only for pages that rendered without a warning, and (in strict builds
 kept only when the whole build succeeded: a page that warned warns again.
 
 A cold build splits the missing pages between two worker processes that fill the
-cache; the assembly run then hits for each page and writes the site. A worker that
+cache (forked once the runner is set up, or started anew where a thread runs);
+the assembly run then hits for each page and writes the site. A worker that
 fails leaves misses behind, which the assembly renders itself: errors come out as
 MkDocs's own messages, in MkDocs's order.
 """
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import hashlib
 import json
 import logging
@@ -45,14 +47,16 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 import uuid
 import zlib
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from konspekt.site.searchparse import skip_excluded_interiors
 
@@ -87,6 +91,13 @@ KNOWN_PLUGINS = frozenset({"search", "material/search"})
 PARALLEL_MIN = 60
 WORKERS = 2
 KEEP_GLOBAL_KEYS = 3  # e.g. `site` and `serve` builds, plus one config edit back
+
+
+def can_fork_workers() -> bool:
+    """Whether page workers may be forked from this process: only where fork is the
+    way to start a process and no other thread runs (`serve`'s server has threads,
+    and a lock one of them held would stay locked in the child forever)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 class RunnerError(Exception):
@@ -287,6 +298,13 @@ class PageCache:
         self._answers: dict[str, tuple[str, bool] | None] = {}
         self._fsig = ""
         self._revalidated: list[str] = []
+
+    def reopened(self, path: Path) -> PageCache:
+        """The same cache (`path`, this one's file) through a new connection, as a
+        forked process must use it; the site's files as this one knows them."""
+        other = PageCache(path, self.gkey, self.run)
+        other._answers, other._fsig = self._answers, self._fsig
+        return other
 
     def set_files(self, files: Files) -> None:
         """The site's files: what a page's recorded lookups are checked against."""
@@ -1244,7 +1262,11 @@ class Runner:
                 self.lookup(states)
                 misses = [state.file.src_uri for state in states if state.row is None]
                 if len(misses) >= PARALLEL_MIN and (os.cpu_count() or 1) >= 2:
-                    self.fill_in_parallel(misses, tree if tree and tree.empty else None)
+                    into = tree if tree and tree.empty else None
+                    if can_fork_workers():
+                        self.fork_workers(s, states, misses, into)
+                    else:
+                        self.fill_in_parallel(misses, into)
                     self.lookup([state for state in states if state.row is None])
             excluded = []
             for state in states:
@@ -1363,6 +1385,82 @@ class Runner:
 
         index.generate_search_index = joined
 
+    def fork_workers(
+        self, s: Setup, states: list[PageState], misses: list[str], tree: SiteTree | None
+    ) -> None:
+        """`fill_in_parallel` by forking this process, set up as a worker would set
+        itself up: the two children start rendering at once.
+
+        A spawned worker starts a new interpreter, imports MkDocs, loads the config and
+        reads the site's files again: about 0.9 s of each core before its first page.
+        The children share this process's memory until they write to it."""
+        from ..output import die_with_parent
+
+        assert self.cache is not None
+        log.debug("rendering %d pages in %d forked workers", len(misses), WORKERS)
+        pids: list[int] = []
+        with tempfile.TemporaryDirectory(prefix="konspekt-workers-") as folder:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            gc.freeze()  # the children's collections leave what they share untouched
+            try:
+                for index in range(WORKERS):
+                    err = Path(folder) / f"err-{index}.txt"
+                    try:
+                        pid = os.fork()
+                    except OSError as error:  # its pages stay misses: the assembly's
+                        log.debug("could not fork a page worker: %s", error)
+                        break
+                    if pid == 0:  # the child: never returns
+                        die_with_parent()
+                        self._work_forked(s, states, set(misses[index::WORKERS]), tree, err)
+                    pids.append(pid)
+            finally:
+                gc.unfreeze()
+                for index, pid in enumerate(pids):
+                    _, status = os.waitpid(pid, 0)
+                    if os.waitstatus_to_exitcode(status) != 0:  # its pages are misses
+                        log.debug(
+                            "a page worker failed (%s):\n%s",
+                            os.waitstatus_to_exitcode(status),
+                            (Path(folder) / f"err-{index}.txt").read_text("utf-8", "replace"),
+                        )
+        if tree is not None:
+            tree.known = self.cache.outputs(tree.key)
+
+    def _work_forked(
+        self,
+        s: Setup,
+        states: list[PageState],
+        pages: set[str],
+        tree: SiteTree | None,
+        err: Path,
+    ) -> NoReturn:
+        """A forked worker's life: its output to `err` (read only if it fails), its own
+        connection to the page cache, its pages rendered; it leaves without running
+        this process's exit handlers (they are the parent's: temporary folders)."""
+        code = 1
+        try:
+            with err.open("wb") as file:
+                os.dup2(file.fileno(), 2)
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 1)
+            # The parent's connection is neither used nor closed here (kept referenced
+            # until the exit): SQLite's connections must not cross a fork.
+            inherited = self.cache
+            assert inherited is not None
+            self.cache = inherited.reopened(self.cache_path)
+            self.render_share(s, states, pages, Path(tree.root) if tree is not None else None)
+            self.cache.close()
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            with contextlib.suppress(BaseException):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+
     def fill_in_parallel(self, misses: list[str], tree: SiteTree | None) -> None:
         """Two processes render the missing pages into the cache (pending, this run)
         and write them into the site folder `tree`, if given (an empty one), where the
@@ -1419,6 +1517,14 @@ class Runner:
         logging.getLogger().addHandler(self.warnings)
         logging.getLogger("mkdocs").addHandler(self.warnings)
         s, states = self.setup(keyed=pages)
+        self.render_share(s, states, pages, into)
+
+    def render_share(
+        self, s: Setup, states: list[PageState], pages: set[str], into: Path | None
+    ) -> None:
+        """A worker's part once set up: its `pages` rendered into the cache, and
+        written into `into` if given."""
+        config = s.config
         mine = [state for state in states if state.file.src_uri in pages]
         nav_pages = {page.file.src_uri for page in s.nav.pages}
         # Titles of nav pages without one given appear on every page: render them too.
