@@ -61,7 +61,7 @@ AFTER = ["", "a", " ", ")", "*", "_", "`x`", "\n", "\\", "&", "\ue000"]
 RUNS = ["*", "**", "***", "`", "``", "_", "__"]
 CONTENTS = [
     "a", "a b", " a", "a ", "a\nb", "a*b", "`c`", "a_b", "&", "&amp;", "<a@b.c>", ">",
-    "\"'", "\u00a0a", "\ue000", "\\*", "[a](b)", "",
+    "\"'", "\u00a0a", "\ue000", "\\*", "[a](b)", "a\tb", "",
 ]  # fmt: skip
 
 
@@ -74,7 +74,7 @@ def _spans() -> Iterator[str]:
 
 
 def test_every_span_between_every_pair_of_sides() -> None:
-    # 22,176 texts: each span (well formed, or not) after and before every side.
+    # 23,100 texts: each span (well formed, or not) after and before every side.
     texts = [f"{before}{span}{after}" for span in _spans() for before in BEFORE for after in AFTER]
     taken = _compare(texts)
     assert taken > 1_000
@@ -85,7 +85,7 @@ def test_every_span_between_every_pair_of_sides() -> None:
 BLOCKS = [
     "a", "a\nb", "*a* b", "`c` d", "- a", "- a\n- *b* `c`", "- a\nb", "-a", "* a", "+ a",
     "1. a", "1 a", "# a", "> a", " a", "a ", "---", "===", "a  \nb", "**b**", "- - a",
-    "- # a", "- 1. a", "- > a", "~~~", "```",
+    "- # a", "- 1. a", "- > a", "~~~", "```", "- ", "- a\n- ", "a\n-", "`a\nb` c",
 ]  # fmt: skip
 GAPS = ["\n", "\n\n", "\n\n\n", "\n \n"]
 # Three in a row: lists before and after lists and paragraphs.

@@ -146,15 +146,15 @@ _BLOCK_GAP = re.compile(r"\n{2,}")
 # fence, setext underline, numbered item, indented code). A star may open a line: as
 # the grammar's opener it is followed by a non-space, so starts neither item nor rule.
 _BLOCK_START = re.compile(r"^(?:[-+#>=_~\s]|\d+[.)]|\*+(?:\s|$))", re.MULTILINE)
-# Space at a line's end: a hard break, or text Markdown strips.
+# Space before a line break: two spaces are a hard break (space at the end stays).
 _SPACE_AT_BREAK = re.compile(r"\s\n")
 # Outside code: controls (Markdown drops STX/ETX, expands tabs, reads CR), escapes,
 # links, images, autolinks and raw HTML; and entities, which Markdown keeps as they are.
 # (`_CODE_MARK` is looked for in the whole block before it stands for code.)
 _NOT_PROSE = re.compile(r"[\x00\x01\x03-\x09\x0b-\x1f\x7f-\x9f\\\[\]<]")
 _ENTITY = re.compile(r"&#?[A-Za-z0-9]+;")
-# Controls in code (a newline in code is left to Markdown too).
-_NOT_CODE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Controls in code; a newline is kept in it, as Markdown keeps it.
+_NOT_CODE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 # `_` between two letters or digits is text for Markdown; any other may be emphasis.
 _LONE_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 # Stars around text that opens and ends with neither space nor star and has no star
@@ -203,7 +203,6 @@ def _inline(block: str) -> str | None:
     """The HTML of a paragraph's (or an item's) lines, or None if not simple."""
     if (
         not block
-        or block[-1].isspace()
         or _BLOCK_START.search(block)
         or ("\n" in block and _SPACE_AT_BREAK.search(block))
         or _CODE_MARK in block
@@ -217,7 +216,7 @@ def _inline(block: str) -> str | None:
             return None
         codes = parts[1::2]
         for code in codes:
-            if "\n" in code or _NOT_CODE.search(code):
+            if _NOT_CODE.search(code):
                 return None
         prose = _CODE_MARK.join(parts[::2])
     else:
