@@ -884,6 +884,21 @@ def test_a_rebuild_masks_only_the_edited_question_and_needs_no_linker(
     assert renamed == (tmp_path / "renamed-uncached.apkg").read_bytes()
 
 
+def test_a_cold_deck_keeps_the_linker_index_it_built_for_the_next_build(
+    cards: Path, tmp_path: Path
+) -> None:
+    """The index is saved beside packaging, after the questions were masked with it."""
+    cache = tmp_path / ".cache"
+    glossary = load_glossary(cards)
+    build_deck(
+        glossary, tmp_path / "a.apkg", ledger_path=cards / "anki.lock", options=DEVOPS,
+        now=T1, cache_dir=cache,
+    )  # fmt: skip
+    [kept] = cache.glob("linker-*.json")
+    index = konspekt.link.LinkIndex.from_json(kept.read_text("utf-8"), glossary.by_id)
+    assert index == konspekt.link.Linker(glossary.entries).index
+
+
 def test_the_question_cache_grows_by_appending_and_is_rewritten_when_half_stale(
     cards: Path, tmp_path: Path
 ) -> None:

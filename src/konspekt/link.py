@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from itertools import accumulate, compress, repeat
@@ -641,13 +641,18 @@ class Linker:
         self.ru = ru if ru is not None else russian()
         self.index = index if index is not None else build_index(entries, self.ru)
         self._entries: dict[str, Entry] = {entry.id: entry for entry in entries}
+        self._unsaved: Callable[[], None] | None = None  # `for_glossary(save=False)`
 
     @classmethod
-    def for_glossary(cls, glossary: Glossary, cache_dir: Path | None = None) -> Linker:
+    def for_glossary(
+        cls, glossary: Glossary, cache_dir: Path | None = None, *, save: bool = True
+    ) -> Linker:
         """The linker of a glossary; with `cache_dir`, its index is kept between builds.
 
         Building the index (every form of every name) is most of the linker's cost, and
         it depends only on the names: editing a definition, the usual change, reuses it.
+        Without `save`, an index built here is kept only when `save_index` is called: a
+        caller with a process that has time to spare (`site`: the deck's) saves it there.
         """
         entries = glossary.entries
         if cache_dir is None:
@@ -663,16 +668,29 @@ class Linker:
         known = EntryKeys.load(known_path)
         ru = russian()
         linker = cls(entries, ru, build_index(entries, ru, known))
-        for old in (*cache_dir.glob("linker-*"), *cache_dir.glob("entry-keys-*")):
-            if old != known_path:
-                old.unlink(missing_ok=True)  # one index is kept: the current one
-        try:
-            write_file(path, linker.index.to_json().encode("utf-8"))
-            if known.worth_saving:
-                write_file(known_path, known.to_json().encode("utf-8"))
-        except BuildError as error:
-            log.warning("could not save the linker index: %s", error)
+
+        def keep() -> None:
+            for old in (*cache_dir.glob("linker-*"), *cache_dir.glob("entry-keys-*")):
+                if old != known_path:
+                    old.unlink(missing_ok=True)  # one index is kept: the current one
+            try:
+                write_file(path, linker.index.to_json().encode("utf-8"))
+                if known.worth_saving:
+                    write_file(known_path, known.to_json().encode("utf-8"))
+            except BuildError as error:
+                log.warning("could not save the linker index: %s", error)
+
+        linker._unsaved = keep
+        if save:
+            linker.save_index()
         return linker
+
+    def save_index(self) -> None:
+        """Keep the index `for_glossary(save=False)` built in its cache folder (once;
+        nothing to do for a linker whose index was read from there or is not kept)."""
+        keep, self._unsaved = self._unsaved, None
+        if keep is not None:
+            keep()
 
     def reading(self, index: LinkIndex, entries: Mapping[str, Entry]) -> Linker:
         """This linker, reading `index` and `entries` in place of its own: the site's

@@ -78,7 +78,9 @@ class Questions:
 
     def linker(self) -> Linker:
         if self._linker is None:
-            self._linker = Linker.for_glossary(self._glossary, self._cache_dir)
+            # Its index is kept for the next build by `save`, which the deck runs beside
+            # packaging, not here, before the questions can be masked.
+            self._linker = Linker.for_glossary(self._glossary, self._cache_dir, save=False)
         return self._linker
 
     def of(self, entry: Entry, text: str, topic: Topic) -> Question:
@@ -103,9 +105,12 @@ class Questions:
 
     def save(self) -> None:
         """Keep this build's questions for the next, and the entries' names if the
-        linker was loaded and they are not kept yet; only what changed is written."""
+        linker was loaded and they are not kept yet; only what changed is written. The
+        linker's index, if built here, is kept too (`Linker.save_index`)."""
         if self._cache_dir is None:
             return
+        if self._linker is not None:
+            self._linker.save_index()
         names_path = self._cache_dir / f"{NAMES_PREFIX}{self._key}{NAMES_SUFFIX}"
         try:
             if self._linker is not None and not names_path.exists():
