@@ -348,6 +348,35 @@ def test_a_cold_build_forks_its_workers_unless_another_thread_runs(
     assert differences(site, tmp_path / "plain") == []
 
 
+def test_the_pages_of_a_failed_forked_worker_are_rendered_by_the_assembly(
+    project: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mkdocs.config import load_config
+
+    from konspekt.site import mkdocs_run
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a worker broke")
+
+    regenerate(project)
+    os.chdir(project)
+    site = tmp_path / "site"
+    config = load_config(config_file=str(project / "mkdocs.yml"), strict=True, site_dir=str(site))
+    caplog.set_level(logging.DEBUG, logger="mkdocs.konspekt")
+    monkeypatch.setattr(mkdocs_run.Runner, "render_share", broken)  # (in the forked child)
+    config.plugins.on_startup(command="build", dirty=False)
+    mkdocs_run.build(config, cache_path=tmp_path / "cache" / "pages.sqlite")
+    config.plugins.on_shutdown()
+    assert caplog.text.count("a page worker failed (1)") == 2
+    assert "RuntimeError: a worker broke" in caplog.text  # its traceback, from its file
+    assert "already in the site folder: 0" in caplog.text  # the assembly wrote every page
+    plain_mkdocs(project, tmp_path / "plain")
+    assert differences(site, tmp_path / "plain") == []
+
+
 @pytest.mark.slow
 def test_a_cold_build_keeps_the_pages_its_workers_wrote_into_the_site_folder(
     project: Path, tmp_path: Path

@@ -1445,6 +1445,11 @@ class Runner:
                 os.dup2(file.fileno(), 2)
             with open(os.devnull, "wb") as null:
                 os.dup2(null.fileno(), 1)
+            # (and Python's streams: the parent's may be objects of their own, not fd 2)
+            sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 (the child's, until it exits)
+            sys.stderr = open(  # noqa: SIM115
+                2, "w", encoding="utf-8", errors="backslashreplace", closefd=False
+            )
             # The parent's connection is neither used nor closed here (kept referenced
             # until the exit): SQLite's connections must not cross a fork.
             inherited = self.cache
