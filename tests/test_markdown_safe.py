@@ -12,7 +12,15 @@ import itertools
 import pytest
 
 from konspekt.link import Mention
-from konspekt.markdown_safe import Document, References, link_title, safe_markdown, safe_url, scan
+from konspekt.markdown_safe import (
+    Document,
+    References,
+    link_title,
+    safe_destination,
+    safe_markdown,
+    safe_url,
+    scan,
+)
 from safety import active_content, site_markdown
 
 
@@ -78,6 +86,16 @@ def test_scan_covers_the_text_exactly() -> None:
 )
 def test_safe_url(url: str, safe: bool) -> None:
     assert safe_url(url) is safe
+    assert safe_destination(url) is safe
+
+
+@pytest.mark.parametrize(
+    "url", ["`javascript:alert(1)`", "[java][r]script:alert(1)", "[javascript:alert(1][&pod]"]
+)
+def test_a_destination_python_markdown_would_fill_in_is_not_safe(url: str) -> None:
+    # It replaces code spans and reference links by their text before making the link
+    # (see LIVE); a reference definition's URL is read as it is.
+    assert not safe_destination(url)
 
 
 SCRIPT = "<script>alert(1)</script>"
@@ -110,6 +128,10 @@ LIVE = [
     pytest.param('[a](java\tscript:alert(1) "t")', id="inline-link-tab-and-title"),
     # The URL segment swallows the link; the first `](`'s "destination" held the second.
     pytest.param("http://x]([a](javascript:alert(1))", id="link-inside-a-destination"),
+    # Code spans and references are made before links: a destination gets their text.
+    pytest.param("[a](`javascript:alert(1)`)", id="code-span-in-a-destination"),
+    pytest.param("[a]([javascript:alert(1)][x])\n\n[x]: http://e.org", id="reference-in-a-dest"),
+    pytest.param("[a]([java][x]script:alert(1))\n\n[x]: http://e.org", id="scheme-split-by-ref"),
     pytest.param("*a*{ onclick=alert(1) }", id="attr-list"),
     pytest.param("# Заголовок {: onclick=alert(1) }", id="attr-list-heading"),
     pytest.param("`<img src=x onerror=alert(1)>`", id="risky-code-span"),
@@ -120,6 +142,20 @@ LIVE = [
 @pytest.mark.parametrize("text", LIVE)
 def test_nothing_reaches_the_site_as_active_content(text: str) -> None:
     html = site_markdown().convert(safe_markdown(text))
+    assert active_content(html) == [], html
+
+
+def test_a_mention_linked_inside_what_markdown_reads_as_a_destination_links_nowhere() -> None:
+    # The scanner reads `[r][a]` as a reference link and what follows as prose; an
+    # undefined reference is text for Python-Markdown, so `[a](…)` is a link, and the
+    # mention made inside its destination gave it its text: `javascript:alert(1` (found
+    # by hypothesis, test_injection).
+    text = "\\[r][r][a](javascript:alert(1))"
+    start = text.index("javascript")
+    mention = Mention(start, start + len("javascript:alert(1"), "javascript:alert(1", "js")
+    refs = References(lambda i: f"../{i}.md", lambda i: "title")
+    markdown = document(text, mention).markdown(refs=refs) + "\n\n" + refs.definitions()
+    html = site_markdown().convert(markdown)
     assert active_content(html) == [], html
 
 

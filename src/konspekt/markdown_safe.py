@@ -263,6 +263,19 @@ def safe_url(url: str) -> bool:
     return scheme is None or scheme.group(1) in SAFE_URL_SCHEMES
 
 
+# Python-Markdown makes code spans, escapes and reference links before inline links, and a
+# destination holding one gets its text: `[a](`javascript:…`)`, `[a]([java][r]script:…)`
+# and a mention the linker put there (`[javascript:…][&id]`) would all link to
+# `javascript:`. Web links have no need of these characters: such a target is not kept.
+_MADE_BEFORE_LINKS = re.compile(r"[`\[\]]")
+
+
+def safe_destination(url: str) -> bool:
+    """Whether an inline link's destination (`[text](url)`) may be emitted: a `safe_url`
+    with nothing in it that Python-Markdown would replace by its text."""
+    return _MADE_BEFORE_LINKS.search(url) is None and safe_url(url)
+
+
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", "{": "\\{", "\x02": None, "\x03": None})
 # A line's start, with the blockquote markers on it, or any other `>`.
 _QUOTE_MARKS = re.compile(r"(\n[ \t>]*)|>")
@@ -499,7 +512,10 @@ def _neutralize_links(markdown: str) -> str:
     """
 
     def inline(match: re.Match[str]) -> str:
-        if safe_url(match.group(1)):
+        # (Python-Markdown links only `](`, with nothing between; any other is checked
+        # for its scheme all the same.)
+        adjacent = match.group(0).startswith("](")
+        if (safe_destination if adjacent else safe_url)(match.group(1)):
             return match.group(0)
         return match.group(0).replace("(", "\\(", 1)
 
@@ -519,7 +535,7 @@ def _safe_link(chunk: str) -> str:
     label = chunk[2 if image else 1 : close]
     rest = chunk[close + 1 :]
     label_md = _inline_markdown(label)
-    if rest.startswith("(") and not safe_url(_destination(rest[1:-1])):
+    if rest.startswith("(") and not safe_destination(_destination(rest[1:-1])):
         return label_md
     if rest.startswith("["):
         # A reference, escaped as its definition is (Kind.REFDEF), so the two still match,
