@@ -23,6 +23,7 @@ from anki.import_export_pb2 import ImportResponse
 from anki.notes import Note
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_media import png
 
 import konspekt.deck.cache
 import konspekt.deck.ledger
@@ -949,6 +950,112 @@ def test_a_damaged_question_cache_is_masked_anew(cards: Path, tmp_path: Path) ->
     path.write_text("{", encoding="utf-8")
     assert build_deck(glossary, tmp_path / "c.apkg", ledger_path=ledger, options=DEVOPS,
                       now=T1, cache_dir=cache).masked == len(glossary.entries)  # fmt: skip
+
+
+def test_the_note_memo_hashes_anew_only_the_notes_of_changed_card_files(
+    cards: Path, tmp_path: Path
+) -> None:
+    """The note memo (memo.py): an unchanged card file's notes keep their hashes, and
+    whatever else a note is made from (names of other files, images, the site URL)
+    changes them; each build gives the deck and ledger of a build without any cache."""
+    cache = tmp_path / ".cache"
+    ledger = cards / "anki.lock"
+    (cards / "media").mkdir()
+    picture = cards / "media" / "layers.png"
+    picture.write_bytes(png())
+    edit(cards, "kubernetes.yaml", "с общей сетью.", "с общей сетью. ![Слои](media/layers.png)")
+
+    def build_both(now: int, site_url: str | None = None) -> DeckReport:
+        options = DeckOptions(title="DevOps", site_url=site_url)
+        before = ledger.read_bytes() if ledger.exists() else None
+        glossary = load_glossary(cards, cache)
+        cached = build_deck(glossary, tmp_path / "cached.apkg", ledger_path=ledger,
+                            options=options, now=now, cache_dir=cache)  # fmt: skip
+        after = ledger.read_bytes()
+        if before is None:
+            ledger.unlink()
+        else:
+            ledger.write_bytes(before)
+        build_deck(load_glossary(cards), tmp_path / "plain.apkg", ledger_path=ledger,
+                   options=options, now=now)  # fmt: skip
+        assert ledger.read_bytes() == after
+        assert (tmp_path / "cached.apkg").read_bytes() == (tmp_path / "plain.apkg").read_bytes()
+        return cached
+
+    notes = len(load_glossary(cards).entries)
+    assert build_both(T1).remembered == 0
+    assert build_both(T1).remembered == notes
+    edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
+    assert build_both(T2).remembered == 2  # kubernetes.yaml's
+    # Another file's name changes the names every question is masked against, and the
+    # related terms of kubernetes.yaml's pod: no memo holds.
+    edit(cards, "docker.yaml", "term: Контейнер\n", "term: Контейнер приложения\n")
+    report = build_both(T2 + 10)
+    # the container, and the image and the pod, which relate to it
+    assert (report.remembered, report.changed) == (0, 3)
+    assert build_both(T2 + 20).remembered == notes
+    picture.write_bytes(png() + b"\0")  # an image's bytes
+    assert build_both(T2 + 30).remembered == 0
+    assert build_both(T2 + 40, site_url=SITE).remembered == 0  # a note's link
+    assert build_both(T2 + 50, site_url=SITE).remembered == notes
+
+
+def test_a_memo_of_other_related_terms_or_damaged_is_not_used(cards: Path, tmp_path: Path) -> None:
+    from konspekt.deck.ledger import Ledger
+    from konspekt.deck.memo import MEMO_NAME, StoredMemo, read_memo
+    from konspekt.deck.questions import Questions
+
+    cache = tmp_path / ".cache"
+    glossary = load_glossary(cards, cache)
+
+    def plan(memo: StoredMemo | None) -> DeckPlan:
+        questions = Questions(glossary, cache_dir=cache)
+        return plan_deck(glossary, Ledger(), DEVOPS, T1, masks=questions, memo=memo)
+
+    first = plan(None)
+    assert first.remembered == 0
+    hashes = {entry_id: record.hash for entry_id, record in first.ledger.notes.items()}
+    # Every note's memo with a wrong hash; the pod's as if its related entries' terms
+    # were others: only that one is not used.
+    forged = {
+        read_key: tuple(
+            (entry_id, ("Другой термин",) if entry_id == "pod" else related, "0" * 20)
+            for entry_id, related, _ in known
+        )
+        for read_key, known in first.memo.items()
+    }
+    second = plan(StoredMemo(first.memo_key, forged))
+    assert second.remembered == len(hashes) - 1
+    assert second.ledger.notes["pod"].hash == hashes["pod"]
+    assert plan(StoredMemo("another key", first.memo)).remembered == 0
+    # Another dictionary or linking code may mask a question otherwise: the same cards
+    # give another key.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(konspekt.link, "code_key", lambda: "another dictionary")
+        assert plan(StoredMemo(first.memo_key, first.memo)).remembered == 0
+    assert plan(StoredMemo(first.memo_key, first.memo)).remembered == len(hashes)
+    build_deck(glossary, tmp_path / "a.apkg", ledger_path=cards / "anki.lock", options=DEVOPS,
+               now=T1, cache_dir=cache)  # fmt: skip
+    assert read_memo(cache) == StoredMemo(first.memo_key, first.memo)
+    for damaged in ('{"key": 1}', "[", '{"key": "k", "files": {"x": [["a", "b", "c"]]}}'):
+        (cache / MEMO_NAME).write_text(damaged, encoding="utf-8")
+        assert read_memo(cache).under("k") == {}
+
+
+def test_the_note_memo_key_follows_the_code_that_makes_notes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import konspekt.deck.memo
+
+    key = konspekt.deck.memo._code_key()
+    edited = tmp_path / "notes.py"
+    edited.write_bytes(Path(konspekt.deck.notes.__file__).read_bytes() + b"\n# edited\n")
+    monkeypatch.setattr(konspekt.deck.notes, "__file__", str(edited))
+    konspekt.deck.memo._code_key.cache_clear()
+    try:
+        assert konspekt.deck.memo._code_key() != key
+    finally:
+        konspekt.deck.memo._code_key.cache_clear()
 
 
 class _GenankiNote(genanki.Note):

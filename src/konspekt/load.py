@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import os
@@ -130,7 +131,7 @@ def _read(path: Path, display: str, cache: ReadCache | None) -> tuple[TopicRead,
     if cache is not None:
         cached = cache.get(key, display)
         if cached is not None:
-            return cached, []
+            return _keyed(cached, key), []
     node, problems = parse_bytes(data, display)
     if node is None:
         if not problems:
@@ -138,7 +139,15 @@ def _read(path: Path, display: str, cache: ReadCache | None) -> tuple[TopicRead,
                 Problem(Pos(display), "file is empty", "add 'topic:', 'title:' and 'entries:'")
             ]
         return unreadable(problems), []
-    read = topic_from_yaml(node, display)
+    read = _keyed(topic_from_yaml(node, display), key)
     if cache is not None and not problems:
         cache.put(key, read)
     return read, problems
+
+
+def _keyed(read: TopicRead, key: str) -> TopicRead:
+    """The read with its topic carrying `key`, the read cache's key of its bytes (or ""):
+    set here for a kept read too, whatever its cached copy says."""
+    if read.topic is None or read.topic.read_key == key:
+        return read
+    return dataclasses.replace(read, topic=dataclasses.replace(read.topic, read_key=key))

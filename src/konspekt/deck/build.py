@@ -32,6 +32,7 @@ from ..output import write_file
 from .cache import read_field_cache, write_field_cache
 from .history import published_peaks
 from .ledger import dumps_ledger, ledger_bytes, read_ledger, read_ledger_file, write_ledger_index
+from .memo import read_memo, write_memo
 from .notetype import TEMPLATES
 from .options import DeckOptions, slug
 from .package import package_bytes
@@ -61,6 +62,7 @@ class DeckReport:
     retired_ids: tuple[str, ...]
     ledger_changed: bool
     fresh: int = 0  # notes rendered anew; the rest came from the field cache
+    remembered: int = 0  # notes whose hash came from the note memo (not made again)
     masked: int = 0  # questions masked anew; the rest came from the question cache
     # The ledger's namespace when this build used another one: every note is new to
     # learners' collections, the old ones stay beside them.
@@ -91,6 +93,7 @@ def build_deck(
         # The linker is loaded only if a question must be masked anew (questions.py).
         questions = Questions(glossary, linker, cache_dir)
         stored = read_field_cache(cache_dir)
+        memo = read_memo(cache_dir)
     plan = plan_deck(
         glossary,
         ledger,
@@ -99,6 +102,7 @@ def build_deck(
         stored.fields,
         questions,
         published_peaks(ledger_path),
+        memo,
     )
     renamed = None
     if ledger.notes and ledger.namespace and slug(ledger.namespace) != options.id_root:
@@ -122,6 +126,7 @@ def build_deck(
             )
         saved = [executor.submit(questions.save)]
         saved.append(executor.submit(write_field_cache, cache_dir, plan.fields_by_hash, stored))
+        saved.append(executor.submit(write_memo, cache_dir, plan.memo_key, plan.memo, memo))
         package = packaged.result()
         saved.append(executor.submit(write_piece_cache, cache_dir, pieces))
         for future in saved:
@@ -146,6 +151,7 @@ def build_deck(
         retired_ids=plan.retired,
         ledger_changed=ledger_changed,
         fresh=plan.fresh,
+        remembered=plan.remembered,
         masked=questions.masked,
         namespace_changed_from=renamed,
     )

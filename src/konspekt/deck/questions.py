@@ -92,6 +92,19 @@ class Questions:
         self._current[entry.id] = (text, topic.title, question)
         return question
 
+    @property
+    def key(self) -> str:
+        """What a masked question depends on besides its text and topic title (every
+        name of the glossary, the linking and masking code); "" without a cache folder."""
+        return self._key
+
+    def keep(self, entry_id: str) -> None:
+        """Keep the entry's kept question for the next build without asking for it: a
+        caller that knows the entry is unchanged (memo.py) needs nothing from it."""
+        hit = self._previous.get(entry_id)
+        if hit is not None:
+            self._current[entry_id] = hit
+
     def _masker(self, entry_id: str) -> Masker:
         if self._linker is None:
             if self._names is None:
