@@ -29,8 +29,11 @@ def everything(value: Any) -> Any:
             type(value).__name__,
             # (a topic's read_key is the cache's key of its file, "" without the cache:
             # test_a_topic_carries_the_read_key_of_its_file)
-            [(f.name, everything(getattr(value, f.name))) for f in fields(value)
-             if f.name != "read_key"],  # fmt: skip
+            [
+                (f.name, everything(getattr(value, f.name)))
+                for f in fields(value)
+                if f.name != "read_key"
+            ],
         )
     if isinstance(value, Mapping):
         return ("map", sorted((key, everything(item)) for key, item in value.items()))
