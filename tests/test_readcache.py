@@ -109,6 +109,13 @@ def test_a_topic_carries_the_read_key_of_its_file(cards: Path) -> None:
     cold = [topic.read_key for topic in load_glossary(cards, cache).topics]
     assert sorted(cold) == sorted(path.stem for path in cache_files(cache))
     assert [topic.read_key for topic in load_glossary(cards, cache).topics] == cold
+    # A kept read's topic gets the key it was found by, whatever its file says.
+    kept = cache / CACHE_FOLDER / f"{cold[0]}.json"
+    data = json.loads(kept.read_bytes())
+    assert data["read"]["topic"][-1] == cold[0]  # (Topic's last field)
+    data["read"]["topic"][-1] = "forged"
+    kept.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert [topic.read_key for topic in load_glossary(cards, cache).topics] == cold
     edit(cards / "docker.yaml", "\nentries:\n", "\n\nentries:\n")
     edited = {topic.topic: topic.read_key for topic in load_glossary(cards, cache).topics}
     assert edited["docker"] not in cold
