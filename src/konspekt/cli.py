@@ -312,6 +312,9 @@ def deck(
       konspekt deck --out /tmp/test.apkg --cards tests/fixtures/deck
       SOURCE_DATE_EPOCH=1700000000 konspekt deck  reproducible times for new notes
     """
+    # One build, then the process ends: what it allocates is kept to the end (the cards,
+    # a record per note), so the cycle collector would only re-scan it, again and again.
+    gc.disable()
     project = project_of(cards_path, config_path)
     glossary = load_cards(project.cards_dir, project.cache_dir)
     echo_all(build_deck_quietly(glossary, project, out_path, title, site_url, locked)[1])

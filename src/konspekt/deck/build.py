@@ -125,6 +125,11 @@ def build_deck(
                 options.retired_tag,
             )
         saved = [executor.submit(questions.save)]
+        if ledger_changed or read.spans is None:
+            # (stamped with the bytes it describes: not used if the ledger is not written)
+            saved.append(
+                executor.submit(write_ledger_index, cache_dir, new_bytes, plan.ledger, spans)
+            )
         saved.append(executor.submit(write_field_cache, cache_dir, plan.fields_by_hash, stored))
         saved.append(executor.submit(write_memo, cache_dir, plan.memo_key, plan.memo, memo))
         package = packaged.result()
@@ -134,8 +139,6 @@ def build_deck(
     write_file(out, package)
     if ledger_changed:
         write_file(ledger_path, new_bytes)
-    if ledger_changed or read.spans is None:
-        write_ledger_index(cache_dir, new_bytes, plan.ledger, spans)
     log.info("rendered %d notes, reused %d", plan.fresh, len(plan.notes) - plan.fresh)
     return DeckReport(
         out=out,
