@@ -1003,6 +1003,35 @@ def test_the_note_memo_hashes_anew_only_the_notes_of_changed_card_files(
     assert build_both(T2 + 50, site_url=SITE).remembered == notes
 
 
+def test_a_build_after_an_edit_parses_only_the_kept_questions_it_asks_for(
+    cards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The note memo stands for the unchanged card files' notes: their questions' records
+    are kept as they are, unparsed; the edited file's are read (and one masked)."""
+    cache = tmp_path / ".cache"
+    ledger = cards / "anki.lock"
+
+    def build_at(now: int) -> DeckReport:
+        return build_deck(load_glossary(cards, cache), tmp_path / "d.apkg", ledger_path=ledger,
+                          options=DEVOPS, now=now, cache_dir=cache)  # fmt: skip
+
+    build_at(T1)
+    parsed: list[str] = []
+    record = konspekt.deck.questions._record
+
+    def counted(line: bytes, entry_id: str) -> Any:
+        parsed.append(entry_id)
+        return record(line, entry_id)
+
+    monkeypatch.setattr(konspekt.deck.questions, "_record", counted)
+    edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
+    assert build_at(T2).masked == 1
+    assert sorted(parsed) == ["container", "dockerfile", "image"]  # docker.yaml's
+    parsed.clear()
+    assert build_at(T2).masked == 0
+    assert parsed == []
+
+
 def test_a_memo_of_other_related_terms_or_damaged_is_not_used(cards: Path, tmp_path: Path) -> None:
     from konspekt.deck.ledger import Ledger
     from konspekt.deck.memo import MEMO_NAME, StoredMemo, read_memo
