@@ -341,6 +341,11 @@ def test_the_written_out_decoders_check_every_field_and_fill_in_all(cards: Path)
             wrong = [*data[:index], 1.5, *data[index + 1 :]]  # a float: no field's type
             with pytest.raises(readcache._Damaged):
                 decode(wrong, display)
+        for index, value in enumerate(data):  # an item of a tuple of strings (tags…)
+            if type(value) is list and value and all(type(v) is str for v in value):
+                wrong = [*data[:index], [*value[:-1], 1.5], *data[index + 1 :]]
+                with pytest.raises(readcache._Damaged):
+                    decode(wrong, display)
         true_for_int = [True if type(v) is int else v for v in data]
         if true_for_int != data:  # a bool is not an int here
             with pytest.raises(readcache._Damaged):
