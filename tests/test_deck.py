@@ -1068,10 +1068,49 @@ def test_a_memo_of_other_related_terms_or_damaged_is_not_used(cards: Path, tmp_p
     assert plan(StoredMemo(first.memo_key, first.memo)).remembered == len(hashes)
     build_deck(glossary, tmp_path / "a.apkg", ledger_path=cards / "anki.lock", options=DEVOPS,
                now=T1, cache_dir=cache)  # fmt: skip
-    assert read_memo(cache) == StoredMemo(first.memo_key, first.memo)
+    stored = read_memo(cache)
+    assert (stored.key, stored.files) == (first.memo_key, first.memo)
     for damaged in ('{"key": 1}', "[", '{"key": "k", "files": {"x": [["a", "b", "c"]]}}'):
         (cache / MEMO_NAME).write_text(damaged, encoding="utf-8")
         assert read_memo(cache).under("k") == {}
+
+
+def test_the_note_memo_keeps_the_linkers_index_key_of_the_card_files_read(
+    cards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question cache's key needs the linker's index key (a hash of every name),
+    a function of the card files' reads and the linking code: kept under those."""
+    from konspekt.deck.memo import read_memo
+
+    cache = tmp_path / ".cache"
+    ledger = cards / "anki.lock"
+
+    def build_at(now: int) -> DeckReport:
+        return build_deck(load_glossary(cards, cache), tmp_path / "d.apkg", ledger_path=ledger,
+                          options=DEVOPS, now=now, cache_dir=cache)  # fmt: skip
+
+    real = konspekt.deck.questions.linker_index_key
+    build_at(T1)
+    calls: list[int] = []
+
+    def counted(entries: Any) -> str:
+        calls.append(len(entries))
+        return real(entries)
+
+    monkeypatch.setattr(konspekt.deck.questions, "linker_index_key", counted)
+    assert build_at(T1).remembered == 5
+    assert calls == []
+    assert read_memo(cache).index[1] == real(load_glossary(cards).entries)
+    edit(cards, "docker.yaml", "term: Образ\n", "term: Образ контейнера\n")
+    build_at(T2)
+    assert calls == [5]  # another read of docker.yaml
+    assert read_memo(cache).index[1] == real(load_glossary(cards).entries)
+    assert build_at(T2).remembered == 5
+    assert calls == [5]
+    with monkeypatch.context() as patch:
+        patch.setattr(konspekt.link, "code_key", lambda: "another dictionary")
+        build_at(T2)
+    assert calls == [5, 5]
 
 
 def test_the_note_memo_key_follows_the_code_that_makes_notes(

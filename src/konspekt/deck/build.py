@@ -32,7 +32,7 @@ from ..output import write_file
 from .cache import read_field_cache, write_field_cache
 from .history import published_peaks
 from .ledger import dumps_ledger, ledger_bytes, read_ledger, read_ledger_file, write_ledger_index
-from .memo import read_memo, write_memo
+from .memo import read_memo, reads_key, write_memo
 from .notetype import TEMPLATES
 from .options import DeckOptions, slug
 from .package import package_bytes
@@ -90,10 +90,11 @@ def build_deck(
     with no_gc_pauses():  # a record per note, read and kept: nothing to collect
         read = read_ledger_file(ledger_path, cache_dir)
         ledger = read.ledger
-        # The linker is loaded only if a question must be masked anew (questions.py).
-        questions = Questions(glossary, linker, cache_dir)
-        stored = read_field_cache(cache_dir)
         memo = read_memo(cache_dir)
+        reads = reads_key(glossary)
+        # The linker is loaded only if a question must be masked anew (questions.py).
+        questions = Questions(glossary, linker, cache_dir, memo.index_key(reads))
+        stored = read_field_cache(cache_dir)
     plan = plan_deck(
         glossary,
         ledger,
@@ -131,7 +132,8 @@ def build_deck(
                 executor.submit(write_ledger_index, cache_dir, new_bytes, plan.ledger, spans)
             )
         saved.append(executor.submit(write_field_cache, cache_dir, plan.fields_by_hash, stored))
-        saved.append(executor.submit(write_memo, cache_dir, plan.memo_key, plan.memo, memo))
+        index = (reads, questions.index_key) if reads and questions.index_key else ("", "")
+        saved.append(executor.submit(write_memo, cache_dir, plan.memo_key, plan.memo, memo, index))
         package = packaged.result()
         saved.append(executor.submit(write_piece_cache, cache_dir, pieces))
         for future in saved:

@@ -65,12 +65,21 @@ class Questions:
     """
 
     def __init__(
-        self, glossary: Glossary, linker: Linker | None = None, cache_dir: Path | None = None
+        self,
+        glossary: Glossary,
+        linker: Linker | None = None,
+        cache_dir: Path | None = None,
+        index_key: str | None = None,
     ) -> None:
+        """`index_key`, if the caller knows it, is `link.index_key(glossary.entries)`."""
         self._glossary = glossary
         self._linker = linker
         self._cache_dir = cache_dir
-        self._key = _cache_key(glossary) if cache_dir is not None else ""
+        self.index_key = ""  # the linker's index key of the glossary, with a cache folder
+        self._key = ""
+        if cache_dir is not None:
+            self.index_key = index_key or linker_index_key(glossary.entries)
+            self._key = f"{self.index_key}-{_masking_code()}"
         self._previous, self._records = _read(cache_dir, self._key)
         self._names: bytes | None = None  # read at the first miss
         self._current: _Masked = {}
@@ -163,10 +172,6 @@ def mask_question(masker: Masker, text: str, topic: Topic) -> Question:
     """The question `text` with the entry's names masked; the topic label unless it
     names the answer."""
     return Question(masker.mask(text), None if masker.spans(topic.title) else topic.title)
-
-
-def _cache_key(glossary: Glossary) -> str:
-    return f"{linker_index_key(glossary.entries)}-{_masking_code()}"
 
 
 @cache
