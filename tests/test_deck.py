@@ -27,6 +27,7 @@ from test_media import png
 
 import konspekt.deck.cache
 import konspekt.deck.ledger
+import konspekt.deck.memo
 import konspekt.deck.notes
 import konspekt.deck.notetype
 import konspekt.deck.options
@@ -985,8 +986,19 @@ def test_the_note_memo_hashes_anew_only_the_notes_of_changed_card_files(
     notes = len(load_glossary(cards).entries)
     assert build_both(T1).remembered == 0
     assert build_both(T1).remembered == notes
+    memos = cache / konspekt.deck.memo.MEMO_FOLDER
+
+    def kept() -> dict[str, int]:  # the memo files, by topic: their inodes
+        by_key = {topic.read_key: topic.topic for topic in load_glossary(cards, cache).topics}
+        files = {path.stem: path.stat().st_ino for path in memos.iterdir()}
+        assert set(files) == {*by_key, "index"}  # an earlier read's memo is removed
+        return {by_key[stem]: inode for stem, inode in files.items() if stem in by_key}
+
+    before = kept()
     edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
     report = build_both(T2)
+    after = kept()
+    assert after["kubernetes"] == before["kubernetes"]  # not written again
     # kubernetes.yaml's notes; the question cache kept the docker.yaml questions the
     # warm build did not ask for: only the edited one is masked.
     assert (report.remembered, report.masked) == (2, 1)
@@ -1034,7 +1046,7 @@ def test_a_build_after_an_edit_parses_only_the_kept_questions_it_asks_for(
 
 def test_a_memo_of_other_related_terms_or_damaged_is_not_used(cards: Path, tmp_path: Path) -> None:
     from konspekt.deck.ledger import Ledger
-    from konspekt.deck.memo import MEMO_NAME, StoredMemo, read_memo
+    from konspekt.deck.memo import MEMO_FOLDER, StoredMemo, read_memo
     from konspekt.deck.questions import Questions
 
     cache = tmp_path / ".cache"
@@ -1056,23 +1068,30 @@ def test_a_memo_of_other_related_terms_or_damaged_is_not_used(cards: Path, tmp_p
         )
         for read_key, known in first.memo.items()
     }
-    second = plan(StoredMemo(first.memo_key, forged))
+    second = plan(StoredMemo.kept(first.memo_key, forged))
     assert second.remembered == len(hashes) - 1
     assert second.ledger.notes["pod"].hash == hashes["pod"]
-    assert plan(StoredMemo("another key", first.memo)).remembered == 0
+    assert plan(StoredMemo.kept("another key", first.memo)).remembered == 0
     # Another dictionary or linking code may mask a question otherwise: the same cards
     # give another key.
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(konspekt.link, "code_key", lambda: "another dictionary")
-        assert plan(StoredMemo(first.memo_key, first.memo)).remembered == 0
-    assert plan(StoredMemo(first.memo_key, first.memo)).remembered == len(hashes)
+        assert plan(StoredMemo.kept(first.memo_key, first.memo)).remembered == 0
+    assert plan(StoredMemo.kept(first.memo_key, first.memo)).remembered == len(hashes)
     build_deck(glossary, tmp_path / "a.apkg", ledger_path=cards / "anki.lock", options=DEVOPS,
                now=T1, cache_dir=cache)  # fmt: skip
-    stored = read_memo(cache)
-    assert (stored.key, stored.files) == (first.memo_key, first.memo)
-    for damaged in ('{"key": 1}', "[", '{"key": "k", "files": {"x": [["a", "b", "c"]]}}'):
-        (cache / MEMO_NAME).write_text(damaged, encoding="utf-8")
-        assert read_memo(cache).under("k") == {}
+    read_keys = [topic.read_key for topic in glossary.topics]
+    stored = read_memo(cache, read_keys)
+    assert stored.under(first.memo_key) == first.memo
+    assert stored.files == StoredMemo.kept(first.memo_key, first.memo).files
+    assert sorted(p.stem for p in (cache / MEMO_FOLDER).glob("*.json")) == sorted(
+        [*read_keys, "index"]
+    )
+    for damaged in ('{"key": 1}', "[", '{"key": "k", "notes": [["a", "b", "c"]]}'):
+        for read_key in read_keys:
+            (cache / MEMO_FOLDER / f"{read_key}.json").write_text(damaged, encoding="utf-8")
+        assert read_memo(cache, read_keys).files == {}
+    assert read_memo(cache, ["../a.apkg"]).files == {}  # (read keys are file names here)
 
 
 def test_the_note_memo_keeps_the_linkers_index_key_of_the_card_files_read(
@@ -1100,11 +1119,11 @@ def test_the_note_memo_keeps_the_linkers_index_key_of_the_card_files_read(
     monkeypatch.setattr(konspekt.deck.questions, "linker_index_key", counted)
     assert build_at(T1).remembered == 5
     assert calls == []
-    assert read_memo(cache).index[1] == real(load_glossary(cards).entries)
+    assert read_memo(cache, []).index[1] == real(load_glossary(cards).entries)
     edit(cards, "docker.yaml", "term: Образ\n", "term: Образ контейнера\n")
     build_at(T2)
     assert calls == [5]  # another read of docker.yaml
-    assert read_memo(cache).index[1] == real(load_glossary(cards).entries)
+    assert read_memo(cache, []).index[1] == real(load_glossary(cards).entries)
     assert build_at(T2).remembered == 5
     assert calls == [5]
     with monkeypatch.context() as patch:

@@ -90,7 +90,7 @@ def build_deck(
     with no_gc_pauses():  # a record per note, read and kept: nothing to collect
         read = read_ledger_file(ledger_path, cache_dir)
         ledger = read.ledger
-        memo = read_memo(cache_dir)
+        memo = read_memo(cache_dir, [topic.read_key for topic in glossary.topics])
         reads = reads_key(glossary)
         # The linker is loaded only if a question must be masked anew (questions.py).
         questions = Questions(glossary, linker, cache_dir, memo.index_key(reads))

@@ -28,7 +28,7 @@ import hashlib
 import json
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -39,8 +39,6 @@ from ..model import Glossary
 from ..output import write_file
 
 log = logging.getLogger(__name__)
-
-MEMO_NAME = "deck-note-hashes.json"
 
 # One entry's memo: its id, the terms of the entries it relates to, its note hash.
 Known = tuple[str, tuple[str, ...], str]
@@ -86,44 +84,66 @@ def reads_key(glossary: Glossary) -> str:
 
 @dataclass(frozen=True)
 class StoredMemo:
-    """The memo as read: the key it was kept under, and its card files' memos; and the
-    linker's index key of the glossary with the `reads_key` it was kept under."""
+    """The memo as read: per card file read (its read key), the key its memos were kept
+    under and the memos; and the linker's index key of the glossary with the
+    `reads_key` it was kept under."""
 
-    key: str = ""
-    files: Memo = field(default_factory=dict)
+    files: Mapping[str, tuple[str, tuple[Known, ...]]] = field(default_factory=dict)
     index: tuple[str, str] = ("", "")  # (reads_key, index key)
+
+    @classmethod
+    def kept(cls, key: str, memo: Memo, index: tuple[str, str] = ("", "")) -> StoredMemo:
+        """What `write_memo(..., key, memo, ..., index)` keeps."""
+        return cls({read_key: (key, known) for read_key, known in memo.items()}, index)
 
     def index_key(self, reads: str) -> str | None:
         """The linker's index key of the glossary with this `reads_key`, if kept."""
         return self.index[1] if reads and self.index[0] == reads else None
 
     def under(self, key: str) -> Memo:
-        """The memos, if they were kept under `key`; none otherwise."""
-        return self.files if key and self.key == key else {}
+        """The memos kept under `key`."""
+        if not key:
+            return {}
+        return {read_key: known for read_key, (kept, known) in self.files.items() if kept == key}
 
 
-def read_memo(cache_dir: Path | None) -> StoredMemo:
-    """The memo kept in `cache_dir`; empty if there is none (or it is damaged)."""
+# A file per card file read, named by its read key: an edit rewrites one small file.
+MEMO_FOLDER = "deck-notes"
+_INDEX_NAME = "index.json"
+
+
+def read_memo(cache_dir: Path | None, read_keys: Iterable[str]) -> StoredMemo:
+    """The memos kept in `cache_dir` of the card files read with these keys; a missing
+    or damaged file is no memo."""
     if cache_dir is None:
         return StoredMemo()
-    try:
-        data = json.loads((cache_dir / MEMO_NAME).read_bytes())
-    except (OSError, ValueError):
-        return StoredMemo()
-    if type(data) is not dict or type(data.get("key")) is not str:
-        return StoredMemo()
-    raw = data.get("files")
-    if type(raw) is not dict:
-        return StoredMemo()
-    files: dict[str, tuple[Known, ...]] = {}
-    for read_key, value in raw.items():
-        known = _file(value)
+    folder = cache_dir / MEMO_FOLDER
+    files: dict[str, tuple[str, tuple[Known, ...]]] = {}
+    for read_key in read_keys:
+        if not _file_name(read_key):
+            continue
+        data = _json(folder / f"{read_key}.json")
+        if type(data) is not dict or type(data.get("key")) is not str:
+            continue
+        known = _file(data.get("notes"))
         if known is not None:
-            files[read_key] = known
-    index = data.get("index")
+            files[read_key] = (data["key"], known)
+    index = _json(folder / _INDEX_NAME)
     if type(index) is not list or len(index) != 2 or not all(type(v) is str for v in index):
         index = ["", ""]
-    return StoredMemo(data["key"], files, (index[0], index[1]))
+    return StoredMemo(files, (index[0], index[1]))
+
+
+def _file_name(read_key: str) -> bool:
+    """Whether a read key can name a file here (read keys are hex digests)."""
+    return bool(read_key) and read_key.isascii() and read_key.isalnum()
+
+
+def _json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
 
 
 def _file(raw: Any) -> tuple[Known, ...] | None:
@@ -151,18 +171,25 @@ def write_memo(
     index: tuple[str, str] = ("", ""),
 ) -> None:
     """Keep `memo` (this build's card files') under `key`, and `index` (a `reads_key` and
-    the linker's index key of that glossary), unless that is what is stored."""
+    the linker's index key of that glossary): only what differs from what is stored is
+    written, and the memos of card files no longer read are removed."""
     if cache_dir is None or not key:
         return
-    if stored.key == key and stored.files == memo and stored.index == index:
-        return
-    files = {
-        read_key: [[entry_id, list(related), digest] for entry_id, related, digest in known]
-        for read_key, known in memo.items()
-    }
-    data = {"key": key, "index": list(index), "files": files}
+    folder = cache_dir / MEMO_FOLDER
     try:
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        write_file(cache_dir / MEMO_NAME, text.encode("utf-8"))
+        written = False
+        for read_key, known in memo.items():
+            if not _file_name(read_key) or stored.files.get(read_key) == (key, known):
+                continue
+            notes = [[entry_id, list(related), digest] for entry_id, related, digest in known]
+            text = json.dumps({"key": key, "notes": notes}, ensure_ascii=False)
+            write_file(folder / f"{read_key}.json", text.encode("utf-8"))
+            written = True
+        if stored.index != index:
+            write_file(folder / _INDEX_NAME, json.dumps(list(index)).encode("utf-8"))
+        if written:  # (a card file read anew: the memo of its earlier read goes)
+            for path in folder.iterdir():
+                if path.name != _INDEX_NAME and path.stem not in memo:
+                    path.unlink(missing_ok=True)
     except (BuildError, OSError, UnicodeEncodeError) as error:  # a cache: the deck is written
         log.warning("could not save the note memo: %s", error)
