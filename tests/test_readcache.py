@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -318,6 +318,37 @@ def test_check_keeps_reads_in_the_project_cache(project: Path) -> None:
         "cards/net.yaml:7:15: error: 'related' of 'packet' names 'routr', which is not an "
         "entry id (did you mean 'router'?)"
     )
+
+
+def test_a_load_may_leave_its_cache_writes_to_the_caller(cards: Path, parsed: list[str]) -> None:
+    """`later`: the deck command does the read cache's writes while it packages."""
+    cache = Path(".cache")
+    later: list[Callable[[], None]] = []
+    plain = everything(load_glossary(cards, cache, later=later))
+    assert not (cache / CACHE_FOLDER).exists()
+    for write in later:
+        write()
+    parsed.clear()
+    assert everything(load_glossary(cards, cache)) == plain
+    assert parsed == []
+
+
+def test_the_deck_command_keeps_reads_in_the_project_cache(project: Path) -> None:
+    write_card(
+        project,
+        "net.yaml",
+        """
+        topic: net
+        title: Сети
+        entries:
+          - id: packet
+            term: Пакет
+            definition: Единица данных в сети.
+        """,
+    )
+    result = run_cli("deck")
+    assert result.exit_code == 0, result.stderr
+    assert len(list((project / ".cache/konspekt" / CACHE_FOLDER).iterdir())) == 1
 
 
 def test_the_written_out_decoders_check_every_field_and_fill_in_all(cards: Path) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,13 +80,15 @@ def build_deck(
     locked: bool = False,
     cache_dir: Path | None = None,
     linker: Linker | None = None,
+    cache_writes: Sequence[Callable[[], None]] = (),
 ) -> DeckReport:
     """Write the .apkg to `out` and update the ledger; both writes are atomic.
 
     With `locked`, a ledger that would change is an error and nothing is written.
     `cache_dir` (the project's cache folder) keeps rendered fields between builds.
     `linker`, the glossary's (`Linker.for_glossary(glossary, cache_dir)`), lets a
-    caller that links pages too (the site) build it once for both.
+    caller that links pages too (the site) build it once for both. `cache_writes` (the
+    read cache's, `load_glossary`'s `later`) are done while the package is made.
     """
     with no_gc_pauses():  # a record per note, read and kept: nothing to collect
         read = read_ledger_file(ledger_path, cache_dir)
@@ -126,6 +129,7 @@ def build_deck(
                 options.retired_tag,
             )
         saved = [executor.submit(questions.save)]
+        saved += [executor.submit(write) for write in cache_writes]
         if ledger_changed or read.spans is None:
             # (stamped with the bytes it describes: not used if the ledger is not written)
             saved.append(
