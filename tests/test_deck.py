@@ -1052,26 +1052,33 @@ def test_a_memo_of_other_related_terms_or_damaged_is_not_used(cards: Path, tmp_p
     cache = tmp_path / ".cache"
     glossary = load_glossary(cards, cache)
 
-    def plan(memo: StoredMemo | None) -> DeckPlan:
+    def plan(memo: StoredMemo | None, options: DeckOptions = DEVOPS) -> DeckPlan:
         questions = Questions(glossary, cache_dir=cache)
-        return plan_deck(glossary, Ledger(), DEVOPS, T1, masks=questions, memo=memo)
+        return plan_deck(glossary, Ledger(), options, T1, masks=questions, memo=memo)
 
     first = plan(None)
     assert first.remembered == 0
     hashes = {entry_id: record.hash for entry_id, record in first.ledger.notes.items()}
-    # Every note's memo with a wrong hash; the pod's as if its related entries' terms
-    # were others: only that one is not used.
+    guids = {note.entry_id: note.guid for note in first.notes}
+    # Every note's memo with a wrong hash and GUID; the pod's as if its related entries'
+    # terms were others: only that one is not used.
     forged = {
         read_key: tuple(
-            (entry_id, ("Другой термин",) if entry_id == "pod" else related, "0" * 20)
-            for entry_id, related, _ in known
+            (entry_id, ("Другой термин",) if entry_id == "pod" else related, "0" * 20, "g")
+            for entry_id, related, _, _ in known
         )
         for read_key, known in first.memo.items()
     }
     second = plan(StoredMemo.kept(first.memo_key, forged))
     assert second.remembered == len(hashes) - 1
     assert second.ledger.notes["pod"].hash == hashes["pod"]
+    assert {note.entry_id: note.guid for note in second.notes} == {
+        entry_id: "g" for entry_id in guids
+    }  # (an entry's memo gives its GUID: its id matched, the namespace is in the key)
     assert plan(StoredMemo.kept("another key", first.memo)).remembered == 0
+    other = DeckOptions(title="DevOps", namespace="Другая колода")
+    assert plan(StoredMemo.kept(first.memo_key, first.memo), other).remembered == 0
+    assert plan(StoredMemo.kept(first.memo_key, forged), other).notes[0].guid != "g"
     # Another dictionary or linking code may mask a question otherwise: the same cards
     # give another key.
     with pytest.MonkeyPatch.context() as patch:

@@ -40,8 +40,9 @@ from ..output import write_file
 
 log = logging.getLogger(__name__)
 
-# One entry's memo: its id, the terms of the entries it relates to, its note hash.
-Known = tuple[str, tuple[str, ...], str]
+# One entry's memo: its id, the terms of the entries it relates to, its note hash and
+# its note's GUID (a function of the id and the deck's namespace, in the key).
+Known = tuple[str, tuple[str, ...], str, str]
 # A card file's read key → its entries' memos, in the file's order.
 Memo = Mapping[str, tuple[Known, ...]]
 
@@ -59,13 +60,18 @@ def _code_key() -> str:
 
 
 def memo_key(
-    questions_key: str, site_url: str | None, tag_root: str, media_hashes: Mapping[str, str]
+    questions_key: str,
+    site_url: str | None,
+    tag_root: str,
+    media_hashes: Mapping[str, str],
+    namespace: str = "",
 ) -> str:
     """The key of what a note's hash depends on besides its card file and related terms;
     "" (no memo) without the question cache's key, as when there is no cache folder."""
     if not questions_key:
         return ""
     data = [_code_key(), questions_key, site_url, tag_root, sorted(media_hashes.items())]
+    data.append(namespace)  # (the GUIDs')
     text = json.dumps(data, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
@@ -152,14 +158,14 @@ def _file(raw: Any) -> tuple[Known, ...] | None:
         return None
     known = []
     for item in raw:
-        if type(item) is not list or len(item) != 3:
+        if type(item) is not list or len(item) != 4:
             return None
-        entry_id, related, digest = item
+        entry_id, related, digest, guid = item
         if type(entry_id) is not str or type(digest) is not str or type(related) is not list:
             return None
-        if not all(type(term) is str for term in related):
+        if type(guid) is not str or not all(type(term) is str for term in related):
             return None
-        known.append((entry_id, tuple(related), digest))
+        known.append((entry_id, tuple(related), digest, guid))
     return tuple(known)
 
 
@@ -181,7 +187,9 @@ def write_memo(
         for read_key, known in memo.items():
             if not _file_name(read_key) or stored.files.get(read_key) == (key, known):
                 continue
-            notes = [[entry_id, list(related), digest] for entry_id, related, digest in known]
+            notes = [
+                [entry_id, list(related), digest, guid] for entry_id, related, digest, guid in known
+            ]
             text = json.dumps({"key": key, "notes": notes}, ensure_ascii=False)
             write_file(folder / f"{read_key}.json", text.encode("utf-8"))
             written = True

@@ -147,7 +147,7 @@ def plan_deck(
         early = Beside(render_unmasked)
     with early or contextlib.nullcontext():
         questions = masks if isinstance(masks, Questions) else Questions(glossary, masks)
-        key = memo_key(questions.key, options.site_url, options.tag_root, hashes)
+        key = memo_key(questions.key, options.site_url, options.tag_root, hashes, options.ns)
         known = memo.under(key) if memo is not None else {}
         sources = _sources(glossary, ledger, hashes, questions, known)
         contexts = [context for _, context in _with_contexts(sources, options)]
@@ -160,7 +160,10 @@ def plan_deck(
                 questions.keep(s.entry_id)  # (not asked for: kept for the next build)
             else:
                 digests.append(note_hash(s.entry_id, s.note, context))
-        kept = _memo(glossary, sources, contexts, digests)
+        guids = [
+            note_guid(options.ns, s.entry_id) if s.known is None else s.known[3] for s in sources
+        ]
+        kept = _memo(glossary, sources, contexts, digests, guids)
         # Only what no earlier build rendered is rendered, on both cores when there is much.
         todo = [
             (s.entry_id, s.note, context)
@@ -221,7 +224,7 @@ def plan_deck(
     notes = tuple(
         PlannedNote(
             entry_id=source.entry_id,
-            guid=note_guid(options.ns, source.entry_id),
+            guid=guid,
             note_id=note_ids[source.entry_id],
             mtime=records[source.entry_id].changed,
             fields=fields,
@@ -229,7 +232,9 @@ def plan_deck(
             topic=source.topic,
             due=due,
         )
-        for due, (source, fields, tags) in enumerate(planned, start=1)
+        for due, ((source, fields, tags), guid) in enumerate(
+            zip(planned, guids, strict=True), start=1
+        )
     )
     retired_total = sum(1 for note in notes if note.topic is None)
     subdecks = tuple(subdeck_name(options, topic) for topic in glossary.topics)
@@ -306,7 +311,11 @@ def _known(kept: Known, entry_id: str) -> Known | None:
 
 
 def _memo(
-    glossary: Glossary, sources: list[_Source], contexts: list[NoteContext], digests: list[str]
+    glossary: Glossary,
+    sources: list[_Source],
+    contexts: list[NoteContext],
+    digests: list[str],
+    guids: list[str],
 ) -> Memo:
     """This build's memo: the hash of each note of each card file read with the cache."""
     memo: dict[str, tuple[Known, ...]] = {}
@@ -315,7 +324,8 @@ def _memo(
         end = at + len(topic.entries)
         if topic.read_key:
             memo[topic.read_key] = tuple(
-                (sources[i].entry_id, contexts[i].related_terms, digests[i]) for i in range(at, end)
+                (sources[i].entry_id, contexts[i].related_terms, digests[i], guids[i])
+                for i in range(at, end)
             )
         at = end
     return memo
