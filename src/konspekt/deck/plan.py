@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from types import MappingProxyType
+from typing import NamedTuple
 
 from ..link import Linker
 from ..media import anki_name
@@ -31,8 +32,10 @@ from .options import DeckOptions, note_guid
 from .questions import Questions
 
 
-@dataclass(frozen=True)
-class PlannedNote:
+class PlannedNote(NamedTuple):
+    """A note as the package writes it. (A named tuple: made for every note of every
+    build, where a frozen dataclass's __init__ cost 8 ms at 5,000 notes.)"""
+
     entry_id: str
     guid: str
     note_id: int
