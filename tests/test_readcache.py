@@ -381,3 +381,11 @@ def test_the_written_out_decoders_check_every_field_and_fill_in_all(cards: Path)
         if true_for_int != data:  # a bool is not an int here
             with pytest.raises(readcache._Damaged):
                 decode(true_for_int, display)
+    # Field positions are kept as text, checked whole when read, parsed when asked for.
+    assert dict(readcache._decode_numbers("a[0]=1,b.c=22", display)) == {"a[0]": 1, "b.c": 22}
+    assert dict(readcache._decode_numbers("", display)) == {}
+    for damaged in ("a", "a=1,", "a=1,b", "=1", "a=-1", "a=1,,b=2", "a=\u0663", "a=1=2"):
+        with pytest.raises(readcache._Damaged):
+            readcache._decode_numbers(damaged, display)
+    with pytest.raises(readcache._NotKept):
+        readcache._encode_numbers({"a=b": 1}, display)

@@ -20,10 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import sys
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import fields, is_dataclass
 from functools import cache
 from importlib import import_module
@@ -41,7 +42,7 @@ from .validate import NameKeys, TopicRead
 log = logging.getLogger(__name__)
 
 CACHE_FOLDER = "card-reads"  # in the project's cache folder: <digest>.json per card file
-_FORMAT = "2"  # 2: the entries' name keys
+_FORMAT = "3"  # 2: the entries' name keys; 3: field positions as text
 # konspekt's modules a file's read depends on (a test checks they import no other).
 READER_MODULES = ("errors", "model", "ru", "validate", "yamlnodes", "load", "readcache")
 
@@ -299,6 +300,55 @@ def _decode_pos(data: Any, display: str) -> Pos:
     return Pos(display, data[0], data[1])
 
 
+# A mapping of names to numbers (an entry's field positions: 17 an entry, read only for
+# a message) is kept as one string, "name=number,…", checked whole as it is read and
+# parsed only if it is asked for: as a JSON object it was a third of parsing a file.
+_NUMBERS = re.compile(r"[^=,]+=[0-9]+(?:,[^=,]+=[0-9]+)*")
+
+
+def _encode_numbers(value: Mapping[str, int], display: str) -> str:
+    items = []
+    for name, number in value.items():
+        if not name or "=" in name or "," in name or type(number) is not int or number < 0:
+            raise _NotKept(f"{name!r}: {number!r} cannot be kept as text")
+        items.append(f"{name}={number}")
+    return ",".join(items)
+
+
+def _decode_numbers(data: Any, display: str) -> Mapping[str, int]:
+    if type(data) is not str or (data and not _NUMBERS.fullmatch(data)):
+        raise _Damaged(f"{data!r} is not a mapping of numbers")
+    return _Numbers(data)
+
+
+class _Numbers(Mapping[str, int]):
+    """`_encode_numbers`'s text as the mapping it stands for, parsed at the first look."""
+
+    __slots__ = ("_parsed", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._parsed: dict[str, int] | None = None
+
+    def _items(self) -> dict[str, int]:
+        if self._parsed is None:
+            pairs = (item.split("=") for item in self._text.split(",")) if self._text else ()
+            self._parsed = {name: int(number) for name, number in pairs}
+        return self._parsed
+
+    def __getitem__(self, name: str) -> int:
+        return self._items()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __repr__(self) -> str:
+        return repr(self._items())
+
+
 def _value_codec(hint: Any) -> tuple[Encode, Decode]:
     origin, args = get_origin(hint), get_args(hint)
     if origin in (typing.Union, types.UnionType):
@@ -326,16 +376,7 @@ def _value_codec(hint: Any) -> tuple[Encode, Decode]:
 
         return (lambda value, display: [item_enc(v, display) for v in value]), decode_tuple
     if origin is Mapping and args == (str, int):
-
-        def decode_mapping(data: Any, display: str) -> Mapping[str, int]:
-            if type(data) is not dict:
-                raise _Damaged(f"{data!r} is not a mapping of numbers")
-            for value in data.values():
-                if type(value) is not int:
-                    raise _Damaged(f"{data!r} is not a mapping of numbers")
-            return types.MappingProxyType(data)
-
-        return (lambda value, display: dict(value)), decode_mapping
+        return _encode_numbers, _decode_numbers
     if isinstance(hint, type) and is_dataclass(hint):
         return _codec(hint)
     raise TypeError(f"the read cache cannot keep {hint}")
