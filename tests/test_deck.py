@@ -673,13 +673,13 @@ def test_a_stale_field_cache_is_not_used_after_the_rendering_changes(
 def test_the_field_cache_grows_by_appending_and_is_rewritten_when_half_stale(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from konspekt.deck.cache import StoredFields, read_field_cache, write_field_cache
+    from konspekt.deck.cache import StoredFields, joined, read_field_cache, write_field_cache
 
     path = tmp_path / konspekt.deck.cache.CACHE_NAME
     width = len(FIELD_NAMES)
 
-    def note(i: int, text: str) -> tuple[str, tuple[str, ...]]:
-        return f"{i:020d}", (f"{text} ✓", *[""] * (width - 1))
+    def note(i: int, text: str) -> tuple[str, bytes]:
+        return f"{i:020d}", joined((f"{text} ✓", *[""] * (width - 1)))
 
     deck = dict(note(i, "field") for i in range(4))
     write_field_cache(tmp_path, deck, read_field_cache(tmp_path))
@@ -695,6 +695,10 @@ def test_the_field_cache_grows_by_appending_and_is_rewritten_when_half_stale(
     whole = path.read_bytes()
     path.write_bytes(whole[:-3])
     assert read_field_cache(tmp_path) == StoredFields(deck, 4)
+    # A record that is not UTF-8 is left out (it would be text in the collection).
+    at = whole.index("✓".encode())
+    path.write_bytes(whole[:at] + b"\xff" + whole[at + 1 :])
+    assert read_field_cache(tmp_path) == StoredFields(edited, 5)  # (the first: note 0's)
     path.write_bytes(whole)
     # A field holding Anki's field separator is not kept: it would not split back.
     odd = dict([note(5, "a\x1fb")])

@@ -13,7 +13,7 @@ from ..link import Linker
 from ..media import anki_name
 from ..model import Glossary, Topic
 from ..pool import Beside, map_in_two, worth_forking
-from .cache import FieldCache
+from .cache import FieldCache, joined, split
 from .history import Peak
 from .ledger import Ledger, NoteRecord, StampRecord
 from .memo import Known, Memo, StoredMemo, memo_key
@@ -40,10 +40,14 @@ class PlannedNote(NamedTuple):
     guid: str
     note_id: int
     mtime: int
-    fields: tuple[str, ...]
+    joined_fields: bytes  # the fields joined by Anki's separator, UTF-8 (cache.joined)
     tags: tuple[str, ...]
     topic: str | None  # None: retired, shipped without cards
     due: int
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return split(self.joined_fields)
 
 
 @dataclass(frozen=True)
@@ -183,11 +187,11 @@ def plan_deck(
 
     records: dict[str, NoteRecord] = {}
     kinds: dict[str, list[str]] = {"new": [], "changed": [], "unchanged": [], "retired": []}
-    rendered: dict[str, tuple[str, ...]] = {}
-    planned: list[tuple[_Source, tuple[str, ...], tuple[str, ...]]] = []
+    rendered: dict[str, bytes] = {}
+    planned: list[tuple[_Source, bytes, tuple[str, ...]]] = []
     for source, context, digest in zip(sources, contexts, digests, strict=True):
         retired = source.topic is None
-        fields = previous_render.get(digest) or next(fresh_fields)
+        fields = previous_render.get(digest) or joined(next(fresh_fields))
         rendered[digest] = fields
         previous = ledger.notes.get(source.entry_id)
         peak = peaks.get(source.entry_id)
@@ -230,7 +234,7 @@ def plan_deck(
             guid=guid,
             note_id=note_ids[source.entry_id],
             mtime=records[source.entry_id].changed,
-            fields=fields,
+            joined_fields=fields,
             tags=tags,
             topic=source.topic,
             due=due,
