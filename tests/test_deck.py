@@ -995,8 +995,8 @@ def test_the_note_memo_hashes_anew_only_the_notes_of_changed_card_files(
     def kept() -> dict[str, int]:  # the memo files, by topic: their inodes
         by_key = {topic.read_key: topic.topic for topic in load_glossary(cards, cache).topics}
         files = {path.stem: path.stat().st_ino for path in memos.iterdir()}
-        assert set(files) == {*by_key, "index"}  # an earlier read's memo is removed
-        return {by_key[stem]: inode for stem, inode in files.items() if stem in by_key}
+        assert set(files) == set(by_key)  # an earlier read's memo is removed
+        return {by_key[stem]: inode for stem, inode in files.items()}
 
     before = kept()
     edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
@@ -1095,22 +1095,24 @@ def test_a_memo_of_other_related_terms_or_damaged_is_not_used(cards: Path, tmp_p
     stored = read_memo(cache, read_keys)
     assert stored.under(first.memo_key) == first.memo
     assert stored.files == StoredMemo.kept(first.memo_key, first.memo).files
-    assert sorted(p.stem for p in (cache / MEMO_FOLDER).glob("*.json")) == sorted(
-        [*read_keys, "index"]
-    )
-    for damaged in ('{"key": 1}', "[", '{"key": "k", "notes": [["a", "b", "c"]]}'):
+    assert sorted(p.stem for p in (cache / MEMO_FOLDER).glob("*.json")) == sorted(read_keys)
+    assert sorted(stored.names) == sorted(read_keys)
+    damages = ('{"key": 1}', "[", '{"key": "k", "notes": [["a", "b", "c"]]}', '{"names": [1]}')
+    for damaged in damages:
         for read_key in read_keys:
             (cache / MEMO_FOLDER / f"{read_key}.json").write_text(damaged, encoding="utf-8")
-        assert read_memo(cache, read_keys).files == {}
+        assert read_memo(cache, read_keys) == StoredMemo()
     assert read_memo(cache, ["../a.apkg"]).files == {}  # (read keys are file names here)
 
 
-def test_the_note_memo_keeps_the_linkers_index_key_of_the_card_files_read(
+def test_the_note_memo_keeps_each_card_files_names_hash(
     cards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The question cache's key needs the linker's index key (a hash of every name),
-    a function of the card files' reads and the linking code: kept under those."""
-    from konspekt.deck.memo import read_memo
+    """The question cache's key is a hash of every name of the glossary (and of the
+    linking code): each card file's part is kept with its read, and hashed again only
+    for a file read anew, or under other linking code."""
+    from konspekt.deck.memo import names_key
+    from konspekt.deck.questions import Questions
 
     cache = tmp_path / ".cache"
     ledger = cards / "anki.lock"
@@ -1119,28 +1121,33 @@ def test_the_note_memo_keeps_the_linkers_index_key_of_the_card_files_read(
         return build_deck(load_glossary(cards, cache), tmp_path / "d.apkg", ledger_path=ledger,
                           options=DEVOPS, now=now, cache_dir=cache)  # fmt: skip
 
-    real = konspekt.deck.questions.linker_index_key
+    real = konspekt.deck.memo.topic_names
     build_at(T1)
-    calls: list[int] = []
+    hashed: list[str] = []
 
-    def counted(entries: Any) -> str:
-        calls.append(len(entries))
-        return real(entries)
+    def counted(topic: Any) -> str:
+        hashed.append(topic.topic)
+        return real(topic)
 
-    monkeypatch.setattr(konspekt.deck.questions, "linker_index_key", counted)
+    monkeypatch.setattr(konspekt.deck.memo, "topic_names", counted)
     assert build_at(T1).remembered == 5
-    assert calls == []
-    assert read_memo(cache, []).index[1] == real(load_glossary(cards).entries)
+    assert hashed == []
     edit(cards, "docker.yaml", "term: Образ\n", "term: Образ контейнера\n")
-    build_at(T2)
-    assert calls == [5]  # another read of docker.yaml
-    assert read_memo(cache, []).index[1] == real(load_glossary(cards).entries)
-    assert build_at(T2).remembered == 5
-    assert calls == [5]
+    assert build_at(T2).masked == 5  # a name changed: every question is masked again
+    assert hashed == ["docker"]
+    assert build_at(T2).masked == 0
+    assert hashed == ["docker"]
+    # The key with kept hashes is the key made from every name.
+    glossary = load_glossary(cards, cache)
+    kept = Questions(glossary, cache_dir=cache).key
+    hashed.clear()
+    assert Questions(glossary, cache_dir=tmp_path / "elsewhere").key == kept
+    assert hashed == ["docker", "kubernetes"]
     with monkeypatch.context() as patch:
         patch.setattr(konspekt.link, "code_key", lambda: "another dictionary")
         build_at(T2)
-    assert calls == [5, 5]
+        assert names_key(glossary, {})[0] != kept.split("-")[0]
+    assert hashed == ["docker", "kubernetes"] * 3
 
 
 def test_the_note_memo_key_follows_the_code_that_makes_notes(

@@ -33,7 +33,7 @@ from ..output import write_file
 from .cache import read_field_cache, write_field_cache
 from .history import published_peaks
 from .ledger import dumps_ledger, ledger_bytes, read_ledger, read_ledger_file, write_ledger_index
-from .memo import read_memo, reads_key, write_memo
+from .memo import names_key, read_memo, write_memo
 from .notetype import TEMPLATES
 from .options import DeckOptions, slug
 from .package import package_bytes
@@ -94,9 +94,10 @@ def build_deck(
         read = read_ledger_file(ledger_path, cache_dir)
         ledger = read.ledger
         memo = read_memo(cache_dir, [topic.read_key for topic in glossary.topics])
-        reads = reads_key(glossary)
+        # Every name's key: only the names of card files read anew are hashed.
+        names, topic_names = names_key(glossary, memo.names) if cache_dir else ("", {})
         # The linker is loaded only if a question must be masked anew (questions.py).
-        questions = Questions(glossary, linker, cache_dir, memo.index_key(reads))
+        questions = Questions(glossary, linker, cache_dir, names)
         stored = read_field_cache(cache_dir)
     plan = plan_deck(
         glossary,
@@ -136,8 +137,9 @@ def build_deck(
                 executor.submit(write_ledger_index, cache_dir, new_bytes, plan.ledger, spans)
             )
         saved.append(executor.submit(write_field_cache, cache_dir, plan.fields_by_hash, stored))
-        index = (reads, questions.index_key) if reads and questions.index_key else ("", "")
-        saved.append(executor.submit(write_memo, cache_dir, plan.memo_key, plan.memo, memo, index))
+        saved.append(
+            executor.submit(write_memo, cache_dir, plan.memo_key, plan.memo, memo, topic_names)
+        )
         package = packaged.result()
         saved.append(executor.submit(write_piece_cache, cache_dir, pieces))
         for future in saved:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BuildError
-from ..model import Glossary
+from ..model import Glossary, Topic
 from ..output import write_file
 
 log = logging.getLogger(__name__)
@@ -76,35 +76,49 @@ def memo_key(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def reads_key(glossary: Glossary) -> str:
-    """A key of every card file's read, in the glossary's order, and of the linking code:
-    the linker's index key (`link.index_key`, a hash of every entry's names) is a
-    function of it; "" if a topic was not read with the read cache."""
-    if not all(topic.read_key for topic in glossary.topics):
-        return ""
+def topic_names(topic: Topic) -> str:
+    """A hash of what the linker's index is made from in this topic: each entry's id and
+    name fields (`link._name_fields`, link.py's own list), as `link.index_key` hashes
+    them for the whole glossary."""
+    from ..link import _name_fields
+
+    names = [[entry.id, *_name_fields(entry)] for entry in topic.entries]
+    text = json.dumps(names, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def names_key(glossary: Glossary, kept: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """A key of every name of the glossary and of the linking code: it changes whenever
+    `link.index_key` does, but needs only the names of topics not in `kept` (read key →
+    `topic_names` of that read, under this linking code). Also each topic's hash, by read
+    key, for the memo."""
     from ..link import code_key
 
-    text = "\n".join([code_key(), *(topic.read_key for topic in glossary.topics)])
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    parts = [code_key()]
+    hashes: dict[str, str] = {}
+    for topic in glossary.topics:
+        names = kept.get(topic.read_key) if topic.read_key else None
+        if not names:
+            names = topic_names(topic)
+        if topic.read_key:
+            hashes[topic.read_key] = names
+        parts.append(names)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32], hashes
 
 
 @dataclass(frozen=True)
 class StoredMemo:
     """The memo as read: per card file read (its read key), the key its memos were kept
-    under and the memos; and the linker's index key of the glossary with the
-    `reads_key` it was kept under."""
+    under and the memos; and the `topic_names` of each read, if kept under the current
+    linking code."""
 
     files: Mapping[str, tuple[str, tuple[Known, ...]]] = field(default_factory=dict)
-    index: tuple[str, str] = ("", "")  # (reads_key, index key)
+    names: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def kept(cls, key: str, memo: Memo, index: tuple[str, str] = ("", "")) -> StoredMemo:
-        """What `write_memo(..., key, memo, ..., index)` keeps."""
-        return cls({read_key: (key, known) for read_key, known in memo.items()}, index)
-
-    def index_key(self, reads: str) -> str | None:
-        """The linker's index key of the glossary with this `reads_key`, if kept."""
-        return self.index[1] if reads and self.index[0] == reads else None
+    def kept(cls, key: str, memo: Memo, names: Mapping[str, str] | None = None) -> StoredMemo:
+        """What `write_memo(..., key, memo, ..., names)` keeps."""
+        return cls({read_key: (key, known) for read_key, known in memo.items()}, names or {})
 
     def under(self, key: str) -> Memo:
         """The memos kept under `key`."""
@@ -115,7 +129,6 @@ class StoredMemo:
 
 # A file per card file read, named by its read key: an edit rewrites one small file.
 MEMO_FOLDER = "deck-notes"
-_INDEX_NAME = "index.json"
 
 
 def read_memo(cache_dir: Path | None, read_keys: Iterable[str]) -> StoredMemo:
@@ -123,21 +136,24 @@ def read_memo(cache_dir: Path | None, read_keys: Iterable[str]) -> StoredMemo:
     or damaged file is no memo."""
     if cache_dir is None:
         return StoredMemo()
+    from ..link import code_key
+
     folder = cache_dir / MEMO_FOLDER
     files: dict[str, tuple[str, tuple[Known, ...]]] = {}
+    names: dict[str, str] = {}
     for read_key in read_keys:
         if not _file_name(read_key):
             continue
         data = _json(folder / f"{read_key}.json")
-        if type(data) is not dict or type(data.get("key")) is not str:
+        if type(data) is not dict:
             continue
+        kept = data.get("names")  # [linking code key, topic_names]
+        if type(kept) is list and len(kept) == 2 and kept[0] == code_key():
+            names[read_key] = kept[1] if type(kept[1]) is str else ""
         known = _file(data.get("notes"))
-        if known is not None:
+        if type(data.get("key")) is str and known is not None:
             files[read_key] = (data["key"], known)
-    index = _json(folder / _INDEX_NAME)
-    if type(index) is not list or len(index) != 2 or not all(type(v) is str for v in index):
-        index = ["", ""]
-    return StoredMemo(files, (index[0], index[1]))
+    return StoredMemo(files, names)
 
 
 def _file_name(read_key: str) -> bool:
@@ -174,30 +190,34 @@ def write_memo(
     key: str,
     memo: Memo,
     stored: StoredMemo,
-    index: tuple[str, str] = ("", ""),
+    names: Mapping[str, str] | None = None,
 ) -> None:
-    """Keep `memo` (this build's card files') under `key`, and `index` (a `reads_key` and
-    the linker's index key of that glossary): only what differs from what is stored is
-    written, and the memos of card files no longer read are removed."""
+    """Keep `memo` (this build's card files') under `key`, with each file's `topic_names`
+    (`names`, by read key): only the files that differ from what is stored are written,
+    and the memos of card files no longer read are removed."""
     if cache_dir is None or not key:
         return
+    from ..link import code_key
+
+    names = names or {}
     folder = cache_dir / MEMO_FOLDER
     try:
         written = False
         for read_key, known in memo.items():
-            if not _file_name(read_key) or stored.files.get(read_key) == (key, known):
+            same = stored.files.get(read_key) == (key, known)
+            if not _file_name(read_key) or (
+                same and stored.names.get(read_key) == names.get(read_key)
+            ):
                 continue
             notes = [
-                [entry_id, list(related), digest, guid] for entry_id, related, digest, guid in known
+                [entry_id, list(terms), digest, guid] for entry_id, terms, digest, guid in known
             ]
-            text = json.dumps({"key": key, "notes": notes}, ensure_ascii=False)
-            write_file(folder / f"{read_key}.json", text.encode("utf-8"))
+            data = {"key": key, "names": [code_key(), names.get(read_key)], "notes": notes}
+            write_file(folder / f"{read_key}.json", json.dumps(data, ensure_ascii=False).encode())
             written = True
-        if stored.index != index:
-            write_file(folder / _INDEX_NAME, json.dumps(list(index)).encode("utf-8"))
         if written:  # (a card file read anew: the memo of its earlier read goes)
             for path in folder.iterdir():
-                if path.name != _INDEX_NAME and path.stem not in memo:
+                if path.stem not in memo:
                     path.unlink(missing_ok=True)
     except (BuildError, OSError, UnicodeEncodeError) as error:  # a cache: the deck is written
         log.warning("could not save the note memo: %s", error)

@@ -24,10 +24,10 @@ from typing import Any
 
 from ..errors import BuildError
 from ..link import Linker
-from ..link import index_key as linker_index_key
 from ..mask import Masker
 from ..model import Entry, Glossary, Topic
 from ..output import write_file
+from .memo import names_key
 
 log = logging.getLogger(__name__)
 
@@ -69,17 +69,16 @@ class Questions:
         glossary: Glossary,
         linker: Linker | None = None,
         cache_dir: Path | None = None,
-        index_key: str | None = None,
+        names: str | None = None,
     ) -> None:
-        """`index_key`, if the caller knows it, is `link.index_key(glossary.entries)`."""
+        """`names`, if the caller knows it, is `memo.names_key(glossary, ...)`: a key of
+        every name of the glossary and the linking code."""
         self._glossary = glossary
         self._linker = linker
         self._cache_dir = cache_dir
-        self.index_key = ""  # the linker's index key of the glossary, with a cache folder
         self._key = ""
         if cache_dir is not None:
-            self.index_key = index_key or linker_index_key(glossary.entries)
-            self._key = f"{self.index_key}-{_masking_code()}"
+            self._key = f"{names or names_key(glossary, {})[0]}-{_masking_code()}"
         self._previous, self._records = _read(cache_dir, self._key)
         self._names: bytes | None = None  # read at the first miss
         self._current: _Masked = {}
