@@ -15,11 +15,11 @@ id, related terms and hash under
   and tag root, and the source of the modules that make and hash a note;
 
 and a note's related terms are compared as they are now (they come from other files).
-Anything else is a miss: the note is made and hashed as without the memo. Beside it,
-the linker's index key of the glossary (what the question cache's key is made from: a
-hash of every entry's names, 15 ms at 5,000 entries) is kept under the card files'
-read keys in order and the linking code (`reads_key`). A missing, damaged or foreign
-memo is simply not used; it is JSON, checked as it is read.
+Anything else is a miss: the note is made and hashed as without the memo. Beside them,
+each file's record keeps a hash of its entries' names (`topic_names`, under the linking
+code's key): the question cache's key is made of those (`names_key`), so an edit hashes
+the names of one file, not of 5,000 entries. A missing, damaged or foreign memo is
+simply not used; it is JSON, checked as it is read (a file per card file read).
 """
 
 from __future__ import annotations

@@ -3,13 +3,14 @@
 Masking needs the linker's index (every form of every name), and loading even a cached
 index is a large part of a deck build that only re-renders one edited note. So what
 masking produced is kept in the project's cache, per entry, with the texts it read,
-under a key of everything else it reads: the linker's index key (a hash of every
-entry's names and of the linking code and dictionary, see link.py) and the masking
-code. While that key holds and an entry's question text and topic title are the ones
-it was masked from, its masked question is reused. Under the same key an entry's names
-(`Linker.keys_of`) are the same too, so they are kept beside: an edited question is
-masked with them, and the linker is loaded only when the names change. A missing or
-unreadable cache only means masking everything again.
+under a key of everything else it reads: a hash of every entry's names and of the
+linking code and dictionary (`memo.names_key`: it changes whenever the linker's index
+key does, see link.py) and the masking code. While that key holds and an entry's
+question text and topic title are the ones it was masked from, its masked question is
+reused. Under the same key an entry's names (`Linker.keys_of`) are the same too, so
+they are kept beside: an edited question is masked with them, and the linker is loaded
+only when the names change. A missing or unreadable cache only means masking
+everything again.
 """
 
 from __future__ import annotations
