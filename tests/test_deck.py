@@ -23,9 +23,11 @@ from anki.import_export_pb2 import ImportResponse
 from anki.notes import Note
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_media import png
 
 import konspekt.deck.cache
 import konspekt.deck.ledger
+import konspekt.deck.memo
 import konspekt.deck.notes
 import konspekt.deck.notetype
 import konspekt.deck.options
@@ -671,13 +673,13 @@ def test_a_stale_field_cache_is_not_used_after_the_rendering_changes(
 def test_the_field_cache_grows_by_appending_and_is_rewritten_when_half_stale(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from konspekt.deck.cache import StoredFields, read_field_cache, write_field_cache
+    from konspekt.deck.cache import StoredFields, joined, read_field_cache, write_field_cache
 
     path = tmp_path / konspekt.deck.cache.CACHE_NAME
     width = len(FIELD_NAMES)
 
-    def note(i: int, text: str) -> tuple[str, tuple[str, ...]]:
-        return f"{i:020d}", (f"{text} ✓", *[""] * (width - 1))
+    def note(i: int, text: str) -> tuple[str, bytes]:
+        return f"{i:020d}", joined((f"{text} ✓", *[""] * (width - 1)))
 
     deck = dict(note(i, "field") for i in range(4))
     write_field_cache(tmp_path, deck, read_field_cache(tmp_path))
@@ -693,6 +695,10 @@ def test_the_field_cache_grows_by_appending_and_is_rewritten_when_half_stale(
     whole = path.read_bytes()
     path.write_bytes(whole[:-3])
     assert read_field_cache(tmp_path) == StoredFields(deck, 4)
+    # A record that is not UTF-8 is left out (it would be text in the collection).
+    at = whole.index("✓".encode())
+    path.write_bytes(whole[:at] + b"\xff" + whole[at + 1 :])
+    assert read_field_cache(tmp_path) == StoredFields(edited, 5)  # (the first: note 0's)
     path.write_bytes(whole)
     # A field holding Anki's field separator is not kept: it would not split back.
     odd = dict([note(5, "a\x1fb")])
@@ -964,6 +970,215 @@ def test_a_damaged_question_cache_is_masked_anew(cards: Path, tmp_path: Path) ->
     path.write_text("{", encoding="utf-8")
     assert build_deck(glossary, tmp_path / "c.apkg", ledger_path=ledger, options=DEVOPS,
                       now=T1, cache_dir=cache).masked == len(glossary.entries)  # fmt: skip
+
+
+def test_the_note_memo_hashes_anew_only_the_notes_of_changed_card_files(
+    cards: Path, tmp_path: Path
+) -> None:
+    """The note memo (memo.py): an unchanged card file's notes keep their hashes, and
+    whatever else a note is made from (names of other files, images, the site URL)
+    changes them; each build gives the deck and ledger of a build without any cache."""
+    cache = tmp_path / ".cache"
+    ledger = cards / "anki.lock"
+    (cards / "media").mkdir()
+    picture = cards / "media" / "layers.png"
+    picture.write_bytes(png())
+    edit(cards, "kubernetes.yaml", "с общей сетью.", "с общей сетью. ![Слои](media/layers.png)")
+
+    def build_both(now: int, site_url: str | None = None) -> DeckReport:
+        options = DeckOptions(title="DevOps", site_url=site_url)
+        before = ledger.read_bytes() if ledger.exists() else None
+        glossary = load_glossary(cards, cache)
+        cached = build_deck(glossary, tmp_path / "cached.apkg", ledger_path=ledger,
+                            options=options, now=now, cache_dir=cache)  # fmt: skip
+        after = ledger.read_bytes()
+        if before is None:
+            ledger.unlink()
+        else:
+            ledger.write_bytes(before)
+        build_deck(load_glossary(cards), tmp_path / "plain.apkg", ledger_path=ledger,
+                   options=options, now=now)  # fmt: skip
+        assert ledger.read_bytes() == after
+        assert (tmp_path / "cached.apkg").read_bytes() == (tmp_path / "plain.apkg").read_bytes()
+        return cached
+
+    notes = len(load_glossary(cards).entries)
+    assert build_both(T1).remembered == 0
+    assert build_both(T1).remembered == notes
+    memos = cache / konspekt.deck.memo.MEMO_FOLDER
+
+    def kept() -> dict[str, int]:  # the memo files, by topic: their inodes
+        by_key = {topic.read_key: topic.topic for topic in load_glossary(cards, cache).topics}
+        files = {path.stem: path.stat().st_ino for path in memos.iterdir()}
+        assert set(files) == set(by_key)  # an earlier read's memo is removed
+        return {by_key[stem]: inode for stem, inode in files.items()}
+
+    before = kept()
+    edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
+    report = build_both(T2)
+    after = kept()
+    assert after["kubernetes"] == before["kubernetes"]  # not written again
+    # kubernetes.yaml's notes; the question cache kept the docker.yaml questions the
+    # warm build did not ask for: only the edited one is masked.
+    assert (report.remembered, report.masked) == (2, 1)
+    # Another file's name changes the names every question is masked against, and the
+    # related terms of kubernetes.yaml's pod: no memo holds.
+    edit(cards, "docker.yaml", "term: Контейнер\n", "term: Контейнер приложения\n")
+    report = build_both(T2 + 10)
+    # the container, and the image and the pod, which relate to it
+    assert (report.remembered, report.changed) == (0, 3)
+    assert build_both(T2 + 20).remembered == notes
+    picture.write_bytes(png() + b"\0")  # an image's bytes
+    assert build_both(T2 + 30).remembered == 0
+    assert build_both(T2 + 40, site_url=SITE).remembered == 0  # a note's link
+    assert build_both(T2 + 50, site_url=SITE).remembered == notes
+
+
+def test_a_build_after_an_edit_parses_only_the_kept_questions_it_asks_for(
+    cards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The note memo stands for the unchanged card files' notes: their questions' records
+    are kept as they are, unparsed; the edited file's are read (and one masked)."""
+    cache = tmp_path / ".cache"
+    ledger = cards / "anki.lock"
+
+    def build_at(now: int) -> DeckReport:
+        return build_deck(load_glossary(cards, cache), tmp_path / "d.apkg", ledger_path=ledger,
+                          options=DEVOPS, now=now, cache_dir=cache)  # fmt: skip
+
+    build_at(T1)
+    parsed: list[str] = []
+    record = konspekt.deck.questions._record
+
+    def counted(line: bytes, entry_id: str) -> Any:
+        parsed.append(entry_id)
+        return record(line, entry_id)
+
+    monkeypatch.setattr(konspekt.deck.questions, "_record", counted)
+    edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
+    assert build_at(T2).masked == 1
+    assert sorted(parsed) == ["container", "dockerfile", "image"]  # docker.yaml's
+    parsed.clear()
+    assert build_at(T2).masked == 0
+    assert parsed == []
+
+
+def test_a_memo_of_other_related_terms_or_damaged_is_not_used(cards: Path, tmp_path: Path) -> None:
+    from konspekt.deck.ledger import Ledger
+    from konspekt.deck.memo import MEMO_FOLDER, StoredMemo, read_memo
+    from konspekt.deck.questions import Questions
+
+    cache = tmp_path / ".cache"
+    glossary = load_glossary(cards, cache)
+
+    def plan(memo: StoredMemo | None, options: DeckOptions = DEVOPS) -> DeckPlan:
+        questions = Questions(glossary, cache_dir=cache)
+        return plan_deck(glossary, Ledger(), options, T1, masks=questions, memo=memo)
+
+    first = plan(None)
+    assert first.remembered == 0
+    hashes = {entry_id: record.hash for entry_id, record in first.ledger.notes.items()}
+    guids = {note.entry_id: note.guid for note in first.notes}
+    # Every note's memo with a wrong hash and GUID; the pod's as if its related entries'
+    # terms were others: only that one is not used.
+    forged = {
+        read_key: tuple(
+            (entry_id, ("Другой термин",) if entry_id == "pod" else related, "0" * 20, "g")
+            for entry_id, related, _, _ in known
+        )
+        for read_key, known in first.memo.items()
+    }
+    second = plan(StoredMemo.kept(first.memo_key, forged))
+    assert second.remembered == len(hashes) - 1
+    assert second.ledger.notes["pod"].hash == hashes["pod"]
+    assert {note.entry_id: note.guid for note in second.notes} == {
+        entry_id: "g" for entry_id in guids
+    }  # (an entry's memo gives its GUID: its id matched, the namespace is in the key)
+    assert plan(StoredMemo.kept("another key", first.memo)).remembered == 0
+    other = DeckOptions(title="DevOps", namespace="Другая колода")
+    assert plan(StoredMemo.kept(first.memo_key, first.memo), other).remembered == 0
+    assert plan(StoredMemo.kept(first.memo_key, forged), other).notes[0].guid != "g"
+    # Another dictionary or linking code may mask a question otherwise: the same cards
+    # give another key.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(konspekt.link, "code_key", lambda: "another dictionary")
+        assert plan(StoredMemo.kept(first.memo_key, first.memo)).remembered == 0
+    assert plan(StoredMemo.kept(first.memo_key, first.memo)).remembered == len(hashes)
+    build_deck(glossary, tmp_path / "a.apkg", ledger_path=cards / "anki.lock", options=DEVOPS,
+               now=T1, cache_dir=cache)  # fmt: skip
+    read_keys = [topic.read_key for topic in glossary.topics]
+    stored = read_memo(cache, read_keys)
+    assert stored.under(first.memo_key) == first.memo
+    assert stored.files == StoredMemo.kept(first.memo_key, first.memo).files
+    assert sorted(p.stem for p in (cache / MEMO_FOLDER).glob("*.json")) == sorted(read_keys)
+    assert sorted(stored.names) == sorted(read_keys)
+    damages = ('{"key": 1}', "[", '{"key": "k", "notes": [["a", "b", "c"]]}', '{"names": [1]}')
+    for damaged in damages:
+        for read_key in read_keys:
+            (cache / MEMO_FOLDER / f"{read_key}.json").write_text(damaged, encoding="utf-8")
+        assert read_memo(cache, read_keys) == StoredMemo()
+    assert read_memo(cache, ["../a.apkg"]).files == {}  # (read keys are file names here)
+
+
+def test_the_note_memo_keeps_each_card_files_names_hash(
+    cards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The question cache's key is a hash of every name of the glossary (and of the
+    linking code): each card file's part is kept with its read, and hashed again only
+    for a file read anew, or under other linking code."""
+    from konspekt.deck.memo import names_key
+    from konspekt.deck.questions import Questions
+
+    cache = tmp_path / ".cache"
+    ledger = cards / "anki.lock"
+
+    def build_at(now: int) -> DeckReport:
+        return build_deck(load_glossary(cards, cache), tmp_path / "d.apkg", ledger_path=ledger,
+                          options=DEVOPS, now=now, cache_dir=cache)  # fmt: skip
+
+    real = konspekt.deck.memo.topic_names
+    build_at(T1)
+    hashed: list[str] = []
+
+    def counted(topic: Any) -> str:
+        hashed.append(topic.topic)
+        return real(topic)
+
+    monkeypatch.setattr(konspekt.deck.memo, "topic_names", counted)
+    assert build_at(T1).remembered == 5
+    assert hashed == []
+    edit(cards, "docker.yaml", "term: Образ\n", "term: Образ контейнера\n")
+    assert build_at(T2).masked == 5  # a name changed: every question is masked again
+    assert hashed == ["docker"]
+    assert build_at(T2).masked == 0
+    assert hashed == ["docker"]
+    # The key with kept hashes is the key made from every name.
+    glossary = load_glossary(cards, cache)
+    kept = Questions(glossary, cache_dir=cache).key
+    hashed.clear()
+    assert Questions(glossary, cache_dir=tmp_path / "elsewhere").key == kept
+    assert hashed == ["docker", "kubernetes"]
+    with monkeypatch.context() as patch:
+        patch.setattr(konspekt.link, "code_key", lambda: "another dictionary")
+        build_at(T2)
+        assert names_key(glossary, {})[0] != kept.split("-")[0]
+    assert hashed == ["docker", "kubernetes"] * 3
+
+
+def test_the_note_memo_key_follows_the_code_that_makes_notes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import konspekt.deck.memo
+
+    key = konspekt.deck.memo._code_key()
+    edited = tmp_path / "notes.py"
+    edited.write_bytes(Path(konspekt.deck.notes.__file__).read_bytes() + b"\n# edited\n")
+    monkeypatch.setattr(konspekt.deck.notes, "__file__", str(edited))
+    konspekt.deck.memo._code_key.cache_clear()
+    try:
+        assert konspekt.deck.memo._code_key() != key
+    finally:
+        konspekt.deck.memo._code_key.cache_clear()
 
 
 class _GenankiNote(genanki.Note):

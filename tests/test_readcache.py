@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,13 @@ def everything(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
         return (
             type(value).__name__,
-            [(f.name, everything(getattr(value, f.name))) for f in fields(value)],
+            # (a topic's read_key is the cache's key of its file, "" without the cache:
+            # test_a_topic_carries_the_read_key_of_its_file)
+            [
+                (f.name, everything(getattr(value, f.name)))
+                for f in fields(value)
+                if f.name != "read_key"
+            ],
         )
     if isinstance(value, Mapping):
         return ("map", sorted((key, everything(item)) for key, item in value.items()))
@@ -93,6 +99,27 @@ def test_cached_loads_equal_a_full_read_in_every_field(cards: Path, parsed: list
     assert edited == everything(load_glossary(cards))
     assert edited != plain
     assert len(cache_files(cache)) == len(every_file)  # the old read of docker.yaml is gone
+
+
+def test_a_topic_carries_the_read_key_of_its_file(cards: Path) -> None:
+    """What later stages key by it (deck/memo.py): the cache's key of the file's bytes,
+    the same whether the read was kept or made; none without the cache."""
+    cache = Path(".cache")
+    assert {topic.read_key for topic in load_glossary(cards).topics} == {""}
+    cold = [topic.read_key for topic in load_glossary(cards, cache).topics]
+    assert sorted(cold) == sorted(path.stem for path in cache_files(cache))
+    assert [topic.read_key for topic in load_glossary(cards, cache).topics] == cold
+    # A kept read's topic gets the key it was found by, whatever its file says.
+    kept = cache / CACHE_FOLDER / f"{cold[0]}.json"
+    data = json.loads(kept.read_bytes())
+    assert data["read"]["topic"][-1] == cold[0]  # (Topic's last field)
+    data["read"]["topic"][-1] = "forged"
+    kept.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert [topic.read_key for topic in load_glossary(cards, cache).topics] == cold
+    edit(cards / "docker.yaml", "\nentries:\n", "\n\nentries:\n")
+    edited = {topic.topic: topic.read_key for topic in load_glossary(cards, cache).topics}
+    assert edited["docker"] not in cold
+    assert set(cold) - set(edited.values()) == {cold[list(edited).index("docker")]}
 
 
 def test_a_file_named_otherwise_is_read_again(
@@ -293,6 +320,37 @@ def test_check_keeps_reads_in_the_project_cache(project: Path) -> None:
     )
 
 
+def test_a_load_may_leave_its_cache_writes_to_the_caller(cards: Path, parsed: list[str]) -> None:
+    """`later`: the deck command does the read cache's writes while it packages."""
+    cache = Path(".cache")
+    later: list[Callable[[], None]] = []
+    plain = everything(load_glossary(cards, cache, later=later))
+    assert not (cache / CACHE_FOLDER).exists()
+    for write in later:
+        write()
+    parsed.clear()
+    assert everything(load_glossary(cards, cache)) == plain
+    assert parsed == []
+
+
+def test_the_deck_command_keeps_reads_in_the_project_cache(project: Path) -> None:
+    write_card(
+        project,
+        "net.yaml",
+        """
+        topic: net
+        title: Сети
+        entries:
+          - id: packet
+            term: Пакет
+            definition: Единица данных в сети.
+        """,
+    )
+    result = run_cli("deck")
+    assert result.exit_code == 0, result.stderr
+    assert len(list((project / ".cache/konspekt" / CACHE_FOLDER).iterdir())) == 1
+
+
 def test_the_written_out_decoders_check_every_field_and_fill_in_all(cards: Path) -> None:
     """The decoders written out per class (readcache._decoder) give what the class's own
     __init__ gives, and refuse a value of the wrong type in any one field."""
@@ -314,7 +372,20 @@ def test_the_written_out_decoders_check_every_field_and_fill_in_all(cards: Path)
             wrong = [*data[:index], 1.5, *data[index + 1 :]]  # a float: no field's type
             with pytest.raises(readcache._Damaged):
                 decode(wrong, display)
+        for index, value in enumerate(data):  # an item of a tuple of strings (tags…)
+            if type(value) is list and value and all(type(v) is str for v in value):
+                wrong = [*data[:index], [*value[:-1], 1.5], *data[index + 1 :]]
+                with pytest.raises(readcache._Damaged):
+                    decode(wrong, display)
         true_for_int = [True if type(v) is int else v for v in data]
         if true_for_int != data:  # a bool is not an int here
             with pytest.raises(readcache._Damaged):
                 decode(true_for_int, display)
+    # Field positions are kept as text, checked whole when read, parsed when asked for.
+    assert dict(readcache._decode_numbers("a[0]=1,b.c=22", display)) == {"a[0]": 1, "b.c": 22}
+    assert dict(readcache._decode_numbers("", display)) == {}
+    for damaged in ("a", "a=1,", "a=1,b", "=1", "a=-1", "a=1,,b=2", "a=\u0663", "a=1=2"):
+        with pytest.raises(readcache._Damaged):
+            readcache._decode_numbers(damaged, display)
+    with pytest.raises(readcache._NotKept):
+        readcache._encode_numbers({"a=b": 1}, display)

@@ -100,10 +100,13 @@ def deck_options(command: F) -> F:
     )(command)
 
 
-def load_cards(cards_dir: Path, cache_dir: Path | None) -> Glossary:
+def load_cards(
+    cards_dir: Path, cache_dir: Path | None, later: list[Callable[[], None]] | None = None
+) -> Glossary:
     """The cards, read with the project's cache folder (None outside any project): a card
-    file unchanged since it was last read without problems is not read again."""
-    glossary = load_glossary(cards_dir, cache_dir)
+    file unchanged since it was last read without problems is not read again. With
+    `later`, the read cache's writes are left in it for the caller (`load_glossary`)."""
+    glossary = load_glossary(cards_dir, cache_dir, later=later)
     # The glossary lives as long as the command: keep the cycle collector from
     # re-scanning its million objects at every collection (a sixth of a site build).
     gc.freeze()
@@ -312,9 +315,15 @@ def deck(
       konspekt deck --out /tmp/test.apkg --cards tests/fixtures/deck
       SOURCE_DATE_EPOCH=1700000000 konspekt deck  reproducible times for new notes
     """
+    # One build, then the process ends: what it allocates is kept to the end (the cards,
+    # a record per note), so the cycle collector would only re-scan it, again and again.
+    gc.disable()
     project = project_of(cards_path, config_path)
-    glossary = load_cards(project.cards_dir, project.cache_dir)
-    echo_all(build_deck_quietly(glossary, project, out_path, title, site_url, locked)[1])
+    later: list[Callable[[], None]] = []  # the read cache's writes, done while packaging
+    glossary = load_cards(project.cards_dir, project.cache_dir, later)
+    echo_all(
+        build_deck_quietly(glossary, project, out_path, title, site_url, locked, later=later)[1]
+    )
 
 
 Message = tuple[str, bool]  # a line for the user, and whether it goes to stderr
@@ -333,9 +342,11 @@ def build_deck_quietly(
     site_url: str | None,
     locked: bool = False,
     linker: Linker | None = None,
+    later: list[Callable[[], None]] | None = None,
 ) -> tuple[Path, list[Message]]:
     """Build the deck; its path and the summary lines to print (`echo_all`): `deck` prints
-    them at once, `site` once its child process has returned them."""
+    them at once, `site` once its child process has returned them. `later`: cache writes
+    left to the build (`build_deck`'s `cache_writes`)."""
     from .deck import build_deck
 
     options = resolve_deck_options(project, title, site_url)
@@ -347,6 +358,7 @@ def build_deck_quietly(
         locked=locked,
         cache_dir=project.cache_dir,
         linker=linker,
+        cache_writes=later or (),
     )
     messages: list[Message] = []
     if report.namespace_changed_from is not None:

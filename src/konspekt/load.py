@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import MappingProxyType
@@ -36,13 +37,20 @@ def display_path(path: Path) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def load_glossary(cards_dir: Path | str, cache_dir: Path | str | None = None) -> Glossary:
+def load_glossary(
+    cards_dir: Path | str,
+    cache_dir: Path | str | None = None,
+    *,
+    later: list[Callable[[], None]] | None = None,
+) -> Glossary:
     """Read and validate every card file in `cards_dir`.
 
     Raises CardsError listing every problem in every file; returns only a fully
     valid Glossary, so later stages never see inconsistent data. With `cache_dir`
     (the project's cache folder), a file read without problems before and unchanged
-    since is not read again (`readcache`); the result is the same.
+    since is not read again (`readcache`); the result is the same. With `later`, the
+    read cache's writes are appended to it instead of done here: the caller runs them
+    when it has a core to spare (the deck build: while it packages).
     """
     cards_dir = Path(cards_dir)
     if not cards_dir.is_dir():
@@ -68,7 +76,7 @@ def load_glossary(cards_dir: Path | str, cache_dir: Path | str | None = None) ->
         )
     cache = ReadCache(Path(cache_dir)) if cache_dir is not None else None
     with no_gc_pauses():
-        return _load(cards_dir, paths, cache)
+        return _load(cards_dir, paths, cache, later)
 
 
 @contextmanager
@@ -99,7 +107,12 @@ def no_gc_pauses() -> Iterator[None]:
             gc.enable()
 
 
-def _load(cards_dir: Path, paths: list[Path], cache: ReadCache | None) -> Glossary:
+def _load(
+    cards_dir: Path,
+    paths: list[Path],
+    cache: ReadCache | None,
+    later: list[Callable[[], None]] | None,
+) -> Glossary:
     problems: list[Problem] = []
     reads: list[TopicRead] = []
     for path in paths:
@@ -113,7 +126,10 @@ def _load(cards_dir: Path, paths: list[Path], cache: ReadCache | None) -> Glossa
     if problems:
         raise CardsError(problems)  # (bad cards write nothing, not even to the cache)
     if cache is not None:
-        cache.save()
+        if later is None:
+            cache.save()
+        else:
+            later.append(cache.save)
     topics = [read.topic for read in reads if read.topic is not None]
     topics.sort(key=lambda t: (t.order, t.topic))
     log.debug("loaded %d topics from %s", len(topics), cards_dir)
@@ -130,7 +146,7 @@ def _read(path: Path, display: str, cache: ReadCache | None) -> tuple[TopicRead,
     if cache is not None:
         cached = cache.get(key, display)
         if cached is not None:
-            return cached, []
+            return _keyed(cached, key), []
     node, problems = parse_bytes(data, display)
     if node is None:
         if not problems:
@@ -138,7 +154,15 @@ def _read(path: Path, display: str, cache: ReadCache | None) -> tuple[TopicRead,
                 Problem(Pos(display), "file is empty", "add 'topic:', 'title:' and 'entries:'")
             ]
         return unreadable(problems), []
-    read = topic_from_yaml(node, display)
+    read = _keyed(topic_from_yaml(node, display), key)
     if cache is not None and not problems:
         cache.put(key, read)
     return read, problems
+
+
+def _keyed(read: TopicRead, key: str) -> TopicRead:
+    """The read with its topic carrying `key`, the read cache's key of its bytes (or ""):
+    set here for a kept read too, whatever its cached copy says."""
+    if read.topic is None or read.topic.read_key == key:
+        return read
+    return dataclasses.replace(read, topic=dataclasses.replace(read.topic, read_key=key))

@@ -234,6 +234,10 @@ class Topic:
 
     path: str = field(default="", compare=False, repr=False, metadata=INTERNAL)
     pos: Pos = field(default=NO_POS, compare=False, repr=False, metadata=INTERNAL)
+    # The read cache's key of the bytes this topic was read from (readcache.py): it names
+    # everything the topic holds, so a later stage may key what it made from the topic by
+    # it. Empty when the topic was not loaded from a file with the read cache.
+    read_key: str = field(default="", compare=False, repr=False, metadata=INTERNAL)
 
     @property
     def id(self) -> str:

@@ -12,18 +12,19 @@ where the system has it, so even the site/ folder is never missing for a moment.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import functools
 import os
 import shutil
 import signal
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import OutputError
+
+if TYPE_CHECKING:
+    import ctypes
 
 _PARTIAL = ".partial-"
 
@@ -97,7 +98,7 @@ def _reused(reuse: Path, target: Path) -> Path | None:
     """The folder kept at `reuse`, moved beside `target` as a staging folder."""
     if not reuse.is_dir() or reuse.is_symlink():
         return None
-    staging = target.parent / f"{partial_name(target)}{uuid.uuid4().hex[:8]}"
+    staging = target.parent / f"{partial_name(target)}{os.urandom(4).hex()}"
     if _move(reuse, staging):
         return staging
     shutil.rmtree(reuse, ignore_errors=True)  # e.g. on another file system
@@ -168,6 +169,8 @@ def _exchange(a: Path, b: Path) -> bool:
     result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
     if result == 0:
         return True
+    import ctypes  # (imported where needed: a deck build writes no folder)
+
     errno = ctypes.get_errno()
     if errno in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: file system or kernel lacks it
         return False
@@ -176,6 +179,8 @@ def _exchange(a: Path, b: Path) -> bool:
 
 @functools.cache
 def _libc() -> ctypes.CDLL | None:
+    import ctypes.util  # (imported where needed: ctypes.util costs every command a little)
+
     name = ctypes.util.find_library("c")
     try:
         return ctypes.CDLL(name, use_errno=True) if name else None

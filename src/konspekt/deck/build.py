@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from ..output import write_file
 from .cache import read_field_cache, write_field_cache
 from .history import published_peaks
 from .ledger import dumps_ledger, ledger_bytes, read_ledger, read_ledger_file, write_ledger_index
+from .memo import names_key, read_memo, write_memo
 from .notetype import TEMPLATES
 from .options import DeckOptions, slug
 from .package import package_bytes
@@ -61,6 +63,7 @@ class DeckReport:
     retired_ids: tuple[str, ...]
     ledger_changed: bool
     fresh: int = 0  # notes rendered anew; the rest came from the field cache
+    remembered: int = 0  # notes whose hash came from the note memo (not made again)
     masked: int = 0  # questions masked anew; the rest came from the question cache
     # The ledger's namespace when this build used another one: every note is new to
     # learners' collections, the old ones stay beside them.
@@ -77,19 +80,24 @@ def build_deck(
     locked: bool = False,
     cache_dir: Path | None = None,
     linker: Linker | None = None,
+    cache_writes: Sequence[Callable[[], None]] = (),
 ) -> DeckReport:
     """Write the .apkg to `out` and update the ledger; both writes are atomic.
 
     With `locked`, a ledger that would change is an error and nothing is written.
     `cache_dir` (the project's cache folder) keeps rendered fields between builds.
     `linker`, the glossary's (`Linker.for_glossary(glossary, cache_dir)`), lets a
-    caller that links pages too (the site) build it once for both.
+    caller that links pages too (the site) build it once for both. `cache_writes` (the
+    read cache's, `load_glossary`'s `later`) are done while the package is made.
     """
     with no_gc_pauses():  # a record per note, read and kept: nothing to collect
         read = read_ledger_file(ledger_path, cache_dir)
         ledger = read.ledger
+        memo = read_memo(cache_dir, [topic.read_key for topic in glossary.topics])
+        # Every name's key: only the names of card files read anew are hashed.
+        names, topic_names = names_key(glossary, memo.names) if cache_dir else ("", {})
         # The linker is loaded only if a question must be masked anew (questions.py).
-        questions = Questions(glossary, linker, cache_dir)
+        questions = Questions(glossary, linker, cache_dir, names)
         stored = read_field_cache(cache_dir)
     plan = plan_deck(
         glossary,
@@ -99,6 +107,7 @@ def build_deck(
         stored.fields,
         questions,
         published_peaks(ledger_path),
+        memo,
     )
     renamed = None
     if ledger.notes and ledger.namespace and slug(ledger.namespace) != options.id_root:
@@ -121,7 +130,16 @@ def build_deck(
                 options.retired_tag,
             )
         saved = [executor.submit(questions.save)]
+        saved += [executor.submit(write) for write in cache_writes]
+        if ledger_changed or read.spans is None:
+            # (stamped with the bytes it describes: not used if the ledger is not written)
+            saved.append(
+                executor.submit(write_ledger_index, cache_dir, new_bytes, plan.ledger, spans)
+            )
         saved.append(executor.submit(write_field_cache, cache_dir, plan.fields_by_hash, stored))
+        saved.append(
+            executor.submit(write_memo, cache_dir, plan.memo_key, plan.memo, memo, topic_names)
+        )
         package = packaged.result()
         saved.append(executor.submit(write_piece_cache, cache_dir, pieces))
         for future in saved:
@@ -129,8 +147,6 @@ def build_deck(
     write_file(out, package)
     if ledger_changed:
         write_file(ledger_path, new_bytes)
-    if ledger_changed or read.spans is None:
-        write_ledger_index(cache_dir, new_bytes, plan.ledger, spans)
     log.info("rendered %d notes, reused %d", plan.fresh, len(plan.notes) - plan.fresh)
     return DeckReport(
         out=out,
@@ -146,6 +162,7 @@ def build_deck(
         retired_ids=plan.retired,
         ledger_changed=ledger_changed,
         fresh=plan.fresh,
+        remembered=plan.remembered,
         masked=questions.masked,
         namespace_changed_from=renamed,
     )

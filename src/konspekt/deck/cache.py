@@ -25,7 +25,9 @@ from .notetype import FIELD_NAMES
 
 log = logging.getLogger(__name__)
 
-FieldCache = Mapping[str, tuple[str, ...]]  # note hash → rendered fields
+# note hash → the rendered fields joined by Anki's separator, UTF-8: as the collection's
+# notes table holds them, and as this cache keeps them (neither split nor joined again)
+FieldCache = Mapping[str, bytes]
 
 CACHE_NAME = "deck-fields.bin"
 
@@ -62,6 +64,7 @@ def cache_path(cache_dir: Path) -> Path:
 # Each record names its renderers, so one appended by another version of the code is
 # never taken for this one's.
 _SEPARATOR = "\x1f"
+_SEPARATOR_BYTE = b"\x1f"
 _HEAD = struct.Struct("<24s20sI")  # renderer key, note hash, length of the fields
 
 
@@ -86,8 +89,8 @@ def read_field_cache(cache_dir: Path | None) -> StoredFields:
     except OSError:
         return StoredFields()
     key = _key()
-    width = len(FIELD_NAMES)
-    fields: dict[str, tuple[str, ...]] = {}
+    separators = len(FIELD_NAMES) - 1
+    fields: dict[str, bytes] = {}
     records = 0
     at = 0
     head = _HEAD.size
@@ -100,15 +103,26 @@ def read_field_cache(cache_dir: Path | None) -> StoredFields:
         records += 1
         if renderers != key:
             continue
+        value = data[at - size : at]
         try:
-            values = data[at - size : at].decode("utf-8").split(_SEPARATOR)
+            value.decode("utf-8")  # (checked: text that is not UTF-8 is never used)
             name = digest.decode("ascii")
         except UnicodeDecodeError:
             continue
         # A field holding the separator would split in more: rendered again, not cached.
-        if len(values) == width:
-            fields[name] = tuple(values)
+        if value.count(_SEPARATOR_BYTE) == separators:
+            fields[name] = value
     return StoredFields(MappingProxyType(fields), records)
+
+
+def joined(fields: tuple[str, ...]) -> bytes:
+    """A note's fields as the cache and the collection keep them."""
+    return _SEPARATOR.join(fields).encode("utf-8")
+
+
+def split(value: bytes) -> tuple[str, ...]:
+    """`joined`'s fields back."""
+    return tuple(value.decode("utf-8").split(_SEPARATOR))
 
 
 def write_field_cache(cache_dir: Path | None, rendered: FieldCache, stored: StoredFields) -> None:
@@ -126,7 +140,7 @@ def write_field_cache(cache_dir: Path | None, rendered: FieldCache, stored: Stor
         encoded = digest.encode("ascii")
         if len(encoded) != 20:
             continue  # not a note hash (digest_json): never read back as one
-        value = _SEPARATOR.join(rendered[digest]).encode("utf-8")
+        value = rendered[digest]
         parts += [_HEAD.pack(key, encoded, len(value)), value]
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)

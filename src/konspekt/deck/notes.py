@@ -239,8 +239,20 @@ class NoteContext:
         options: DeckOptions,
         retired: bool,
     ) -> NoteContext:
+        return cls.of_related(source.related, terms=terms, options=options, retired=retired)
+
+    @classmethod
+    def of_related(
+        cls,
+        related: tuple[str, ...],
+        *,
+        terms: Mapping[str, str],
+        options: DeckOptions,
+        retired: bool,
+    ) -> NoteContext:
+        """`of` a note whose source relates to `related` (its `related`)."""
         return cls(
-            related_terms=tuple(terms.get(target, target) for target in source.related),
+            related_terms=tuple(terms.get(target, target) for target in related),
             site_url=options.site_url,
             tag_root=options.tag_root,
             retired_tag=options.retired_tag,
@@ -316,8 +328,13 @@ def with_question(fields: tuple[str, ...], source: NoteSource) -> tuple[str, ...
 
 def note_tags(source: NoteSource, context: NoteContext) -> tuple[str, ...]:
     """Hierarchical tags: devops::kubernetes, devops::kubernetes::basics, devops::retired."""
-    topic = f"{context.tag_root}::{source.topic}"
-    tags = [topic, *(f"{topic}::{tag}" for tag in source.tags)]
+    return tags_of(source.topic, source.tags, context)
+
+
+def tags_of(topic_id: str, own: tuple[str, ...], context: NoteContext) -> tuple[str, ...]:
+    """`note_tags` of a note whose source has this `topic` and these `tags` (`own`)."""
+    topic = f"{context.tag_root}::{topic_id}"
+    tags = [topic, *(f"{topic}::{tag}" for tag in own)]
     if context.retired:
         tags.append(context.retired_tag)
     return tuple(sorted(set(tags)))

@@ -41,7 +41,8 @@ class _Deck(genanki.Deck):
 
     genanki builds an object per note and card and checks each field with a regex;
     at 5,000 notes that was most of the collection's cost. The rows are the ones
-    genanki 0.13 writes (the same statements, values and order, so the same file):
+    genanki 0.13 writes (the same statements, values and order, so the same file; the
+    fields come as their UTF-8 bytes, stored as the same text):
     per deck, the deck and the note type go into `col` first (genanki's own code, with
     no notes attached), then each note's row followed by its cards' rows.
     """
@@ -69,12 +70,15 @@ class _Deck(genanki.Deck):
             (card_ord, any if mode == "any" else all, ords)
             for card_ord, mode, ords in self._model._req
         ]
-        insert_note = "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?);"
+        # The fields come as UTF-8 (cache.joined): CAST(? AS TEXT) stores those bytes as
+        # the text a str would have been, without joining and encoding every note again.
+        insert_note = "INSERT INTO notes VALUES(?,?,?,?,?,?,CAST(? AS TEXT),CAST(? AS TEXT),?,?,?);"
         insert_card = "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?);"
         for note in self._planned:
             # The note id and modification time come from the ledger (plan.py); genanki
             # would take the clock. A note's cards get the ids after it.
-            fields = note.fields
+            flds = note.joined_fields
+            fields = flds.split(b"\x1f")
             mtime = note.mtime
             cursor.execute(
                 insert_note,
@@ -85,7 +89,7 @@ class _Deck(genanki.Deck):
                     mtime,
                     -1,
                     " " + " ".join(note.tags) + " ",
-                    "\x1f".join(fields),
+                    flds,
                     fields[sort_index],
                     0,
                     0,

@@ -3,13 +3,14 @@
 Masking needs the linker's index (every form of every name), and loading even a cached
 index is a large part of a deck build that only re-renders one edited note. So what
 masking produced is kept in the project's cache, per entry, with the texts it read,
-under a key of everything else it reads: the linker's index key (a hash of every
-entry's names and of the linking code and dictionary, see link.py) and the masking
-code. While that key holds and an entry's question text and topic title are the ones
-it was masked from, its masked question is reused. Under the same key an entry's names
-(`Linker.keys_of`) are the same too, so they are kept beside: an edited question is
-masked with them, and the linker is loaded only when the names change. A missing or
-unreadable cache only means masking everything again.
+under a key of everything else it reads: a hash of every entry's names and of the
+linking code and dictionary (`memo.names_key`: it changes whenever the linker's index
+key does, see link.py) and the masking code. While that key holds and an entry's
+question text and topic title are the ones it was masked from, its masked question is
+reused. Under the same key an entry's names (`Linker.keys_of`) are the same too, so
+they are kept beside: an edited question is masked with them, and the linker is loaded
+only when the names change. A missing or unreadable cache only means masking
+everything again.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from typing import Any
 
 from ..errors import BuildError
 from ..link import Linker
-from ..link import index_key as linker_index_key
 from ..mask import Masker
 from ..model import Entry, Glossary, Topic
 from ..output import write_file
+from .memo import names_key
 
 log = logging.getLogger(__name__)
 
@@ -65,15 +66,24 @@ class Questions:
     """
 
     def __init__(
-        self, glossary: Glossary, linker: Linker | None = None, cache_dir: Path | None = None
+        self,
+        glossary: Glossary,
+        linker: Linker | None = None,
+        cache_dir: Path | None = None,
+        names: str | None = None,
     ) -> None:
+        """`names`, if the caller knows it, is `memo.names_key(glossary, ...)`: a key of
+        every name of the glossary and the linking code."""
         self._glossary = glossary
         self._linker = linker
         self._cache_dir = cache_dir
-        self._key = _cache_key(glossary) if cache_dir is not None else ""
+        self._key = ""
+        if cache_dir is not None:
+            self._key = f"{names or names_key(glossary, {})[0]}-{_masking_code()}"
         self._previous, self._records = _read(cache_dir, self._key)
         self._names: bytes | None = None  # read at the first miss
         self._current: _Masked = {}
+        self._kept: set[str] = set()  # entries whose kept record stands, not asked for
         self.masked = 0  # questions masked by this build; the others came from the cache
 
     def linker(self) -> Linker:
@@ -93,6 +103,18 @@ class Questions:
             self.masked += 1
         self._current[entry.id] = (text, topic.title, question)
         return question
+
+    @property
+    def key(self) -> str:
+        """What a masked question depends on besides its text and topic title (every
+        name of the glossary, the linking and masking code); "" without a cache folder."""
+        return self._key
+
+    def keep(self, entry_id: str) -> None:
+        """Keep the entry's kept question for the next build without asking for it: a
+        caller that knows the entry is unchanged (memo.py) needs nothing from it."""
+        if entry_id in self._previous:
+            self._kept.add(entry_id)  # (its record is parsed only if the file is rewritten)
 
     def _masker(self, entry_id: str) -> Masker:
         if self._linker is None:
@@ -127,12 +149,17 @@ class Questions:
                 for entry_id, value in self._current.items()
                 if self._previous.get(entry_id) != value
             ]
-            append = self._records > 0 and self._records + len(new) <= 2 * len(self._current)
+            kept = {entry_id: None for entry_id in self._kept if entry_id not in self._current}
+            current = len(self._current) + len(kept)
+            append = self._records > 0 and self._records + len(new) <= 2 * current
             if append and not new:
                 return
             lines = [] if append else [json.dumps({"key": self._key}) + "\n"]
-            for entry_id in new if append else sorted(self._current):
-                text, title, question = self._current[entry_id]
+            for entry_id in new if append else sorted(self._current.keys() | kept.keys()):
+                value = self._current.get(entry_id) or self._previous.get(entry_id)
+                if value is None:
+                    continue  # (a kept record that turned out damaged: masked again next time)
+                text, title, question = value
                 record = [entry_id, text, title, question.text, question.topic]
                 lines.append(json.dumps(record, ensure_ascii=False) + "\n")
             data = "".join(lines).encode("utf-8")
@@ -150,10 +177,6 @@ def mask_question(masker: Masker, text: str, topic: Topic) -> Question:
     """The question `text` with the entry's names masked; the topic label unless it
     names the answer."""
     return Question(masker.mask(text), None if masker.spans(topic.title) else topic.title)
-
-
-def _cache_key(glossary: Glossary) -> str:
-    return f"{linker_index_key(glossary.entries)}-{_masking_code()}"
 
 
 @cache
@@ -181,32 +204,72 @@ def _keys(text: str) -> list[tuple[str, ...]] | None:
     return [tuple(key) for key in keys]
 
 
-def _read(cache_dir: Path | None, key: str) -> tuple[_Masked, int]:
+def _read(cache_dir: Path | None, key: str) -> tuple[_Kept, int]:
     """The kept questions under `key`, and how many record lines the file has."""
     if cache_dir is None:
-        return {}, 0
+        return _Kept([]), 0
     try:
         lines = (cache_dir / CACHE_NAME).read_bytes().split(b"\n")
         if json.loads(lines[0]) != {"key": key}:
-            return {}, 0
+            return _Kept([]), 0
     except (OSError, ValueError):
-        return {}, 0
+        return _Kept([]), 0
     body = [line for line in lines[1:] if line]
-    try:  # every line at once; only a damaged file is read line by line
-        records = json.loads(b"[" + b",".join(body) + b"]")
-    except ValueError:
-        records = [_line(line) for line in body]
-    found: _Masked = {}
-    for record in records:
-        if type(record) is not list or len(record) != 5:
-            continue
-        entry_id, text, title, masked, topic = record
-        if not all(isinstance(value, str) for value in (entry_id, text, title, masked)):
-            continue
-        if topic is not None and not isinstance(topic, str):
-            continue
-        found[entry_id] = (text, title, Question(masked, topic))
-    return found, len(body)
+    return _Kept(body), len(body)
+
+
+class _Kept:
+    """The kept questions by entry id, each record's line parsed when it is asked for: a
+    build after an edit asks for one card file's (the note memo stands for the others),
+    where parsing every line was a tenth of the build (5,000 entries)."""
+
+    def __init__(self, lines: list[bytes]) -> None:
+        self._lines: dict[str, bytes] = {}  # a later line stands for an earlier one
+        for line in lines:
+            entry_id = _line_id(line)
+            if entry_id is not None:
+                self._lines[entry_id] = line
+        self._parsed: dict[str, tuple[str, str, Question] | None] = {}
+
+    def __contains__(self, entry_id: str) -> bool:
+        return entry_id in self._lines
+
+    def get(self, entry_id: str) -> tuple[str, str, Question] | None:
+        """The entry's kept (question text, topic title, Question); None if none, or
+        its line is damaged."""
+        if entry_id not in self._parsed:
+            line = self._lines.get(entry_id)
+            self._parsed[entry_id] = None if line is None else _record(line, entry_id)
+        return self._parsed[entry_id]
+
+
+def _line_id(line: bytes) -> str | None:
+    """The entry id a record's line starts with: read off its first string when that has
+    no escapes (an id never does), else from the parsed line; `_record` checks it."""
+    end = line.find(b'"', 2)
+    if line.startswith(b'["') and end > 2 and line[end + 1 : end + 2] == b",":
+        candidate = line[2:end]
+        if b"\\" not in candidate:
+            try:
+                return candidate.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+    record = _line(line)
+    if type(record) is list and record and type(record[0]) is str:
+        return record[0]
+    return None
+
+
+def _record(line: bytes, entry_id: str) -> tuple[str, str, Question] | None:
+    record = _line(line)
+    if type(record) is not list or len(record) != 5 or record[0] != entry_id:
+        return None
+    _, text, title, masked, topic = record
+    if not all(isinstance(value, str) for value in (text, title, masked)):
+        return None
+    if topic is not None and not isinstance(topic, str):
+        return None
+    return text, title, Question(masked, topic)
 
 
 def _line(line: bytes) -> Any:
