@@ -136,6 +136,9 @@ LIVE = [
     pytest.param("# Заголовок {: onclick=alert(1) }", id="attr-list-heading"),
     pytest.param("`<img src=x onerror=alert(1)>`", id="risky-code-span"),
     pytest.param("```\n" + SCRIPT, id="unclosed-fence"),
+    # "\r" ends a line for the scanner and for Markdown, not for str.split("\n").
+    pytest.param("```\r0\n" + SCRIPT, id="unclosed-fence-carriage-return"),
+    pytest.param("x ```\n```\rpy\n" + SCRIPT, id="unclosed-fence-after-text-cr"),
 ]
 
 

@@ -438,7 +438,8 @@ class Document:
                 code.append(chunk)
             elif seg.kind in (Kind.CODE, Kind.OPEN_CODE):
                 if seg.kind is Kind.OPEN_CODE:
-                    opening = _FENCE.match(chunk.split("\n", 1)[0].rstrip("\r"))
+                    # (its first line as `scan` split it: "\r" ends a line too)
+                    opening = _FENCE.match(chunk.splitlines()[0].rstrip("\r\n"))
                     assert opening is not None
                     chunk += ("" if chunk.endswith("\n") else "\n") + opening.group(1) + "\n"
                 # superfences takes a fence for sure only after a blank line (after an
