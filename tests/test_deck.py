@@ -737,6 +737,29 @@ def test_the_renderer_key_follows_the_rendering_code(
         konspekt.deck.cache.renderer_key.cache_clear()
 
 
+def test_the_renderer_key_follows_markdowns_version_without_importing_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.machinery
+    import importlib.util
+
+    key = konspekt.deck.cache.renderer_key()
+    other = tmp_path / "markdown"
+    other.mkdir()
+    (other / "__meta__.py").write_text("__version_info__ = (99, 0, 0, 'final', 0)\n", "utf-8")
+    spec = importlib.machinery.ModuleSpec("markdown", None, is_package=True)
+    spec.submodule_search_locations = [str(other)]
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: spec if name == "markdown" else real(name, *a)
+    )
+    konspekt.deck.cache.renderer_key.cache_clear()
+    try:
+        assert konspekt.deck.cache.renderer_key() != key
+    finally:
+        konspekt.deck.cache.renderer_key.cache_clear()
+
+
 DECK_BYTES = """
 import hashlib, shutil, sys
 from pathlib import Path
@@ -1308,13 +1331,14 @@ def test_a_ledger_it_wrote_is_read_through_its_index(cards: Path, tmp_path: Path
         index.write_bytes(saved)
 
 
-def test_a_one_edit_deck_build_does_not_load_importlib_metadata(
+def test_a_one_edit_deck_build_loads_neither_importlib_metadata_nor_markdown(
     cards: Path, tmp_path: Path
 ) -> None:
     """Its cache keys take the libraries' version attributes and the Markdown extensions
     are instances: importlib.metadata (the email package, a search of sys.path for every
     installed package's metadata) cost more than a one-edit build's rendering. (A cold
-    build loads pymorphy3's dictionary, which looks for it through importlib.metadata.)"""
+    build loads pymorphy3's dictionary, which looks for it through importlib.metadata.)
+    Python-Markdown is not imported for a text `render.simple_html` makes."""
     build_deck(load_glossary(cards, tmp_path / ".cache"), tmp_path / "d.apkg",
                ledger_path=cards / "anki.lock", options=DEVOPS, now=T1,
                cache_dir=tmp_path / ".cache")  # fmt: skip
@@ -1329,7 +1353,7 @@ cards, tmp = Path({str(cards)!r}), Path({str(tmp_path)!r})
 glossary = load_glossary(cards, tmp / ".cache")
 build_deck(glossary, tmp / "d.apkg", ledger_path=cards / "anki.lock",
            options=DeckOptions(title="DevOps"), now=2, cache_dir=tmp / ".cache")
-print(sorted(name for name in sys.modules if name.startswith("importlib.metadata")))
+print(sorted(name for name in sys.modules if name.startswith(("importlib.metadata", "markdown"))))
 """
     src = str(Path(__file__).resolve().parents[1] / "src")
     result = subprocess.run(

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
-import markdown
 import nh3
-from markdown.extensions.fenced_code import FencedCodeExtension
-from markdown.extensions.sane_lists import SaneListExtension
 from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
@@ -24,6 +22,9 @@ from pygments.lexers.special import TextLexer
 from pygments.util import ClassNotFound
 
 from .markdown_safe import SAFE_URL_SCHEMES
+
+if TYPE_CHECKING:
+    import markdown
 
 # One Pygments style pair for every output, so code looks the same in Anki and on the site.
 PYGMENTS_LIGHT = "friendly"
@@ -68,6 +69,12 @@ _MEDIA_SRC = re.compile(r"^konspekt-[A-Za-z0-9._-]+$")
 
 @cache
 def _markdown() -> markdown.Markdown:
+    # Imported here: most card texts never need it (`simple_html`), and importing it
+    # (html.parser, xml.etree) is 25 ms of a deck build after one edit.
+    import markdown
+    from markdown.extensions.fenced_code import FencedCodeExtension
+    from markdown.extensions.sane_lists import SaneListExtension
+
     # Instances, not names: a name makes Python-Markdown list every installed package's
     # entry points (importlib.metadata), which cost a deck build more than its rendering.
     md = markdown.Markdown(
