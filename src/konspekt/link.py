@@ -652,7 +652,7 @@ class Linker:
         Building the index (every form of every name) is most of the linker's cost, and
         it depends only on the names: editing a definition, the usual change, reuses it.
         Without `save`, an index built here is kept only when `save_index` is called: a
-        caller with a process that has time to spare (`site`: the deck's) saves it there.
+        caller saves it where it costs no waiting (the deck: beside packaging).
         """
         entries = glossary.entries
         if cache_dir is None:
