@@ -1417,16 +1417,8 @@ class Runner:
                     pids.append(pid)
             finally:
                 gc.unfreeze()
-                for index, pid in enumerate(pids):
-                    _, status = os.waitpid(pid, 0)
-                    if os.waitstatus_to_exitcode(status) != 0:  # its pages are misses
-                        log.debug(
-                            "a page worker failed (%s):\n%s",
-                            os.waitstatus_to_exitcode(status),
-                            (Path(folder) / f"err-{index}.txt").read_text("utf-8", "replace"),
-                        )
-        if tree is not None:
-            tree.known = self.cache.outputs(tree.key)
+                codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids]
+            self._after_workers(codes, Path(folder), tree)
 
     def _work_forked(
         self,
@@ -1500,14 +1492,17 @@ class Runner:
                             preexec_fn=die_with_parent,
                         )
                     )
-            for index, proc in enumerate(procs):
-                if proc.wait() != 0:  # its pages are misses: the assembly renders them
-                    log.debug(
-                        "a page worker failed (%s):\n%s",
-                        proc.returncode,
-                        (Path(folder) / f"err-{index}.txt").read_text("utf-8", "replace"),
-                    )
-        if tree is not None:  # what they wrote, as recorded: kept if it still holds then
+            self._after_workers([proc.wait() for proc in procs], Path(folder), tree)
+
+    def _after_workers(self, codes: Sequence[int], folder: Path, tree: SiteTree | None) -> None:
+        """The workers (forked or spawned) have exited with `codes`: a failed one's output
+        (`err-<index>.txt` in `folder`) is logged, its pages are misses the assembly
+        renders; what they wrote into `tree` is taken as recorded, kept if it still holds."""
+        for index, code in enumerate(codes):
+            if code != 0:
+                output = (folder / f"err-{index}.txt").read_text("utf-8", "replace")
+                log.debug("a page worker failed (%s):\n%s", code, output)
+        if tree is not None:
             assert self.cache is not None
             tree.known = self.cache.outputs(tree.key)
 
