@@ -641,7 +641,8 @@ class Linker:
         self.ru = ru if ru is not None else russian()
         self.index = index if index is not None else build_index(entries, self.ru)
         self._entries: dict[str, Entry] = {entry.id: entry for entry in entries}
-        self._unsaved: Callable[[], None] | None = None  # `for_glossary(save=False)`
+        # `for_glossary(save=False)`: what keeps this index when `save_index` is called
+        self._unsaved: Callable[[LinkIndex], None] | None = None
 
     @classmethod
     def for_glossary(
@@ -669,12 +670,12 @@ class Linker:
         ru = russian()
         linker = cls(entries, ru, build_index(entries, ru, known))
 
-        def keep() -> None:
+        def keep(index: LinkIndex) -> None:
             for old in (*cache_dir.glob("linker-*"), *cache_dir.glob("entry-keys-*")):
                 if old != known_path:
                     old.unlink(missing_ok=True)  # one index is kept: the current one
             try:
-                write_file(path, linker.index.to_json().encode("utf-8"))
+                write_file(path, index.to_json().encode("utf-8"))
                 if known.worth_saving:
                     write_file(known_path, known.to_json().encode("utf-8"))
             except BuildError as error:
@@ -690,7 +691,7 @@ class Linker:
         nothing to do for a linker whose index was read from there or is not kept)."""
         keep, self._unsaved = self._unsaved, None
         if keep is not None:
-            keep()
+            keep(self.index)
 
     def reading(self, index: LinkIndex, entries: Mapping[str, Entry]) -> Linker:
         """This linker, reading `index` and `entries` in place of its own: the site's
