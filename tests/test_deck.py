@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 import shutil
 import sqlite3
@@ -845,6 +846,82 @@ def test_rendering_on_two_cores_gives_the_same_bytes(
         assert report.fresh == report.notes > 2
         outputs.append((report.out.read_bytes(), (cards / "anki.lock").read_bytes()))
     assert outputs[0] == outputs[1]
+
+
+def test_the_caches_written_in_a_child_beside_packaging_are_those_threads_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold build writes its caches in a forked child while it packages; a build with
+    few notes to render, on threads. The files are the same, and so is the next build."""
+    monkeypatch.setattr(konspekt.pool, "spare_core", lambda: True)
+    results = []
+    for name, min_jobs in (("threads", 10**9), ("child", 2)):
+        monkeypatch.setattr(konspekt.pool, "MIN_JOBS", min_jobs)
+        cards = Path(shutil.copytree(FIXTURE, tmp_path / name / "cards"))
+        cache = tmp_path / name / ".cache"
+        pid = tmp_path / name / "saved-by"
+
+        def saved_by(pid: Path = pid) -> None:
+            pid.write_text(str(os.getpid()), encoding="utf-8")
+
+        report = build_deck(
+            load_glossary(cards),
+            tmp_path / name / "devops.apkg",
+            ledger_path=cards / "anki.lock",
+            options=DEVOPS,
+            now=T1,
+            cache_dir=cache,
+            cache_writes=[saved_by],
+        )
+        assert report.fresh == report.notes > 2
+        in_child = pid.read_text(encoding="utf-8") != str(os.getpid())
+        assert in_child == (name == "child")
+        caches = {p.relative_to(cache): p.read_bytes() for p in cache.rglob("*") if p.is_file()}
+        assert caches
+        edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
+        again = build_deck(
+            load_glossary(cards),
+            tmp_path / name / "again.apkg",
+            ledger_path=cards / "anki.lock",
+            options=DEVOPS,
+            now=T2,
+            cache_dir=cache,
+        )
+        assert again.fresh == 1 and again.masked == 1
+        results.append((
+            report.out.read_bytes(), caches, again.out.read_bytes(),
+            (cards / "anki.lock").read_bytes(),
+        ))  # fmt: skip
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("error", [BuildError("no room for the cache"), RuntimeError("a bug")])
+def test_a_save_failing_in_the_child_fails_the_build_as_on_a_thread(
+    cards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    """A named error in the child is raised as it is; anything else the child could not
+    deliver makes this process save again, so a bug shows its own traceback here."""
+    monkeypatch.setattr(konspekt.pool, "MIN_JOBS", 2)
+    monkeypatch.setattr(konspekt.pool, "spare_core", lambda: True)
+    parent = os.getpid()
+    saved_here = tmp_path / "saved-here"
+
+    def failing() -> None:
+        if os.getpid() == parent:
+            saved_here.touch()
+        raise error
+
+    with pytest.raises(type(error), match=str(error)):
+        build_deck(
+            load_glossary(cards),
+            tmp_path / "devops.apkg",
+            ledger_path=cards / "anki.lock",
+            options=DEVOPS,
+            now=T1,
+            cache_dir=tmp_path / ".cache",
+            cache_writes=[failing],
+        )
+    assert saved_here.exists() == isinstance(error, RuntimeError)
 
 
 _JSON = st.recursive(

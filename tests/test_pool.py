@@ -197,6 +197,18 @@ def test_a_konspekt_error_beside_is_raised_when_the_result_is_asked_for() -> Non
     assert _no_children_left()
 
 
+def test_a_bug_beside_is_raised_as_itself_when_the_parent_runs_the_job_again() -> None:
+    """The child fails, the parent runs the job, and the job's own error leaves the
+    block: not an error about the child, which is already reaped."""
+
+    def job() -> None:
+        raise KeyError("a bug")
+
+    with pytest.raises(KeyError, match="a bug"), Beside(job) as child:
+        child.result()
+    assert _no_children_left()
+
+
 def pids_of_halves() -> set[int]:
     """The processes that computed map_in_two's halves, asked to fork at any size."""
     return set(map_in_two(lambda _: os.getpid(), range(10), min_jobs=1))

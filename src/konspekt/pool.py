@@ -192,6 +192,7 @@ class Beside(Generic[Result]):
             if not reaped:  # interrupted while waiting: leave no child behind
                 os.kill(self._pid, signal.SIGKILL)
                 os.waitpid(self._pid, 0)
+            self._pid = 0  # reaped: `__exit__` has no child to wait for, even if this raises
         if os.waitstatus_to_exitcode(status) == 0:
             try:
                 answer = pickle.loads(data)

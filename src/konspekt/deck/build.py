@@ -30,6 +30,7 @@ from ..link import Linker
 from ..load import no_gc_pauses
 from ..model import Glossary
 from ..output import write_file
+from ..pool import Beside, worth_forking
 from .cache import read_field_cache, write_field_cache
 from .history import published_peaks
 from .ledger import dumps_ledger, ledger_bytes, read_ledger, read_ledger_file, write_ledger_index
@@ -112,12 +113,15 @@ def build_deck(
     renamed = None
     if ledger.notes and ledger.namespace and slug(ledger.namespace) != options.id_root:
         renamed = ledger.namespace
-    # SQLite and zlib work without holding the GIL: the package is made on the other
-    # core while this one writes out the ledger and then the caches (every note's fields
-    # and masked question, for the next build).
     pieces = read_piece_cache(cache_dir)
+    # After a cold build the caches are tens of megabytes of JSON and SQLite made by
+    # Python code: on threads beside packaging (itself half Python) they held the GIL
+    # and doubled its time. So they are written in a forked child meanwhile, forked
+    # before any thread starts (a fork copies no other thread). A few changed notes'
+    # caches are not worth a fork: threads, as SQLite and zlib let go of the GIL.
+    fork = cache_dir is not None and worth_forking(plan.fresh + questions.masked)
     with ThreadPoolExecutor(max_workers=3) as executor:
-        packaged = executor.submit(package_bytes, plan, pieces)
+        packaged = None if fork else executor.submit(package_bytes, plan, pieces)
         # Unchanged records are copied from the ledger's bytes if this code wrote them.
         new_bytes, spans = ledger_bytes(plan.ledger, read)
         ledger_changed = new_bytes != read.data
@@ -129,21 +133,25 @@ def build_deck(
                 entry_id,
                 options.retired_tag,
             )
-        saved = [executor.submit(questions.save)]
-        saved += [executor.submit(write) for write in cache_writes]
+        # The caches for the next build: every note's fields and masked question, the
+        # linker's index, the notes' memo, the ledger's index, the read cache's files.
+        saves = [questions.save, *cache_writes]
         if ledger_changed or read.spans is None:
             # (stamped with the bytes it describes: not used if the ledger is not written)
-            saved.append(
-                executor.submit(write_ledger_index, cache_dir, new_bytes, plan.ledger, spans)
-            )
-        saved.append(executor.submit(write_field_cache, cache_dir, plan.fields_by_hash, stored))
-        saved.append(
-            executor.submit(write_memo, cache_dir, plan.memo_key, plan.memo, memo, topic_names)
-        )
-        package = packaged.result()
-        saved.append(executor.submit(write_piece_cache, cache_dir, pieces))
-        for future in saved:
-            future.result()  # re-raises here what the thread raised
+            saves.append(lambda: write_ledger_index(cache_dir, new_bytes, plan.ledger, spans))
+        saves.append(lambda: write_field_cache(cache_dir, plan.fields_by_hash, stored))
+        saves.append(lambda: write_memo(cache_dir, plan.memo_key, plan.memo, memo, topic_names))
+        if packaged is None:
+            with Beside(lambda: _run_all(saves)) as saving:
+                package = package_bytes(plan, pieces)
+                write_piece_cache(cache_dir, pieces)
+                saving.result()  # raises what a save raised, as a thread's future does
+        else:
+            saved = [executor.submit(save) for save in saves]
+            package = packaged.result()
+            saved.append(executor.submit(write_piece_cache, cache_dir, pieces))
+            for future in saved:
+                future.result()  # re-raises here what the thread raised
     write_file(out, package)
     if ledger_changed:
         write_file(ledger_path, new_bytes)
@@ -166,6 +174,11 @@ def build_deck(
         masked=questions.masked,
         namespace_changed_from=renamed,
     )
+
+
+def _run_all(steps: Sequence[Callable[[], None]]) -> None:
+    for step in steps:
+        step()
 
 
 def ledger_is_current(
