@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import shutil
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import konspekt.pool
 from conftest import ROOT, run_cli, write_card
 from konspekt import load as load_module
 from konspekt.errors import CardsError, Pos
@@ -276,6 +279,77 @@ def test_an_unwritable_cache_only_costs_time(cards: Path) -> None:
     assert everything(load_glossary(cards, Path("cache-is-a-file"))) == plain
 
 
+@pytest.fixture
+def parsed_by(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], list[int]]:
+    """Loads parse on two cores whatever the size of the cards (when `split`); returns
+    the process that parsed each file parsed since the last call."""
+    record = tmp_path / "parsed-by"
+    real = load_module._parse
+
+    def _parse(job: Any) -> Any:
+        with record.open("a", encoding="ascii") as file:  # (a child's write is seen here)
+            file.write(f"{os.getpid()}\n")
+        return real(job)
+
+    monkeypatch.setattr(load_module, "_parse", _parse)
+    monkeypatch.setattr(konspekt.pool, "spare_core", lambda: True)
+
+    def parsed_by(split: bool) -> list[int]:
+        monkeypatch.setattr(load_module, "MIN_SPLIT_BYTES", 0 if split else 10**12)
+        pids = record.read_text(encoding="ascii").split() if record.exists() else []
+        record.unlink(missing_ok=True)
+        return [int(pid) for pid in pids]
+
+    return parsed_by
+
+
+def test_files_parsed_on_two_cores_read_as_in_one(
+    cards: Path, parsed_by: Callable[[bool], list[int]]
+) -> None:
+    """Many bytes of cards are parsed half in a forked child: the glossary, every
+    position in it, the read cache's files and every problem are those of one process."""
+    parsed_by(True)
+    split = load_glossary(cards, ".cache-split")
+    files = len(list(cards.glob("*.yaml")))
+    pids = parsed_by(False)
+    # Half the files each: the child's reads came back (none parsed here again).
+    assert len(pids) == files and pids.count(os.getpid()) == (files + 1) // 2
+    alone = load_glossary(cards, ".cache-alone")
+    assert set(parsed_by(True)) == {os.getpid()}
+    assert everything(split) == everything(alone)
+    assert [t.read_key for t in split.topics] == [t.read_key for t in alone.topics]
+    assert {p.name: p.read_bytes() for p in cache_files(Path(".cache-split"))} == {
+        p.name: p.read_bytes() for p in cache_files(Path(".cache-alone"))
+    }
+    # An error in every file, so in both halves: the same messages in the same order.
+    for path in cards.glob("*.yaml"):
+        edit(path, "definition:", "definitoin:")
+    split_problems = problems_of(cards, None)
+    assert parsed_by(False).count(os.getpid()) == (files + 1) // 2
+    assert problems_of(cards, None) == split_problems
+    assert set(parsed_by(False)) == {os.getpid()}
+    assert len(split_problems) == files
+
+
+def test_no_child_is_forked_to_parse_beside_another_thread(
+    cards: Path, parsed_by: Callable[[bool], list[int]]
+) -> None:
+    """`serve` reloads the cards while its server thread runs: a fork would copy the
+    locks that thread may hold, and no thread to release them."""
+    parsed_by(True)
+    stop = threading.Event()
+    server = threading.Thread(target=stop.wait)
+    server.start()
+    try:
+        load_glossary(cards)
+    finally:
+        stop.set()
+        server.join()
+    assert set(parsed_by(True)) == {os.getpid()}
+    load_glossary(cards)
+    assert len(set(parsed_by(True))) == 2
+
+
 def test_the_reader_key_covers_every_module_the_reader_imports() -> None:
     """A kept read is dropped when the code that made it changes: every konspekt module
     the reading modules import is in the key."""
@@ -285,8 +359,10 @@ def test_the_reader_key_covers_every_module_the_reader_imports() -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.level == 1:
                 imported = (node.module or "").split(".")[0]
-                if name in ("load", "readcache") and imported in ("media", "output"):
-                    continue  # images are checked on every load; writing is not reading
+                if name in ("load", "readcache") and imported in ("media", "output", "pool"):
+                    # Images are checked on every load; writing is not reading; where a
+                    # file is parsed changes nothing (test_files_parsed_on_two_cores…).
+                    continue
                 assert imported in READER_MODULES, f"{name} imports {imported}"
 
 

@@ -19,13 +19,15 @@ Correct by construction rather than by care:
 from __future__ import annotations
 
 import contextlib
+import copyreg
 import os
 import pickle
 import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import BinaryIO, Generic, TypeVar, cast
+from types import MappingProxyType
+from typing import Any, BinaryIO, Generic, TypeVar, cast
 
 from .errors import KonspektError
 
@@ -35,6 +37,16 @@ Result = TypeVar("Result")
 # Below this many jobs a fork costs more than it saves (forking a process with the
 # dictionaries loaded takes a few milliseconds; a job takes about a millisecond).
 MIN_JOBS = 400
+
+
+def _read_only(mapping: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(mapping)
+
+
+# What a child sends back is pickled, and the model's read-only mappings (an entry's
+# field positions) would not pickle: they go as their dict, and come back read-only.
+copyreg.pickle(MappingProxyType, lambda proxy: (_read_only, (dict(proxy),)))
+
 
 # Set in a `Beside` child: its parent works on the other core meanwhile, so the child
 # does not fork again (two processes on two cores already).

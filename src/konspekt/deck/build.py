@@ -17,6 +17,7 @@ its own subdeck in fresh imports, so the learner can find it and delete it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -114,14 +115,23 @@ def build_deck(
     if ledger.notes and ledger.namespace and slug(ledger.namespace) != options.id_root:
         renamed = ledger.namespace
     pieces = read_piece_cache(cache_dir)
-    # After a cold build the caches are tens of megabytes of JSON and SQLite made by
+    # The caches for the next build: every note's fields and masked question, the
+    # linker's index, the notes' memo, the read cache's files (and the ledger's index,
+    # below). After a cold build they are tens of megabytes of JSON and SQLite made by
     # Python code: on threads beside packaging (itself half Python) they held the GIL
     # and doubled its time. So they are written in a forked child meanwhile, forked
     # before any thread starts (a fork copies no other thread). A few changed notes'
-    # caches are not worth a fork: threads, as SQLite and zlib let go of the GIL.
-    fork = cache_dir is not None and worth_forking(plan.fresh + questions.masked)
-    with ThreadPoolExecutor(max_workers=3) as executor:
-        packaged = None if fork else executor.submit(package_bytes, plan, pieces)
+    # caches are not worth a fork: threads, as SQLite and zlib let go of the GIL. A
+    # locked build writes nothing if its ledger is stale, so it saves after the check.
+    saves = [questions.save, *cache_writes]
+    saves.append(lambda: write_field_cache(cache_dir, plan.fields_by_hash, stored))
+    saves.append(lambda: write_memo(cache_dir, plan.memo_key, plan.memo, memo, topic_names))
+    fork = cache_dir is not None and not locked and worth_forking(plan.fresh + questions.masked)
+    with (
+        Beside(lambda: _run_all(saves)) if fork else contextlib.nullcontext() as saving,
+        ThreadPoolExecutor(max_workers=3) as executor,
+    ):
+        packaged = executor.submit(package_bytes, plan, pieces)
         # Unchanged records are copied from the ledger's bytes if this code wrote them.
         new_bytes, spans = ledger_bytes(plan.ledger, read)
         ledger_changed = new_bytes != read.data
@@ -133,25 +143,18 @@ def build_deck(
                 entry_id,
                 options.retired_tag,
             )
-        # The caches for the next build: every note's fields and masked question, the
-        # linker's index, the notes' memo, the ledger's index, the read cache's files.
-        saves = [questions.save, *cache_writes]
+        saved = [] if saving else [executor.submit(save) for save in saves]
         if ledger_changed or read.spans is None:
             # (stamped with the bytes it describes: not used if the ledger is not written)
-            saves.append(lambda: write_ledger_index(cache_dir, new_bytes, plan.ledger, spans))
-        saves.append(lambda: write_field_cache(cache_dir, plan.fields_by_hash, stored))
-        saves.append(lambda: write_memo(cache_dir, plan.memo_key, plan.memo, memo, topic_names))
-        if packaged is None:
-            with Beside(lambda: _run_all(saves)) as saving:
-                package = package_bytes(plan, pieces)
-                write_piece_cache(cache_dir, pieces)
-                saving.result()  # raises what a save raised, as a thread's future does
-        else:
-            saved = [executor.submit(save) for save in saves]
-            package = packaged.result()
-            saved.append(executor.submit(write_piece_cache, cache_dir, pieces))
-            for future in saved:
-                future.result()  # re-raises here what the thread raised
+            saved.append(
+                executor.submit(write_ledger_index, cache_dir, new_bytes, plan.ledger, spans)
+            )
+        package = packaged.result()
+        saved.append(executor.submit(write_piece_cache, cache_dir, pieces))
+        for future in saved:
+            future.result()  # re-raises here what the thread raised
+        if saving:
+            saving.result()  # raises what a save raised, as a thread's future does
     write_file(out, package)
     if ledger_changed:
         write_file(ledger_path, new_bytes)
