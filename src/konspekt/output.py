@@ -58,7 +58,7 @@ def write_file(path: Path, data: bytes, *, tidy: bool = True) -> None:
             remove_leftovers(path)
         fd, temp = tempfile.mkstemp(prefix=partial_name(path), dir=path.parent)
         try:
-            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp's 0600 would survive the rename
+            os.fchmod(fd, 0o666 & ~umask())  # mkstemp's 0600 would survive the rename
             with os.fdopen(fd, "wb") as file:
                 file.write(data)
             os.replace(temp, path)
@@ -85,7 +85,7 @@ def staged_dir(target: Path, reuse: Path | None = None) -> Iterator[Path]:
     staging = _reused(reuse, target) if reuse is not None else None
     if staging is None:
         staging = Path(tempfile.mkdtemp(prefix=partial_name(target), dir=target.parent))
-        os.chmod(staging, 0o777 & ~_umask())
+        os.chmod(staging, 0o777 & ~umask())
     try:
         yield staging
         replace_dir(staging, target)
@@ -202,7 +202,8 @@ def _alive(suffix: str) -> bool:
     return int(pid_text) != os.getpid()
 
 
-def _umask() -> int:
+def umask() -> int:
+    """The process's umask (read by setting it, so set back at once)."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask

@@ -14,7 +14,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -43,6 +43,7 @@ from .pages import (
     generated_files,
     letter_path,
 )
+from .writer import FolderWriter
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +100,17 @@ class BuildLog:
 
 
 def sync_tree(
-    root: Path, files: Mapping[str, bytes], on_disk: Mapping[str, bytes] | None = None
+    root: Path,
+    files: Mapping[str, bytes],
+    on_disk: Mapping[str, bytes] | None = None,
+    *,
+    written_before: Collection[str] = (),
 ) -> WriteReport:
     """Make the owned parts of `root` hold exactly `files` (paths relative to `root`).
 
     A file whose bytes are already right is not touched; others are written
     atomically; owned files not in `files` are removed. `on_disk`: files just read
-    from `root`, not read again.
+    from `root`, not read again; `written_before`: files this run wrote already.
     """
     written: list[str] = []
     unchanged = 0
@@ -123,6 +128,9 @@ def sync_tree(
     for relative in sorted(files):
         path = root / relative
         data = files[relative]
+        if relative in written_before:
+            written.append(relative)
+            continue
         if known.get(relative) == data:
             unchanged += 1
             continue
@@ -197,6 +205,14 @@ def generate(
         cache = GenerationCache(cache_dir / GENERATION_CACHE, key)
 
     on_disk: dict[str, bytes] = {}  # pages as read back: no need to read them again
+    # A new folder of term pages (a cold build) is written meanwhile by a child process.
+    writer = FolderWriter.start(docs_dir / GLOSSARY_DIR, len(glossary.entries))
+    sent: dict[str, bytes] = {}  # the term pages given to it, encoded
+
+    def made(path: str, page: str | bytes) -> None:
+        assert writer is not None
+        data = sent[path] = page.encode("utf-8") if isinstance(page, str) else page
+        writer.send(path.removeprefix(f"{GLOSSARY_DIR}/"), data)
 
     def stored(path: str) -> bytes | None:
         try:
@@ -205,8 +221,8 @@ def generate(
             return None
         return data
 
-    with no_gc_pauses():
-        try:
+    try:
+        with no_gc_pauses():
             pages = generated_files(
                 glossary,
                 deck_later=deck_file.size,
@@ -217,27 +233,29 @@ def generate(
                 cache=cache,
                 stored=stored,
                 index_split=index_split,
+                made=made if writer is not None else None,
             )
-        except BaseException:
-            if cache is not None:
-                cache.close()  # nothing of a failed run is kept
-            raise
-        files = {
-            path: text.encode("utf-8") if isinstance(text, str) else text
-            for path, text in pages.items()
-        }
-    if deck_file.data is not None and deck_file.path is not None:
-        name = settings.deck_file if settings else deck_file.path.name
-        files[f"{DOWNLOADS_DIR}/{name}"] = deck_file.data
-    for path, file in glossary.media.items():
-        files[f"{MEDIA_DIR}/{path}"] = file.read_bytes()
-    try:
-        report = sync_tree(docs_dir, files, on_disk)
+            files = {
+                path: sent.get(path) or (text.encode("utf-8") if isinstance(text, str) else text)
+                for path, text in pages.items()
+            }
+        if deck_file.data is not None and deck_file.path is not None:
+            name = settings.deck_file if settings else deck_file.path.name
+            files[f"{DOWNLOADS_DIR}/{name}"] = deck_file.data
+        for path, file in glossary.media.items():
+            files[f"{MEDIA_DIR}/{path}"] = file.read_bytes()
+        # The term pages are in place if the child wrote them all; if not, written here.
+        ready = writer is not None and writer.finish()
+        report = sync_tree(docs_dir, files, on_disk, written_before=sent if ready else ())
         if cache is not None:
             cache.commit()  # after docs/ holds the pages: the next run reads them there
+    except BaseException:
+        if writer is not None:
+            writer.abandon()  # (its folder, unless it is in place already)
+        raise
     finally:
         if cache is not None:
-            cache.close()
+            cache.close()  # without a commit: nothing of a failed run is kept
     log.info("generated site pages in %s: %s", docs_dir, report.summary())
     return report
 

@@ -816,13 +816,18 @@ class Site:
 
     # --- the pages
 
-    def pages(self) -> dict[str, str | bytes]:
+    def pages(
+        self, made: Callable[[str, str | bytes], None] | None = None
+    ) -> dict[str, str | bytes]:
         """Every generated text file, by path relative to docs/: text, or, for a page
-        reused from the cache, the bytes `stored` gave."""
+        reused from the cache, the bytes `stored` gave. `made` is given each term page
+        as soon as it is made (to be written meanwhile: site/writer.py)."""
         files: dict[str, str | bytes] = {}
         for entry in self.glossary.entries:
             path = term_path(entry.id)
-            files[path] = self._page(path, partial(self.term_page, entry.id))
+            files[path] = page = self._page(path, partial(self.term_page, entry.id))
+            if made is not None:
+                made(path, page)
         for topic in self.glossary.topics:
             path = topic_path(topic.topic)
             files[path] = self._page(path, partial(self.topic_page, topic.topic))
@@ -1365,8 +1370,10 @@ def generated_files(
     cache: GenerationCache | None = None,
     stored: Callable[[str], bytes | None] | None = None,
     index_split: int | None = INDEX_SPLIT,
+    made: Callable[[str, str | bytes], None] | None = None,
 ) -> dict[str, str | bytes]:
-    """`generated_pages`, where a page reused from `cache` is the bytes `stored` gave."""
+    """`generated_pages`, where a page reused from `cache` is the bytes `stored` gave;
+    `made` is given each term page as soon as it is made (`Site.pages`)."""
     site = Site(
         glossary,
         has_deck=has_deck,
@@ -1380,4 +1387,4 @@ def generated_files(
         stored=stored,
         index_split=index_split,
     )
-    return site.pages()
+    return site.pages(made)
