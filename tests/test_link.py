@@ -720,3 +720,13 @@ def test_adjectives_inflect_as_pymorphy3_inflects_them() -> None:
                         ), (word, wanted)
                         compared += 1
     assert compared > 1000
+
+
+def test_a_name_with_a_character_pymorphy3_cannot_read_is_an_unknown_word() -> None:
+    """pymorphy3 names each character to tell scripts apart, and U+17000 has no name: its
+    ValueError was a traceback out of the build (found by test_injection)."""
+    odd = "\U00017000под"
+    assert russian().parse(odd) == ()
+    entry = Entry(id="odd", term="Образ", aliases=(odd,), definition="О.", topic="x")
+    linker = Linker([entry])
+    assert linker.find(f"Текст про {odd} и образы.") != []

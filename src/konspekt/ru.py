@@ -225,7 +225,13 @@ class Russian:
         self.maybe_function_word = lru_cache(maxsize=65536)(self._maybe_function_word)
 
     def _parse(self, word: str) -> tuple[pymorphy3.analyzer.Parse, ...]:
-        return tuple(self._morph.parse(word))
+        try:
+            return tuple(self._morph.parse(word))
+        except ValueError:
+            # pymorphy3 asks unicodedata for the name of each character of a word to
+            # tell Latin from other scripts, and some characters have none (U+17000):
+            # a word it cannot read is a word it does not know.
+            return ()
 
     # --- forms of terms ---
 
@@ -705,4 +711,5 @@ def lemma(word: str) -> str:
     folded = normalize(word)
     if not is_cyrillic(folded):
         return folded
-    return normalize(str(russian()._parse(folded)[0].normal_form))
+    parses = russian().parse(folded)
+    return normalize(str(parses[0].normal_form)) if parses else folded
