@@ -1,7 +1,7 @@
 """A new folder of many files, written by a forked child while this process makes them.
 
-Creating a file is a system call that costs from 20 µs to half a millisecond on the
-machines measured (the same script, minutes apart: 0.1 s to 2.4 s for 5,000 files),
+Creating a file is a system call that cost from 20 µs to half a millisecond on the
+machine measured (the same script, minutes apart: 0.1 s to 2.4 s for 5,000 files),
 and a glossary's folder of term pages is thousands of files. On a thread the writes
 did not overlap the pages being made at all (each call back into Python waits for the
 GIL the page-making thread holds): in another process they do. So when the folder is
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import gc
 import os
 import shutil
@@ -72,8 +71,7 @@ class FolderWriter:
         self._broken = False
         try:
             read_end, self._pipe = os.pipe()
-            with contextlib.suppress(OSError):  # (a larger pipe: fewer waits, if allowed)
-                fcntl.fcntl(self._pipe, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+            _widen(self._pipe)
             sys.stdout.flush()  # buffered output is not printed twice
             sys.stderr.flush()
             self._pid = os.fork()
@@ -149,6 +147,14 @@ class FolderWriter:
             self._pending.clear()
         else:
             del self._pending[:sent]
+
+
+def _widen(pipe: int) -> None:
+    """A larger pipe, where Linux allows it: fewer waits for the child to read."""
+    import fcntl  # (POSIX only, as fork is)
+
+    with contextlib.suppress(OSError, AttributeError):
+        fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
 
 
 def _write_all(read_end: int, folder: Path) -> None:
