@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import konspekt.link
 from conftest import run_cli, write_card
 from konspekt import load_glossary
-from konspekt.link import Linker, LinkIndex
+from konspekt.link import Linker, LinkIndex, build_index
 from konspekt.model import Entry
 from konspekt.ru import (
     Russian,
@@ -730,3 +732,34 @@ def test_a_name_with_a_character_pymorphy3_cannot_read_is_an_unknown_word() -> N
     entry = Entry(id="odd", term="Образ", aliases=(odd,), definition="О.", topic="x")
     linker = Linker([entry])
     assert linker.find(f"Текст про {odd} и образы.") != []
+
+
+_NAMES = ["Образ", "образ жизни", "Под", "под", "Pod", "pod", "базовый образ", "Поды", "Docker"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_NAMES),
+            st.lists(st.sampled_from(_NAMES), max_size=3),
+            st.lists(st.sampled_from(_NAMES), max_size=2),
+            st.lists(st.sampled_from(_NAMES), max_size=2),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_each_entrys_keys_known_while_building_are_those_the_index_holds(
+    specs: list[tuple[str, list[str], list[str], list[str], bool]],
+) -> None:
+    """`build_index` gives each entry's keys from what it made; `LinkIndex.keys` reads them
+    from the whole table (a loaded index): not_in, collocations and cased names included."""
+    entries = [
+        Entry(id=f"e{i}", term=term, aliases=tuple(aliases), not_in=tuple(not_in),
+              collocations=tuple(collocations), match_case=cased, definition="О.", topic="x")
+        for i, (term, aliases, not_in, collocations, cased) in enumerate(specs)
+    ]  # fmt: skip
+    built = build_index(entries, russian())
+    assert dict(built.keys) == dict(LinkIndex(built.targets).keys)
