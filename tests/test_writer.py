@@ -1,4 +1,4 @@
-"""Term pages written by a forked child while they are made: docs/ as if written here."""
+"""Term pages written by a child process while they are made: docs/ as if written here."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from konspekt import load_glossary
 from konspekt.model import Glossary
 from konspekt.site.build import WriteReport, generate
 from konspekt.site.pages import Site
+from konspekt.site.writer import FolderWriter
 
 Generate = Callable[[Path, bool], WriteReport]
 
@@ -27,24 +28,22 @@ def glossary() -> Glossary:
 
 
 @pytest.fixture
-def written_by(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each file the writer creates, recorded with the process that created it (a line
-    "pid name"): a child's writes are seen here too."""
-    record = tmp_path / "written-by"
-    real = konspekt.site.writer.write_new
+def finished(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """What each writer's `finish` answered: True when the child wrote every page."""
+    answers: list[bool] = []
+    real = FolderWriter.finish
 
-    def write_new(path: Path, data: memoryview, mode: int) -> None:
-        with record.open("a", encoding="utf-8") as file:
-            file.write(f"{os.getpid()} {path.name}\n")
-        real(path, data, mode)
+    def finish(writer: FolderWriter) -> bool:
+        answers.append(real(writer))
+        return answers[-1]
 
-    monkeypatch.setattr(konspekt.site.writer, "write_new", write_new)
-    return record
+    monkeypatch.setattr(FolderWriter, "finish", finish)
+    return answers
 
 
 @pytest.fixture
 def into(glossary: Glossary, monkeypatch: pytest.MonkeyPatch) -> Generate:
-    """Generate `glossary` into a folder; with `child`, the writer is worth it at any size
+    """Generate `glossary` into a folder; with `child`, a writer is worth it at any size
     (the real cards are fewer than MIN_FILES), without, at no size."""
 
     def into(docs: Path, child: bool) -> WriteReport:
@@ -54,33 +53,17 @@ def into(glossary: Glossary, monkeypatch: pytest.MonkeyPatch) -> Generate:
     return into
 
 
-def writers(record: Path) -> list[int]:
-    if not record.exists():
-        return []
-    return [int(line.split()[0]) for line in record.read_text(encoding="utf-8").splitlines()]
-
-
-def no_children_left() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
-
-
 def partial_folders(docs: Path) -> list[str]:
     return [path.name for path in docs.iterdir() if ".partial-" in path.name]
 
 
 def test_a_child_writes_new_term_pages_as_they_would_be_written_here(
-    tmp_path: Path, glossary: Glossary, into: Generate, written_by: Path
+    tmp_path: Path, into: Generate, finished: list[bool]
 ) -> None:
     here = into(tmp_path / "here", False)
-    assert writers(written_by) == []
+    assert finished == []
     child = into(tmp_path / "child", True)
-    pids = writers(written_by)
-    assert len(pids) == len(glossary.entries)  # every term page, once
-    assert len(set(pids)) == 1 and os.getpid() not in pids
+    assert finished == [True]  # the folder in place is the one the child wrote
     assert differences(tmp_path / "here", tmp_path / "child") == []
     assert child == here  # the same report: every page written
     pod = "glossary/pod.md"
@@ -88,47 +71,53 @@ def test_a_child_writes_new_term_pages_as_they_would_be_written_here(
         (tmp_path / "here" / pod).stat().st_mode
     )
     assert partial_folders(tmp_path / "child") == []
-    assert no_children_left()
 
 
 def test_term_pages_already_there_are_compared_here_not_written_by_a_child(
-    tmp_path: Path, into: Generate, written_by: Path
+    tmp_path: Path, into: Generate, finished: list[bool]
 ) -> None:
     """An existing folder may hold pages to keep (their times) or to remove: the usual
     path, which writes only what changed."""
     first = into(tmp_path / "docs", True)
-    written_by.unlink()
     again = into(tmp_path / "docs", True)
-    assert writers(written_by) == []
+    assert finished == [True]  # the first run's writer only
     assert again.written == () and again.unchanged == len(first.written)
 
 
-def test_a_child_that_fails_leaves_the_writing_to_this_process(
-    tmp_path: Path, into: Generate, written_by: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_child_that_dies_leaves_the_writing_to_this_process(
+    tmp_path: Path, into: Generate, finished: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = konspekt.site.writer.write_new
-    parent = os.getpid()
-    count = 0
+    real = FolderWriter.send
+    sent = 0
 
-    def failing(path: Path, data: memoryview, mode: int) -> None:
-        nonlocal count
-        count += 1
-        if os.getpid() != parent and count == 3:
-            raise OSError(28, "No space left on device")  # the child's third page
-        real(path, data, mode)
+    def send(writer: FolderWriter, name: str, data: bytes) -> None:
+        nonlocal sent
+        sent += 1
+        if sent == 3:
+            writer._process.kill()  # as if the system had killed it
+            writer._process.wait()
+        real(writer, name, data)
 
     here = into(tmp_path / "here", False)
-    monkeypatch.setattr(konspekt.site.writer, "write_new", failing)
+    monkeypatch.setattr(FolderWriter, "send", send)
     child = into(tmp_path / "child", True)
+    assert finished == [False]
     assert differences(tmp_path / "here", tmp_path / "child") == []
     assert child == here
     assert partial_folders(tmp_path / "child") == []
-    assert no_children_left()
 
 
 def test_a_generation_that_fails_leaves_no_term_pages_and_no_child(
-    tmp_path: Path, into: Generate, monkeypatch: pytest.MonkeyPatch, written_by: Path
+    tmp_path: Path, into: Generate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    writers: list[FolderWriter] = []
+    real_start = FolderWriter.start.__func__  # type: ignore[attr-defined]
+
+    def start(cls: type[FolderWriter], target: Path, files: int) -> FolderWriter | None:
+        writers.append(real_start(cls, target, files))
+        return writers[-1]
+
+    monkeypatch.setattr(FolderWriter, "start", classmethod(start))
     real = Site.term_page
     made: list[str] = []
 
@@ -142,17 +131,17 @@ def test_a_generation_that_fails_leaves_no_term_pages_and_no_child(
     docs = tmp_path / "docs"
     with pytest.raises(KeyError, match="21st"):
         into(docs, True)
-    assert writers(written_by)  # the child had begun to write
+    [writer] = writers
+    assert writer is not None and writer._process.returncode is not None  # waited for
     assert not (docs / "glossary").exists()
     assert partial_folders(docs) == []
-    assert no_children_left()
 
 
-def test_no_child_writes_beside_another_thread(
-    tmp_path: Path, into: Generate, written_by: Path
+def test_a_child_writes_beside_another_thread(
+    tmp_path: Path, into: Generate, finished: list[bool]
 ) -> None:
-    """`serve` regenerates while its server thread runs: a fork would copy the locks that
-    thread may hold, and no thread to release them."""
+    """`serve` regenerates while its server thread runs: the child is a new interpreter,
+    not a fork, so it has no copy of that thread's locks to wait on."""
     stop = threading.Event()
     server = threading.Thread(target=stop.wait)
     server.start()
@@ -161,5 +150,31 @@ def test_no_child_writes_beside_another_thread(
     finally:
         stop.set()
         server.join()
-    assert writers(written_by) == []  # written here, as always, not by a child
-    assert (tmp_path / "docs" / "glossary" / "pod.md").is_file()
+    assert finished == [True]
+
+
+def test_the_child_refuses_a_name_outside_its_folder(tmp_path: Path) -> None:
+    writer = FolderWriter(tmp_path / "glossary")
+    writer.send("../escaped.md", b"x")
+    assert not writer.finish()
+    assert not (tmp_path / "escaped.md").exists()
+    assert not (tmp_path / "glossary").exists()
+    assert partial_folders(tmp_path) == []
+
+
+def test_files_are_framed_as_the_child_reads_them(tmp_path: Path) -> None:
+    """Large files, subfolders and empty files, through a pipe that fills."""
+    files = {
+        "a.md": b"",
+        "sub/b.md": os.urandom(3 << 20),  # larger than the pipe
+        "sub/deeper/c.md": "ё".encode() * 10,
+    }
+    writer = FolderWriter(tmp_path / "out")
+    for name, data in files.items():
+        writer.send(name, data)
+    assert writer.finish()
+    assert {
+        p.relative_to(tmp_path / "out").as_posix(): p.read_bytes()
+        for p in (tmp_path / "out").rglob("*")
+        if p.is_file()
+    } == files
