@@ -16,7 +16,7 @@ from typing import NamedTuple
 from .errors import CardsError, Pos, Problem
 from .media import check_media
 from .model import Glossary
-from .pool import MIN_JOBS, map_in_two, worth_forking
+from .pool import map_in_two, second_core
 from .readcache import ReadCache
 from .validate import TopicRead, check_glossary, topic_from_yaml, unreadable
 from .yamlnodes import parse_bytes, read_bytes
@@ -183,7 +183,7 @@ def _parse_all(todo: list[_Parse]) -> list[tuple[TopicRead, list[Problem]]]:
     size = sum(len(job.data) for job in todo)
     if len(todo) < 2 or size < MIN_SPLIT_BYTES or threading.active_count() > 1:
         return [_parse(job) for job in todo]
-    if not worth_forking(MIN_JOBS):  # (a core to spare, fork, two cores)
+    if not second_core():
         return [_parse(job) for job in todo]
     # Largest first, dealt out in turns, so that the two halves map_in_two takes (the
     # first in this process) have about as many bytes; then put back in order.

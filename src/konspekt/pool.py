@@ -99,11 +99,21 @@ def worth_forking(jobs: int, min_jobs: int | None = None) -> bool:
     """Whether `jobs` jobs are worth a second process: enough of them (`min_jobs`, by
     default MIN_JOBS and only when `spare_core`), two cores, fork, and no `Beside`
     parent on the other core already."""
-    if _other_core_taken or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+    if not _can_fork():
         return False
     if min_jobs is None:
         return jobs >= MIN_JOBS and spare_core()
     return jobs >= min_jobs
+
+
+def second_core() -> bool:
+    """Whether a forked child would have a core to itself: `worth_forking`, for work
+    measured otherwise than in jobs (a caller that has decided it is enough)."""
+    return _can_fork() and spare_core()
+
+
+def _can_fork() -> bool:
+    return not _other_core_taken and hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
 
 
 def map_in_two(
