@@ -27,6 +27,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections import deque
+from itertools import islice
 from pathlib import Path
 
 from ..output import partial_name, remove_leftovers, umask
@@ -38,7 +40,7 @@ log = logging.getLogger(__name__)
 # what it saves.
 MIN_FILES = 400
 _PIPE_BYTES = 1 << 20  # Linux's default limit for an unprivileged process
-_CHUNK = 1 << 20
+_IOV_MAX = 512  # buffers per writev (Linux takes up to 1,024)
 _CHILD = Path(__file__).with_name("write_child.py")
 
 
@@ -60,7 +62,9 @@ class FolderWriter:
 
     def __init__(self, target: Path) -> None:
         self.target = target
-        self._pending = bytearray()  # framed files the pipe had no room for yet
+        # What the pipe had no room for yet: frame headers and the files' own bytes
+        # (views, not copies: the caller keeps every file anyway).
+        self._pending: deque[memoryview] = deque()
         self._broken = False
         target.parent.mkdir(parents=True, exist_ok=True)
         remove_leftovers(target)
@@ -91,7 +95,9 @@ class FolderWriter:
         if self._broken:
             return
         encoded = name.encode("utf-8")
-        self._pending += FRAME.pack(len(encoded), len(data)) + encoded + data
+        self._pending.append(memoryview(FRAME.pack(len(encoded), len(data)) + encoded))
+        if data:
+            self._pending.append(memoryview(data))
         self._flush()
 
     def finish(self) -> bool:
@@ -133,19 +139,19 @@ class FolderWriter:
                 stdin.close()  # (nothing buffered in it: every write went to its fd)
 
     def _flush(self) -> None:
-        sent = 0
+        pending = self._pending
         try:
-            with memoryview(self._pending) as view:
-                while sent < len(view):
-                    sent += os.write(self._pipe, view[sent : sent + _CHUNK])
+            while pending:
+                sent = os.writev(self._pipe, list(islice(pending, _IOV_MAX)))
+                while sent and sent >= len(pending[0]):
+                    sent -= len(pending.popleft())
+                if sent:
+                    pending[0] = pending[0][sent:]
         except BlockingIOError:
             pass  # the pipe is full: the rest goes with the next file, or at the end
         except BrokenPipeError:
             self._broken = True  # the child is gone: `finish` says so
-        if self._broken:
-            self._pending.clear()
-        else:
-            del self._pending[:sent]
+            pending.clear()
 
 
 def _widen(pipe: int) -> None:
