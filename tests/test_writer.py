@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import threading
 from collections.abc import Callable
@@ -178,3 +179,47 @@ def test_files_are_framed_as_the_child_reads_them(tmp_path: Path) -> None:
         for p in (tmp_path / "out").rglob("*")
         if p.is_file()
     } == files
+
+
+def test_pages_sent_by_waiting_for_the_child_are_written_as_here(
+    tmp_path: Path, into: Generate, finished: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every `send` takes the path of a child far behind (MAX_PENDING 0: it waits until
+    the pipe has taken the page): nothing is left waiting, and docs/ is the same."""
+    monkeypatch.setattr(konspekt.site.writer, "MAX_PENDING", 0)
+    real = FolderWriter.send
+    waiting: list[int] = []
+
+    def send(writer: FolderWriter, name: str, data: bytes) -> None:
+        real(writer, name, data)
+        waiting.append(writer._pending_bytes)
+
+    monkeypatch.setattr(FolderWriter, "send", send)
+    here = into(tmp_path / "here", False)
+    child = into(tmp_path / "child", True)
+    assert finished == [True] and len(waiting) > 2
+    assert set(waiting) == {0}
+    assert differences(tmp_path / "here", tmp_path / "child") == []
+    assert child == here
+
+
+def test_send_waits_for_a_stopped_child_once_max_pending_bytes_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond MAX_PENDING bytes, `send` waits for the child rather than keep the pages
+    meanwhile (their text and their bytes: the build's peak grew by their size)."""
+    monkeypatch.setattr(konspekt.site.writer, "MAX_PENDING", 256 << 10)
+    writer = FolderWriter(tmp_path / "out")
+    pid = writer._process.pid
+    os.kill(pid, signal.SIGSTOP)  # file creation at its slowest
+    resume = threading.Timer(0.3, os.kill, (pid, signal.SIGCONT))
+    resume.start()
+    files = {f"{i}.md": bytes([i]) * (64 << 10) for i in range(40)}  # 2.5 MB: > the pipe
+    waiting = []
+    for name, data in files.items():
+        writer.send(name, data)
+        waiting.append(writer._pending_bytes)
+    resume.join()
+    assert max(waiting) <= (256 << 10) + (64 << 10) + 64  # (one file and its header over)
+    assert writer.finish()
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == files

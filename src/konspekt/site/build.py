@@ -110,7 +110,8 @@ def sync_tree(
 
     A file whose bytes are already right is not touched; others are written
     atomically; owned files not in `files` are removed. `on_disk`: files just read
-    from `root`, not read again; `written_before`: files this run wrote already.
+    from `root`, not read again; `written_before`: files this run wrote already (not
+    in `files`, but not removed either).
     """
     written: list[str] = []
     unchanged = 0
@@ -125,12 +126,12 @@ def sync_tree(
             found += [f"{base}/{name}" for name in names]
     listed = {relative for found in present.values() for relative in found}
     folders: set[Path] = set()  # made (or found) this run
-    for relative in sorted(files):
-        path = root / relative
-        data = files[relative]
+    for relative in sorted({*files, *written_before}):
         if relative in written_before:
             written.append(relative)
             continue
+        path = root / relative
+        data = files[relative]
         if known.get(relative) == data:
             unchanged += 1
             continue
@@ -148,7 +149,11 @@ def sync_tree(
         written.append(relative)
     removed: list[str] = []
     for owned in OWNED_DIRS:
-        stale = sorted(relative for relative in present[owned] if relative not in files)
+        stale = sorted(
+            relative
+            for relative in present[owned]
+            if relative not in files and relative not in written_before
+        )
         for relative in stale:
             (root / relative).unlink()
             removed.append(relative)
@@ -207,12 +212,12 @@ def generate(
     on_disk: dict[str, bytes] = {}  # pages as read back: no need to read them again
     # A new folder of term pages (a cold build) is written meanwhile by a child process.
     writer = FolderWriter.start(docs_dir / GLOSSARY_DIR, len(glossary.entries))
-    sent: dict[str, bytes] = {}  # the term pages given to it, encoded
+    sent: set[str] = set()  # the term pages given to it (not kept: encoded again if need be)
 
     def made(path: str, page: str | bytes) -> None:
         assert writer is not None
-        data = sent[path] = page.encode("utf-8") if isinstance(page, str) else page
-        writer.send(path.removeprefix(f"{GLOSSARY_DIR}/"), data)
+        sent.add(path)
+        writer.send(path.removeprefix(f"{GLOSSARY_DIR}/"), _encoded(page))
 
     def stored(path: str) -> bytes | None:
         try:
@@ -235,17 +240,16 @@ def generate(
                 index_split=index_split,
                 made=made if writer is not None else None,
             )
+            # The term pages are in place if the child wrote them all; if not, written here.
+            ready = writer is not None and writer.finish()
             files = {
-                path: sent.get(path) or (text.encode("utf-8") if isinstance(text, str) else text)
-                for path, text in pages.items()
+                path: _encoded(page) for path, page in pages.items() if not (ready and path in sent)
             }
         if deck_file.data is not None and deck_file.path is not None:
             name = settings.deck_file if settings else deck_file.path.name
             files[f"{DOWNLOADS_DIR}/{name}"] = deck_file.data
         for path, file in glossary.media.items():
             files[f"{MEDIA_DIR}/{path}"] = file.read_bytes()
-        # The term pages are in place if the child wrote them all; if not, written here.
-        ready = writer is not None and writer.finish()
         report = sync_tree(docs_dir, files, on_disk, written_before=sent if ready else ())
         if cache is not None:
             cache.commit()  # after docs/ holds the pages: the next run reads them there
@@ -258,6 +262,10 @@ def generate(
             cache.close()  # without a commit: nothing of a failed run is kept
     log.info("generated site pages in %s: %s", docs_dir, report.summary())
     return report
+
+
+def _encoded(page: str | bytes) -> bytes:
+    return page.encode("utf-8") if isinstance(page, str) else page
 
 
 class _DeckFile:

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 # what it saves.
 MIN_FILES = 400
 _PIPE_BYTES = 1 << 20  # Linux's default limit for an unprivileged process
+MAX_PENDING = 8 << 20  # bytes waiting for the pipe (pages: ≈ 2,500 at 3.5 KB)
 _IOV_MAX = 512  # buffers per writev (Linux takes up to 1,024)
 _CHILD = Path(__file__).with_name("write_child.py")
 
@@ -62,9 +63,10 @@ class FolderWriter:
 
     def __init__(self, target: Path) -> None:
         self.target = target
-        # What the pipe had no room for yet: frame headers and the files' own bytes
-        # (views, not copies: the caller keeps every file anyway).
+        # What the pipe had no room for yet: frame headers and the files' bytes (views,
+        # not copies), at most MAX_PENDING bytes of them (`send` waits beyond that).
         self._pending: deque[memoryview] = deque()
+        self._pending_bytes = 0
         self._broken = False
         target.parent.mkdir(parents=True, exist_ok=True)
         remove_leftovers(target)
@@ -95,10 +97,21 @@ class FolderWriter:
         if self._broken:
             return
         encoded = name.encode("utf-8")
-        self._pending.append(memoryview(FRAME.pack(len(encoded), len(data)) + encoded))
+        header = FRAME.pack(len(encoded), len(data)) + encoded
+        self._pending.append(memoryview(header))
         if data:
             self._pending.append(memoryview(data))
-        self._flush()
+        self._pending_bytes += len(header) + len(data)
+        if self._pending_bytes <= MAX_PENDING:
+            self._flush()
+            return
+        # The child is far behind (file creation is slow now): wait for it rather than
+        # keep the files meanwhile, which would add their size to the build's peak.
+        os.set_blocking(self._pipe, True)
+        try:
+            self._flush()
+        finally:
+            os.set_blocking(self._pipe, False)
 
     def finish(self) -> bool:
         """Wait for every file to be written; True once the folder is at `target`. False
@@ -143,6 +156,7 @@ class FolderWriter:
         try:
             while pending:
                 sent = os.writev(self._pipe, list(islice(pending, _IOV_MAX)))
+                self._pending_bytes -= sent
                 while sent and sent >= len(pending[0]):
                     sent -= len(pending.popleft())
                 if sent:
@@ -152,6 +166,7 @@ class FolderWriter:
         except BrokenPipeError:
             self._broken = True  # the child is gone: `finish` says so
             pending.clear()
+            self._pending_bytes = 0
 
 
 def _widen(pipe: int) -> None:
