@@ -864,29 +864,20 @@ def test_the_caches_written_in_a_child_beside_packaging_are_those_threads_write(
         def saved_by(pid: Path = pid) -> None:
             pid.write_text(str(os.getpid()), encoding="utf-8")
 
-        report = build_deck(
-            load_glossary(cards),
-            tmp_path / name / "devops.apkg",
-            ledger_path=cards / "anki.lock",
-            options=DEVOPS,
-            now=T1,
-            cache_dir=cache,
-            cache_writes=[saved_by],
-        )
+        def build_at(out: Path, now: int, cards: Path = cards, cache: Path = cache) -> DeckReport:
+            return build_deck(
+                load_glossary(cards), out, ledger_path=cards / "anki.lock", options=DEVOPS,
+                now=now, cache_dir=cache, cache_writes=[saved_by],
+            )  # fmt: skip
+
+        report = build_at(tmp_path / name / "devops.apkg", T1)
         assert report.fresh == report.notes > 2
         in_child = pid.read_text(encoding="utf-8") != str(os.getpid())
         assert in_child == (name == "child")
         caches = {p.relative_to(cache): p.read_bytes() for p in cache.rglob("*") if p.is_file()}
         assert caches
         edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
-        again = build_deck(
-            load_glossary(cards),
-            tmp_path / name / "again.apkg",
-            ledger_path=cards / "anki.lock",
-            options=DEVOPS,
-            now=T2,
-            cache_dir=cache,
-        )
+        again = build_at(tmp_path / name / "again.apkg", T2)
         assert again.fresh == 1 and again.masked == 1
         results.append((
             report.out.read_bytes(), caches, again.out.read_bytes(),
