@@ -181,9 +181,7 @@ def _parse_all(todo: list[_Parse]) -> list[tuple[TopicRead, list[Problem]]]:
     they are worth it (never beside another thread: `serve` reloads with its server
     running, and a fork copies no thread, only the locks they hold)."""
     size = sum(len(job.data) for job in todo)
-    if len(todo) < 2 or size < MIN_SPLIT_BYTES or threading.active_count() > 1:
-        return [_parse(job) for job in todo]
-    if not second_core():
+    if len(todo) < 2 or size < MIN_SPLIT_BYTES or threading.active_count() > 1 or not second_core():
         return [_parse(job) for job in todo]
     # Largest first, dealt out in turns, so that the two halves map_in_two takes (the
     # first in this process) have about as many bytes; then put back in order.
