@@ -44,8 +44,10 @@ import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -366,6 +368,8 @@ class Run:
     peak_mb: float | None = None  # largest single process (os.wait4), max over repeats
     tree_peak_mb: float | None = None  # sampled sum over the process tree, max over repeats
     repeats: list[float] = field(default_factory=list)
+    # Per repeat, the machine just before it (`probe_machine`): [creating files, a loop], s.
+    probes: list[list[float]] = field(default_factory=list)
     detail: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     skipped: str | None = None
@@ -392,6 +396,7 @@ def run_stage(
     spent = 0.0
     for _ in range(repeats):
         prepare()
+        result.probes.append(probe_machine(cwd))
         done = measure(command, cwd, bench_env(), sample_tree)
         spent += done.wall
         if done.code != 0:
@@ -414,6 +419,35 @@ def run_stage(
         if spent > REPEAT_BUDGET and len(result.repeats) >= min_runs:
             break
     return result
+
+
+# --- the machine's speed when a row runs ---
+
+# On a shared virtual machine the same work takes different times minute to minute, and
+# not evenly: creating a file cost from 20 µs to 0.8 ms of kernel time on the machine
+# these numbers come from (the page generation and `site` rows create thousands), while
+# Python's own speed varied far less. Probed before every run, so a slow row can be
+# told from a slow minute.
+PROBE_FILES = 2000
+PROBE_LOOP = 1_000_000
+
+
+def probe_machine(where: Path) -> list[float]:
+    """[seconds to create PROBE_FILES empty files in a new folder under `where` (the
+    projects' file system), seconds of a fixed loop of Python]."""
+    folder = Path(tempfile.mkdtemp(prefix=".probe-", dir=where))
+    try:
+        began = time.perf_counter()
+        for i in range(PROBE_FILES):
+            os.close(os.open(folder / f"{i}.md", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        create = time.perf_counter() - began
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    began = time.perf_counter()
+    total = 0
+    for i in range(PROBE_LOOP):
+        total += i % 7
+    return [round(create, 3), round(time.perf_counter() - began, 3)]
 
 
 # --- corpora and projects ---
@@ -726,6 +760,7 @@ def rebuild_scenarios(project: Path, n: int) -> dict[str, Any]:
             entry = edit(project)
             ref = reference_copy(project)
             before = digests(project / "site")
+            probe = probe_machine(project)
             done = measure(cli(project, "site"), project, env, sample_tree=True)
             if done.code != 0:
                 result["scenarios"].append({"key": key, "label": label, "error": last_line(done)})
@@ -743,6 +778,7 @@ def rebuild_scenarios(project: Path, n: int) -> dict[str, Any]:
                 "label": label,
                 "entry": entry,
                 "rebuild": _m(done),
+                "probe": probe,
                 "reference_cold": _m(cold),
                 "site_files_changed": changed,
                 "identical": diff.identical if diff else None,
@@ -1129,6 +1165,7 @@ def write_report(results: Results, out: Path) -> list[str]:
         "## Machine",
         "",
         *(f"- {key}: {value}" for key, value in info.items()),
+        *_probe_summary(results),
         *_busy_note(info),
         "",
         "## Time and peak memory",
@@ -1174,6 +1211,9 @@ def write_report(results: Results, out: Path) -> list[str]:
     lines += ["", "![time per row against entries](results.png)", ""]
     verdicts = results.targets()
     lines += ["## Targets of issue 14", "", *verdicts, ""]
+    probed = probe_lines(results, TARGET_N if TARGET_N in sizes else max(sizes))
+    if probed:
+        lines += ["## The machine during each run", "", *probed, ""]
     lines += ["## Rebuild after one edit", "", *rebuild_lines(results), ""]
     lines += ["## Serve", "", *serve_lines(results.serve), ""]
     out.write_text("\n".join(lines), encoding="utf-8")
@@ -1194,6 +1234,48 @@ def _busy_note(info: dict[str, str]) -> list[str]:
         f"Other work shared the {cpus} CPUs (load average {load:.2f} before the run): on such "
         "a machine a wall time varies by up to a third between runs; CPU times are steadier.",
     ]
+
+
+def _probe_summary(results: Results) -> list[str]:
+    """The machine's speed over the run, from the probes before every run."""
+    probes = [probe for run in results.runs.values() for probe in run.probes]
+    if not probes:
+        return []
+
+    def spread(values: list[float]) -> str:
+        return f"{min(values):.2f}–{max(values):.2f} s (median {statistics.median(values):.2f})"
+
+    return [
+        f"- probed before each of the {len(probes)} runs: creating {PROBE_FILES:,} empty "
+        f"files {spread([p[0] for p in probes])}; a fixed loop of Python "
+        f"({PROBE_LOOP:,} additions) {spread([p[1] for p in probes])}",
+    ]
+
+
+def probe_lines(results: Results, n: int) -> list[str]:
+    """Each run of each row at `n` with the probe just before it: which runs met a slow
+    minute (file creation) or a slow CPU."""
+    rows = [
+        results.runs[(stage, n)]
+        for stage in STAGES
+        if (stage, n) in results.runs and results.runs[(stage, n)].probes
+    ]
+    if not rows:
+        return []
+    lines = [
+        f"At {n:,} entries, each run (s) with the probe just before it: creating "
+        f"{PROBE_FILES:,} files / the loop of Python, s. The fastest run is the row's number.",
+        "",
+        "| row | runs: seconds (creating files / loop) |",
+        "| --- | --- |",
+    ]
+    for run in rows:
+        cells = [
+            f"{seconds:.2f} ({probe[0]:.2f} / {probe[1]:.2f})"
+            for seconds, probe in zip(run.repeats, run.probes, strict=False)
+        ]
+        lines.append(f"| {LABELS[run.stage]} | " + "; ".join(cells) + " |")
+    return lines
 
 
 def _details(results: Results) -> list[str]:
@@ -1231,18 +1313,20 @@ def rebuild_lines(results: Results) -> list[str]:
         "byte for byte.",
         "",
         "| after | rebuild, s (CPU) | / plain | site/ files changed | cold copy, s "
-        "| site/ vs cold |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| site/ vs cold | machine before (files / loop, s) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in inc["scenarios"]:
         if "error" in row:
-            lines.append(f"| {row['label']} | error: `{row['error']}` | | | | |")
+            lines.append(f"| {row['label']} | error: `{row['error']}` | | | | | |")
             continue
         r, c = row["rebuild"], row["reference_cold"]
+        probe = row.get("probe")  # (not in runs saved before probes were taken)
+        machine = f"{probe[0]:.2f} / {probe[1]:.2f}" if probe else "—"
         lines.append(
             f"| {row['label']} (`{row['entry']}`) | {r['seconds']:.2f} ({r['cpu_seconds']:.2f}) "
             f"| {ratio(r['seconds'])} | {row['site_files_changed']:,} | {c['seconds']:.2f} "
-            f"| {row['comparison']} |"
+            f"| {row['comparison']} | {machine} |"
         )
     return lines
 

@@ -72,3 +72,24 @@ def test_a_clean_bench_project_has_none_of_the_paths_a_build_generates(
 
     removed = {f"docs/{name}" for name in bench.GENERATED_DOCS} | {".cache", "dist", "site"}
     assert set(generated_paths()) <= removed
+
+
+def test_a_probe_times_creating_files_and_a_loop_and_leaves_nothing(
+    bench: ModuleType, tmp_path: Path
+) -> None:
+    create, loop = bench.probe_machine(tmp_path)
+    assert create > 0 and loop > 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_each_run_is_reported_with_the_probe_before_it(bench: ModuleType) -> None:
+    """Which run met a slow minute: the probes show beside the runs, and in the summary."""
+    run = bench.Run(
+        "pages", 5000, seconds=4.7, repeats=[5.9, 4.7], probes=[[1.42, 0.05], [0.08, 0.05]]
+    )
+    results = bench.Results({"sizes": [5000], "runs": [bench.asdict(run)]})
+    assert bench.probe_lines(results, 5000)[-1] == (
+        "| page generation | 5.90 (1.42 / 0.05); 4.70 (0.08 / 0.05) |"
+    )
+    [summary] = bench._probe_summary(results)
+    assert "creating 2,000 empty files 0.08–1.42 s (median 0.75)" in summary
