@@ -424,10 +424,10 @@ def run_stage(
 # --- the machine's speed when a row runs ---
 
 # On a shared virtual machine the same work takes different times minute to minute, and
-# not evenly: creating a file cost from 20 µs to 0.8 ms of kernel time on the machine
-# these numbers come from (the page generation and `site` rows create thousands), while
-# Python's own speed varied far less. Probed before every run, so a slow row can be
-# told from a slow minute.
+# not evenly: creating a file cost from 25 µs to 1 ms of kernel time on the machine these
+# numbers come from (the page generation and `site` rows create thousands), Python's own
+# speed varied up to twofold. Probed before every run, so a slow row can be told from a
+# slow minute.
 PROBE_FILES = 2000
 PROBE_LOOP = 1_000_000
 
