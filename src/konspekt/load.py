@@ -6,7 +6,6 @@ import dataclasses
 import gc
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -178,10 +177,10 @@ def _read_all(
 
 def _parse_all(todo: list[_Parse]) -> list[tuple[TopicRead, list[Problem]]]:
     """`_parse` of each, in order; the second half of the bytes in a forked child when
-    they are worth it (never beside another thread: `serve` reloads with its server
-    running, and a fork copies no thread, only the locks they hold)."""
+    they are worth it and `second_core` (never beside another thread: `serve` reloads
+    with its server running)."""
     size = sum(len(job.data) for job in todo)
-    if len(todo) < 2 or size < MIN_SPLIT_BYTES or threading.active_count() > 1 or not second_core():
+    if len(todo) < 2 or size < MIN_SPLIT_BYTES or not second_core():
         return [_parse(job) for job in todo]
     # Largest first, dealt out in turns, so that the two halves map_in_two takes (the
     # first in this process) have about as many bytes; then put back in order.

@@ -24,6 +24,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from types import MappingProxyType
@@ -97,8 +98,8 @@ def running_count(loadavg: str) -> int:
 
 def worth_forking(jobs: int, min_jobs: int | None = None) -> bool:
     """Whether `jobs` jobs are worth a second process: enough of them (`min_jobs`, by
-    default MIN_JOBS and only when `spare_core`), two cores, fork, and no `Beside`
-    parent on the other core already."""
+    default MIN_JOBS and only when `spare_core`), two cores, `fork_is_safe`, and no
+    `Beside` parent on the other core already."""
     if not _can_fork():
         return False
     if min_jobs is None:
@@ -113,7 +114,14 @@ def second_core() -> bool:
 
 
 def _can_fork() -> bool:
-    return not _other_core_taken and hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
+    return not _other_core_taken and (os.cpu_count() or 1) >= 2 and fork_is_safe()
+
+
+def fork_is_safe() -> bool:
+    """Whether this process may fork: fork is how processes start here, and no other
+    thread runs (`serve`'s server has threads, and a lock one of them held at the fork
+    would stay locked in the child forever: a fork copies no thread, only its locks)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
 
 
 def map_in_two(

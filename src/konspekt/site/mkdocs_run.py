@@ -47,7 +47,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 import uuid
@@ -58,6 +57,7 @@ from importlib import metadata
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from konspekt.pool import fork_is_safe
 from konspekt.site.searchparse import skip_excluded_interiors
 
 if TYPE_CHECKING:
@@ -94,10 +94,9 @@ KEEP_GLOBAL_KEYS = 3  # e.g. `site` and `serve` builds, plus one config edit bac
 
 
 def can_fork_workers() -> bool:
-    """Whether page workers may be forked from this process: only where fork is the
-    way to start a process and no other thread runs (`serve`'s server has threads,
-    and a lock one of them held would stay locked in the child forever)."""
-    return hasattr(os, "fork") and threading.active_count() == 1
+    """Whether page workers may be forked from this process (`pool.fork_is_safe`: not
+    beside `serve`'s server threads); if not, they are spawned."""
+    return fork_is_safe()
 
 
 class RunnerError(Exception):
