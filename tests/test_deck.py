@@ -963,10 +963,11 @@ def test_a_rebuild_masks_only_the_edited_question_and_needs_no_linker(
     saved = ledger.read_text(encoding="utf-8")
 
     def no_linker(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the linker was loaded")
+        raise AssertionError("the linker was loaded, or a name inflected")
 
     with monkeypatch.context() as patch:
         patch.setattr(konspekt.link.Linker, "for_glossary", no_linker)
+        patch.setattr(konspekt.link, "_entry_record", no_linker)
         assert build_at("edited.apkg", T2).masked == 1
     ledger.write_text(saved, encoding="utf-8")
     build_at("uncached.apkg", T2, cache_dir=None)
@@ -981,19 +982,87 @@ def test_a_rebuild_masks_only_the_edited_question_and_needs_no_linker(
     assert renamed == (tmp_path / "renamed-uncached.apkg").read_bytes()
 
 
-def test_a_cold_deck_keeps_the_linker_index_it_built_for_the_next_build(
-    cards: Path, tmp_path: Path
+def test_a_cold_deck_masks_without_an_index_and_keeps_each_entrys_keys_for_the_site(
+    cards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The index is saved beside packaging, after the questions were masked with it."""
+    """Masking needs each entry's own keys, made one entry at a time: no index of every
+    entry is built (that is the site's), and the keys are kept, so the site's index then
+    inflects no name again."""
     cache = tmp_path / ".cache"
     glossary = load_glossary(cards)
-    build_deck(
-        glossary, tmp_path / "a.apkg", ledger_path=cards / "anki.lock", options=DEVOPS,
-        now=T1, cache_dir=cache,
-    )  # fmt: skip
-    [kept] = cache.glob("linker-*.json")
-    index = konspekt.link.LinkIndex.from_json(kept.read_text("utf-8"), glossary.by_id)
-    assert index == konspekt.link.Linker(glossary.entries).index
+    with monkeypatch.context() as patch:
+        patch.setattr(konspekt.link, "build_index", pytest.fail)
+        build_deck(
+            glossary, tmp_path / "a.apkg", ledger_path=cards / "anki.lock", options=DEVOPS,
+            now=T1, cache_dir=cache,
+        )  # fmt: skip
+    assert list(cache.glob("linker-*")) == []
+    [_] = cache.glob("entry-keys-*.json")
+    made: list[str] = []
+    real = konspekt.link._entry_record
+
+    def counted(ru: Any, entry: Any) -> Any:
+        made.append(entry.id)
+        return real(ru, entry)
+
+    monkeypatch.setattr(konspekt.link, "_entry_record", counted)
+    linker = konspekt.link.Linker.for_glossary(glossary, cache)
+    assert made == []
+    assert linker.index == konspekt.link.Linker(glossary.entries).index
+
+
+def test_the_kept_keys_stay_whole_when_a_build_makes_only_some(cards: Path, tmp_path: Path) -> None:
+    """A build that had to make one entry's keys (its line of the names file lost) keeps
+    the file of every entry's keys as it was, not one with that entry alone."""
+    cache = tmp_path / ".cache"
+
+    def build_at(now: int) -> DeckReport:
+        ledger = cards / "anki.lock"
+        return build_deck(load_glossary(cards), tmp_path / "d.apkg", ledger_path=ledger,
+                          options=DEVOPS, now=now, cache_dir=cache)  # fmt: skip
+
+    def kept_entries() -> int:
+        [path] = cache.glob("entry-keys-*.json")
+        return len(json.loads(path.read_text(encoding="utf-8"))["entries"])
+
+    entries = len(load_glossary(cards).entries)
+    build_at(T1)
+    assert kept_entries() == entries
+    [names] = cache.glob(konspekt.deck.questions.NAMES_PREFIX + "*")
+    lines = names.read_text(encoding="utf-8").split("\n")
+    names.write_text("\n".join(line for line in lines if '"image"' not in line), "utf-8")
+    edit(cards, "docker.yaml", "Неизменяемый шаблон", "Шаблон")
+    assert build_at(T2).masked == 1
+    assert kept_entries() == entries
+
+
+@pytest.mark.parametrize("corpus", ["fixture", "cards", "corpus-100-s1"])
+def test_questions_masked_entry_by_entry_are_those_the_index_masks(
+    cards: Path, corpus: str
+) -> None:
+    """The deck alone masks with each entry's keys (`EntryKeys.own`), the site with the
+    linker's index: every question is the same either way."""
+    from konspekt.deck.questions import Questions
+
+    # (the project's cards have not_in phrases: keys an entry's names yield but it lacks)
+    folders = {"fixture": cards, "cards": ROOT / "cards"}
+    folder = folders.get(corpus, ROOT / "benchmarks" / corpus / "cards")
+    glossary = load_glossary(folder)
+    alone, indexed = (
+        Questions(glossary),
+        Questions(glossary, konspekt.link.Linker(glossary.entries)),
+    )
+    asked = []
+    for topic in glossary.topics:
+        for entry in topic.entries:
+            # Its names and collocations are masked, its not_in phrases are not.
+            names = ", ".join((*entry.names, *entry.not_in, *entry.collocations))
+            for text in (entry.definition, entry.details or "", topic.title, names):
+                question = alone.of(entry, text, topic)
+                assert question == indexed.of(entry, text, topic)
+                asked.append(question)
+    masked = [question for question in asked if "[…]" in question.text]
+    assert len(asked) == 4 * len(glossary.entries) and len(masked) > len(glossary.entries)
 
 
 def test_the_question_cache_grows_by_appending_and_is_rewritten_when_half_stale(

@@ -356,18 +356,6 @@ def test_the_index_is_kept_between_builds_until_a_name_changes(
     assert [m.text for m in renamed.find(text)] == ["Контейнеры", "подах"]
 
 
-def test_an_index_built_without_save_is_kept_only_when_saved(tmp_path: Path) -> None:
-    glossary = load_glossary(FIXTURE)
-    linker = Linker.for_glossary(glossary, tmp_path, save=False)
-    assert list(tmp_path.glob("linker-*")) == []
-    linker.save_index()
-    [kept] = tmp_path.glob("linker-*")
-    kept.unlink()
-    linker.save_index()  # once
-    assert list(tmp_path.glob("linker-*")) == []
-    assert Linker.for_glossary(glossary, tmp_path).index == linker.index
-
-
 def cache_text(**changes: object) -> str:
     """A linker cache in the current layout (one key, «под» → pod), with `changes`."""
     data: dict[str, object] = {

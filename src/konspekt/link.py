@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from itertools import accumulate, compress, repeat
@@ -633,6 +633,30 @@ class EntryKeys:
             self._used[digest] = _encoded(record)
         return record
 
+    def own(self, ru: Russian, entry: Entry) -> tuple[Key, ...]:
+        """`entry`'s keys as the index lists them (`LinkIndex.keys`), without an index:
+        what masking its names needs (the deck masks each entry's own names only)."""
+        return _own_keys(*self.of(ru, entry))
+
+    @classmethod
+    def in_cache(cls, cache_dir: Path) -> EntryKeys:
+        """The keys kept in `cache_dir` by this code and dictionary, to be saved there
+        again (`save`)."""
+        return cls.load(_entry_keys_path(cache_dir))
+
+    def save(self, cache_dir: Path) -> None:
+        """Keep these keys in `cache_dir` if `worth_saving`, in place of any other code's.
+        An error is logged, not raised: this is a cache."""
+        path = _entry_keys_path(cache_dir)
+        try:
+            for old in cache_dir.glob("entry-keys-*"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+            if self.worth_saving:
+                write_file(path, self.to_json().encode("utf-8"))
+        except (BuildError, OSError) as error:
+            log.warning("could not save the entries' keys: %s", error)
+
     @property
     def worth_saving(self) -> bool:
         """Whether many entries' keys differ from those loaded. After a few renames it
@@ -663,19 +687,13 @@ class Linker:
         self.ru = ru if ru is not None else russian()
         self.index = index if index is not None else build_index(entries, self.ru)
         self._entries: dict[str, Entry] = {entry.id: entry for entry in entries}
-        # `for_glossary(save=False)`: what keeps this index when `save_index` is called
-        self._unsaved: Callable[[LinkIndex], None] | None = None
 
     @classmethod
-    def for_glossary(
-        cls, glossary: Glossary, cache_dir: Path | None = None, *, save: bool = True
-    ) -> Linker:
+    def for_glossary(cls, glossary: Glossary, cache_dir: Path | None = None) -> Linker:
         """The linker of a glossary; with `cache_dir`, its index is kept between builds.
 
         Building the index (every form of every name) is most of the linker's cost, and
         it depends only on the names: editing a definition, the usual change, reuses it.
-        Without `save`, an index built here is kept only when `save_index` is called: a
-        caller saves it where it costs no waiting (the deck: beside packaging).
         """
         entries = glossary.entries
         if cache_dir is None:
@@ -687,33 +705,17 @@ class Linker:
         except (OSError, ValueError):  # none yet, or damaged: built again, never trusted
             pass
         # The names changed: the keys of entries whose names did not are reused.
-        known_path = cache_dir / f"entry-keys-{code_key()}.json"
-        known = EntryKeys.load(known_path)
+        known = EntryKeys.in_cache(cache_dir)
         ru = russian()
         linker = cls(entries, ru, build_index(entries, ru, known))
-
-        def keep(index: LinkIndex) -> None:
-            for old in (*cache_dir.glob("linker-*"), *cache_dir.glob("entry-keys-*")):
-                if old != known_path:
-                    old.unlink(missing_ok=True)  # one index is kept: the current one
-            try:
-                write_file(path, index.to_json().encode("utf-8"))
-                if known.worth_saving:
-                    write_file(known_path, known.to_json().encode("utf-8"))
-            except BuildError as error:
-                log.warning("could not save the linker index: %s", error)
-
-        linker._unsaved = keep
-        if save:
-            linker.save_index()
+        for old in cache_dir.glob("linker-*"):
+            old.unlink(missing_ok=True)  # one index is kept: the current one
+        try:
+            write_file(path, linker.index.to_json().encode("utf-8"))
+        except BuildError as error:
+            log.warning("could not save the linker index: %s", error)
+        known.save(cache_dir)
         return linker
-
-    def save_index(self) -> None:
-        """Keep the index `for_glossary(save=False)` built in its cache folder (once;
-        nothing to do for a linker whose index was read from there or is not kept)."""
-        keep, self._unsaved = self._unsaved, None
-        if keep is not None:
-            keep(self.index)
 
     def reading(self, index: LinkIndex, entries: Mapping[str, Entry]) -> Linker:
         """This linker, reading `index` and `entries` in place of its own: the site's
@@ -973,6 +975,10 @@ def _name_fields(entry: Entry) -> list[object]:
         entry.not_in,
         entry.ambiguous,
     ]
+
+
+def _entry_keys_path(cache_dir: Path) -> Path:
+    return cache_dir / f"entry-keys-{code_key()}.json"
 
 
 def _names_digest(entry: Entry) -> str:

@@ -98,7 +98,7 @@ def build_deck(
         memo = read_memo(cache_dir, [topic.read_key for topic in glossary.topics])
         # Every name's key: only the names of card files read anew are hashed.
         names, topic_names = names_key(glossary, memo.names) if cache_dir else ("", {})
-        # The linker is loaded only if a question must be masked anew (questions.py).
+        # Names are inflected only if a question must be masked anew (questions.py).
         questions = Questions(glossary, linker, cache_dir, names)
         stored = read_field_cache(cache_dir)
     plan = plan_deck(
@@ -115,14 +115,15 @@ def build_deck(
     if ledger.notes and ledger.namespace and slug(ledger.namespace) != options.id_root:
         renamed = ledger.namespace
     pieces = read_piece_cache(cache_dir)
-    # The caches for the next build: every note's fields and masked question, the
-    # linker's index, the notes' memo, the read cache's files (and the ledger's index,
-    # below). After a cold build they are tens of megabytes of JSON and SQLite made by
-    # Python code: on threads beside packaging (itself half Python) they held the GIL
-    # and doubled its time. So they are written in a forked child meanwhile, forked
-    # before any thread starts (a fork copies no other thread). A few changed notes'
-    # caches are not worth a fork: threads, as SQLite and zlib let go of the GIL. A
-    # locked build writes nothing if its ledger is stale, so it saves after the check.
+    # The caches for the next build: every note's fields and masked question, each
+    # entry's keys (the linker's, made for masking), the notes' memo, the read cache's
+    # files (and the ledger's index, below). After a cold build they are tens of
+    # megabytes of JSON and SQLite made by Python code: on threads beside packaging
+    # (itself half Python) they held the GIL and doubled its time. So they are written
+    # in a forked child meanwhile, forked before any thread starts (a fork copies no
+    # other thread). A few changed notes' caches are not worth a fork: threads, as
+    # SQLite and zlib let go of the GIL. A locked build writes nothing if its ledger is
+    # stale, so it saves after the check.
     saves = [questions.save, *cache_writes]
     saves.append(lambda: write_field_cache(cache_dir, plan.fields_by_hash, stored))
     saves.append(lambda: write_memo(cache_dir, plan.memo_key, plan.memo, memo, topic_names))

@@ -129,8 +129,8 @@ def plan_deck(
 
     A note whose hash is in `field_cache` (rendered by an earlier build) is not
     rendered again. `masks`, the glossary's linker or `Questions` (which reuses what
-    earlier builds masked), masks the names on questions; without it the linker is
-    built here. `peaks` (history.py) are the newest
+    earlier builds masked), masks the names on questions; without it each entry's
+    names are inflected here (`Questions`). `peaks` (history.py) are the newest
     times committed ledgers gave each note: a note that differs from its peak must be
     newer than it, so a reverted change still reaches learners. `memo` (memo.py) holds
     the hashes of notes of card files read before: those notes are not made again.
@@ -140,8 +140,8 @@ def plan_deck(
     media = {path: file.read_bytes() for path, file in sorted(glossary.media.items())}
     hashes = media_hashes(media)
     # A cold build renders every note: its fields other than the question (which needs
-    # the linker's masks) are rendered in a forked child meanwhile, on the other core,
-    # while this process builds the linker and masks the questions.
+    # the entry's names in every form) are rendered in a forked child meanwhile, on the
+    # other core, while this process inflects the names and masks the questions.
     early = None
     if not previous_render and worth_forking(len(glossary.entries)):
 

@@ -8,9 +8,11 @@ linking code and dictionary (`memo.names_key`: it changes whenever the linker's 
 key does, see link.py) and the masking code. While that key holds and an entry's
 question text and topic title are the ones it was masked from, its masked question is
 reused. Under the same key an entry's names (`Linker.keys_of`) are the same too, so
-they are kept beside: an edited question is masked with them, and the linker is loaded
-only when the names change. A missing or unreadable cache only means masking
-everything again.
+they are kept beside: an edited question is masked with them. When they are not kept
+(the names changed, or no build kept them), masking needs only the entry's own keys,
+not the index of every entry: they are made one entry at a time (`EntryKeys`, whose
+kept keys spare inflecting the names that did not change). A missing or unreadable
+cache only means masking everything again.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BuildError
-from ..link import Linker
+from ..link import EntryKeys, Key, Linker
 from ..mask import Masker
 from ..model import Entry, Glossary, Topic
 from ..output import write_file
+from ..ru import russian
 from .memo import names_key
 
 log = logging.getLogger(__name__)
@@ -58,11 +61,11 @@ _Masked = dict[str, tuple[str, str, Question]]
 
 
 class Questions:
-    """Every entry's masked question; the linker is loaded only for what the cache lacks.
+    """Every entry's masked question; names are inflected only for what the cache lacks.
 
     `linker` is the glossary's when the caller has one (the site links pages with it);
-    otherwise `Linker.for_glossary(glossary, cache_dir)` is called at the first miss
-    whose entry's names are not kept.
+    otherwise an entry whose question and names are not kept has its keys made alone
+    (`EntryKeys.own`), as the linker's index would list them.
     """
 
     def __init__(
@@ -82,16 +85,12 @@ class Questions:
             self._key = f"{names or names_key(glossary, {})[0]}-{_masking_code()}"
         self._previous, self._records = _read(cache_dir, self._key)
         self._names: bytes | None = None  # read at the first miss
+        # Without a linker: the keys of entries masked here, made one entry at a time.
+        self._known: EntryKeys | None = None
+        self._made: dict[str, tuple[Key, ...]] = {}
         self._current: _Masked = {}
         self._kept: set[str] = set()  # entries whose kept record stands, not asked for
         self.masked = 0  # questions masked by this build; the others came from the cache
-
-    def linker(self) -> Linker:
-        if self._linker is None:
-            # Its index is kept for the next build by `save`, which the deck runs beside
-            # packaging, not here, before the questions can be masked.
-            self._linker = Linker.for_glossary(self._glossary, self._cache_dir, save=False)
-        return self._linker
 
     def of(self, entry: Entry, text: str, topic: Topic) -> Question:
         """`text` (the entry's clue or definition, as the note shows it) masked."""
@@ -99,7 +98,7 @@ class Questions:
         if hit is not None and hit[0] == text and hit[1] == topic.title:
             question = hit[2]
         else:
-            question = mask_question(self._masker(entry.id), text, topic)
+            question = mask_question(self._masker(entry), text, topic)
             self.masked += 1
         self._current[entry.id] = (text, topic.title, question)
         return question
@@ -116,34 +115,47 @@ class Questions:
         if entry_id in self._previous:
             self._kept.add(entry_id)  # (its record is parsed only if the file is rewritten)
 
-    def _masker(self, entry_id: str) -> Masker:
-        if self._linker is None:
-            if self._names is None:
-                self._names = _read_names(self._cache_dir, self._key)
-            keys = _names_of(self._names, entry_id)
-            if keys is not None:
-                return Masker.of_keys(keys)
-        return Masker.of(self.linker(), entry_id)
+    def _masker(self, entry: Entry) -> Masker:
+        if self._linker is not None:
+            return Masker.of(self._linker, entry.id)
+        if self._names is None:
+            self._names = _read_names(self._cache_dir, self._key)
+        keys = _names_of(self._names, entry.id)
+        return Masker.of_keys(self._own_keys(entry) if keys is None else keys)
+
+    def _own_keys(self, entry: Entry) -> tuple[Key, ...]:
+        """The entry's keys, made here (its kept keys are in `EntryKeys`' file, if any)."""
+        keys = self._made.get(entry.id)
+        if keys is None:
+            if self._known is None:
+                cache_dir = self._cache_dir
+                self._known = EntryKeys() if cache_dir is None else EntryKeys.in_cache(cache_dir)
+            keys = self._made[entry.id] = self._known.own(russian(), entry)
+        return keys
 
     def save(self) -> None:
-        """Keep this build's questions for the next, and the entries' names if the
-        linker was loaded and they are not kept yet; only what changed is written. The
-        linker's index, if built here, is kept too (`Linker.save_index`)."""
+        """Keep this build's questions for the next, and the entries' names if they were
+        made or the linker was given and they are not kept yet; only what changed is
+        written. The keys made here are kept too, once every entry's were (`_save_keys`)."""
         if self._cache_dir is None:
             return
-        if self._linker is not None:
-            self._linker.save_index()
         names_path = self._cache_dir / f"{NAMES_PREFIX}{self._key}{NAMES_SUFFIX}"
         try:
-            if self._linker is not None and not names_path.exists():
+            if (self._linker is not None or self._made) and not names_path.exists():
+                linker = self._linker
                 names = "".join(
                     f"{_id_json(entry.id)}\t"
-                    f"{json.dumps(self._linker.keys_of(entry.id), ensure_ascii=False)}\n"
+                    + json.dumps(
+                        linker.keys_of(entry.id) if linker else list(self._own_keys(entry)),
+                        ensure_ascii=False,
+                    )
+                    + "\n"
                     for entry in self._glossary.entries
                 )
                 for old in self._cache_dir.glob(f"{NAMES_PREFIX}*"):
                     old.unlink(missing_ok=True)  # one is kept: the current names'
                 write_file(names_path, ("\n" + names).encode("utf-8"))
+            self._save_keys(self._cache_dir)
             new = [
                 entry_id
                 for entry_id, value in self._current.items()
@@ -171,6 +183,13 @@ class Questions:
                 (self._cache_dir / "deck-questions.json").unlink(missing_ok=True)  # its old form
         except (BuildError, OSError) as error:  # a cache: the deck is already written
             log.warning("could not save the question cache: %s", error)
+
+    def _save_keys(self, cache_dir: Path) -> None:
+        # The kept keys' file holds the entries that asked for them: one glossary's
+        # entries, all of them only if every entry was asked (a few edited questions
+        # would leave the others out and the site's next index would inflect them again).
+        if self._known is not None and len(self._made) == len(self._glossary.entries):
+            self._known.save(cache_dir)
 
 
 def mask_question(masker: Masker, text: str, topic: Topic) -> Question:
