@@ -99,6 +99,8 @@ def no_gc_pauses() -> Iterator[None]:
     collection would scan all of it, at a cost per object that grows with the heap
     (the one stage of loading that grew faster than the glossary). Full collections
     still see it. Only when nothing is frozen: unfreezing would undo a caller's freeze.
+    Asking that walks every frozen object (`gc.get_freeze_count`, 5 ms at 500,000): a
+    pause is for one large structure, never one per item.
     """
     enabled = gc.isenabled()
     gc.disable()

@@ -101,16 +101,18 @@ def build_deck(
         # Names are inflected only if a question must be masked anew (questions.py).
         questions = Questions(glossary, linker, cache_dir, names)
         stored = read_field_cache(cache_dir)
-    plan = plan_deck(
-        glossary,
-        ledger,
-        options,
-        build_time() if now is None else now,
-        stored.fields,
-        questions,
-        published_peaks(ledger_path),
-        memo,
-    )
+        # The plan is kept too: a note and a record per entry, and, in a cold build, every
+        # entry's names in every form, made to mask its question.
+        plan = plan_deck(
+            glossary,
+            ledger,
+            options,
+            build_time() if now is None else now,
+            stored.fields,
+            questions,
+            published_peaks(ledger_path),
+            memo,
+        )
     renamed = None
     if ledger.notes and ledger.namespace and slug(ledger.namespace) != options.id_root:
         renamed = ledger.namespace

@@ -27,7 +27,6 @@ from typing import Any
 
 from ..errors import BuildError
 from ..link import EntryKeys, Key, Linker
-from ..load import no_gc_pauses
 from ..mask import Masker
 from ..model import Entry, Glossary, Topic
 from ..output import write_file
@@ -131,8 +130,7 @@ class Questions:
             if self._known is None:
                 cache_dir = self._cache_dir
                 self._known = EntryKeys() if cache_dir is None else EntryKeys.in_cache(cache_dir)
-            with no_gc_pauses():  # (as when the index is built: its keys, kept)
-                keys = self._made[entry.id] = self._known.own(russian(), entry)
+            keys = self._made[entry.id] = self._known.own(russian(), entry)
         return keys
 
     def save(self) -> None:
