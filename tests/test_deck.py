@@ -23,6 +23,7 @@ import pytest
 from anki.collection import Collection, ImportAnkiPackageRequest
 from anki.import_export_pb2 import ImportResponse
 from anki.notes import Note
+from bench_scripts import load_script
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_media import png
@@ -1037,12 +1038,20 @@ def test_the_kept_keys_stay_whole_when_a_build_makes_only_some(cards: Path, tmp_
     assert kept_entries() == entries
 
 
+@pytest.fixture
+def corpus_100(tmp_path: Path) -> Path:
+    """The benchmark's synthetic cards, 100 entries (generated: benchmarks/corpus-*/ is not
+    committed)."""
+    load_script("corpus").write_corpus(tmp_path / "corpus", 100, seed=1)
+    return tmp_path / "corpus"
+
+
 def test_the_collector_is_paused_per_build_not_per_entry(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    corpus_100: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A pause asks how many objects are frozen, which walks them all (load.no_gc_pauses):
     once per entry, `build_deck` of 5,000 entries took 39 s instead of 3.7 (the benchmark)."""
-    glossary = load_glossary(ROOT / "benchmarks" / "corpus-100-s1" / "cards")
+    glossary = load_glossary(corpus_100)
     asked: list[int] = []
     real = gc.get_freeze_count
     monkeypatch.setattr(gc, "get_freeze_count", lambda: asked.append(1) or real())
@@ -1059,18 +1068,17 @@ def test_the_collector_is_paused_per_build_not_per_entry(
     assert 0 < len(asked) < 10 < len(glossary.entries)
 
 
-@pytest.mark.parametrize("corpus", ["fixture", "cards", "corpus-100-s1"])
+@pytest.mark.parametrize("corpus", ["fixture", "cards", "corpus-100"])
 def test_questions_masked_entry_by_entry_are_those_the_index_masks(
-    cards: Path, corpus: str
+    cards: Path, corpus_100: Path, corpus: str
 ) -> None:
     """The deck alone masks with each entry's keys (`EntryKeys.own`), the site with the
     linker's index: every question is the same either way."""
     from konspekt.deck.questions import Questions
 
     # (the project's cards have not_in phrases: keys an entry's names yield but it lacks)
-    folders = {"fixture": cards, "cards": ROOT / "cards"}
-    folder = folders.get(corpus, ROOT / "benchmarks" / corpus / "cards")
-    glossary = load_glossary(folder)
+    folders = {"fixture": cards, "cards": ROOT / "cards", "corpus-100": corpus_100}
+    glossary = load_glossary(folders[corpus])
     alone, indexed = (
         Questions(glossary),
         Questions(glossary, konspekt.link.Linker(glossary.entries)),
