@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import random
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from konspekt.deck.zipped import (
     CACHE_NAME,
     PIECE,
     PieceCache,
+    compress_piece,
+    deflate,
     read_piece_cache,
     write_piece_cache,
     zip_bytes,
@@ -99,3 +102,24 @@ def test_the_piece_cache_file_round_trips_and_a_damaged_one_is_ignored(
     path.write_bytes(whole)
     monkeypatch.setattr(konspekt.deck.zipped, "LEVEL", 9)  # other settings, other pieces
     assert read_piece_cache(tmp_path).known == {}
+
+
+def test_a_large_member_is_deflated_on_two_threads_into_the_bytes_of_one() -> None:
+    """Pieces are hashed and deflated half on another thread (zipped._in_two): the
+    result is each piece in order, as one thread makes them, with or without a cache
+    that holds some of them."""
+    data = bytes(collection_like(40 * PIECE + 5))
+    view = memoryview(data)
+    in_order = [compress_piece(view, start) for start in range(0, len(data), PIECE)]
+    one_thread = b"".join([*in_order, b"\x03\x00"])
+    assert len(in_order) >= 16  # (fewer stay on one thread)
+    assert deflate(data, PieceCache()) == one_thread
+    assert zlib.decompress(one_thread, -15) == data
+
+    warm = PieceCache()
+    deflate(data, warm)
+    every_other = dict(list(warm.used.items())[::2])
+    partly = PieceCache(every_other)
+    assert deflate(data, partly) == one_thread
+    assert partly.compressed == len(warm.used) - len(every_other)
+    assert list(partly.used.values()) == in_order
