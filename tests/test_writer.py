@@ -6,6 +6,7 @@ import os
 import signal
 import stat
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -114,8 +115,8 @@ def test_a_generation_that_fails_leaves_no_term_pages_and_no_child(
     writers: list[FolderWriter] = []
     real_start = FolderWriter.start.__func__  # type: ignore[attr-defined]
 
-    def start(cls: type[FolderWriter], target: Path, files: int) -> FolderWriter | None:
-        writers.append(real_start(cls, target, files))
+    def start(cls: type[FolderWriter], target: Path, names: list[str]) -> FolderWriter | None:
+        writers.append(real_start(cls, target, names))
         return writers[-1]
 
     monkeypatch.setattr(FolderWriter, "start", classmethod(start))
@@ -223,3 +224,57 @@ def test_send_waits_for_a_stopped_child_once_max_pending_bytes_wait(
     assert max(waiting) <= (256 << 10) + (64 << 10) + 64  # (one file and its header over)
     assert writer.finish()
     assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == files
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*.md")}
+
+
+def created_ahead(writer: FolderWriter, count: int) -> dict[str, bytes]:
+    """The staging folder's files once `count` are there (or after 10 s)."""
+    deadline = time.monotonic() + 10
+    while len(_files(writer.staging)) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return _files(writer.staging)
+
+
+def test_announced_files_are_created_before_they_are_sent(tmp_path: Path) -> None:
+    """Creating a file is what costs: told the names first, the child creates them while
+    nothing is sent (the linker's index is being built), then only writes their bytes."""
+    names = [f"{i}.md" for i in range(50)] + ["sub/z.md"]
+    writer = FolderWriter(tmp_path / "out", names)
+    assert set(created_ahead(writer, len(names))) == set(names)  # all there before any send
+    assert set(_files(writer.staging).values()) == {b""}
+    for name in names:
+        writer.send(name, name.encode() * 3)
+    assert writer.finish()
+    assert _files(tmp_path / "out") == {name: name.encode() * 3 for name in names}
+
+
+def test_the_folder_holds_what_was_sent_not_what_was_announced(tmp_path: Path) -> None:
+    """An announced file never sent is removed; a file sent unannounced is created."""
+    writer = FolderWriter(tmp_path / "out", ["kept.md", "never-sent.md", "sub/gone.md"])
+    assert len(created_ahead(writer, 3)) == 3
+    writer.send("kept.md", b"kept")
+    writer.send("other.md", b"not announced")
+    assert writer.finish()
+    assert _files(tmp_path / "out") == {"kept.md": b"kept", "other.md": b"not announced"}
+    assert not (tmp_path / "out" / "sub").exists()
+
+
+@pytest.mark.parametrize("announced", [[], ["twice.md"]])
+def test_a_file_sent_twice_is_a_failure(tmp_path: Path, announced: list[str]) -> None:
+    writer = FolderWriter(tmp_path / "out", announced)
+    writer.send("twice.md", b"first")
+    writer.send("twice.md", b"second")
+    assert not writer.finish()  # the caller writes the files itself
+    assert not (tmp_path / "out").exists()
+    assert partial_folders(tmp_path) == []
+
+
+def test_an_announced_name_outside_the_folder_is_refused(tmp_path: Path) -> None:
+    writer = FolderWriter(tmp_path / "glossary", ["ok.md", "../escaped.md"])
+    writer.send("ok.md", b"x")
+    assert not writer.finish()
+    assert not (tmp_path / "escaped.md").exists()
+    assert partial_folders(tmp_path) == []

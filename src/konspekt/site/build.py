@@ -42,6 +42,7 @@ from .pages import (
     TOPICS_DIR,
     generated_files,
     letter_path,
+    term_path,
 )
 from .writer import FolderWriter
 
@@ -211,7 +212,9 @@ def generate(
 
     on_disk: dict[str, bytes] = {}  # pages as read back: no need to read them again
     # A new folder of term pages (a cold build) is written meanwhile by a child process.
-    writer = FolderWriter.start(docs_dir / GLOSSARY_DIR, len(glossary.entries))
+    # Told every page's name now, it creates them while the linker's index is built.
+    names = [term_path(entry.id).removeprefix(f"{GLOSSARY_DIR}/") for entry in glossary.entries]
+    writer = FolderWriter.start(docs_dir / GLOSSARY_DIR, names)
     sent: set[str] = set()  # the term pages given to it (not kept: encoded again if need be)
 
     def made(path: str, page: str | bytes) -> None:

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 from collections import deque
+from collections.abc import Sequence
 from itertools import islice
 from pathlib import Path
 
@@ -50,18 +51,21 @@ class FolderWriter:
     process; `finish` says whether all of them were, and puts the folder in place."""
 
     @classmethod
-    def start(cls, target: Path, files: int) -> FolderWriter | None:
-        """A writer of `files` files into `target`, a folder not there yet; None where a
-        child is not worth it or cannot be had (the caller writes the files itself)."""
-        if files < MIN_FILES or target.exists() or not sys.executable:
+    def start(cls, target: Path, names: Sequence[str]) -> FolderWriter | None:
+        """A writer into `target`, a folder not there yet, of the files `names` (those
+        to be sent, as far as known now); None where a child is not worth it or cannot
+        be had (the caller writes the files itself)."""
+        if len(names) < MIN_FILES or target.exists() or not sys.executable:
             return None
         try:
-            return cls(target)
+            return cls(target, names)
         except OSError as error:  # (writing here says what is wrong, if anything is)
             log.debug("no writer for %s: %s", target, error)
             return None
 
-    def __init__(self, target: Path) -> None:
+    def __init__(self, target: Path, names: Sequence[str] = ()) -> None:
+        """`names`: files to create (empty) while none is waiting to be written, so that
+        when they are sent only their bytes are left to write. One not sent is removed."""
         self.target = target
         # What the pipe had no room for yet: frame headers and the files' bytes (views,
         # not copies), at most MAX_PENDING bytes of them (`send` waits beyond that).
@@ -91,12 +95,18 @@ class FolderWriter:
         except OSError:
             self.abandon()
             raise
+        if names:  # (a frame without a name: see write_child.py)
+            self._send(b"", "\0".join(names).encode("utf-8"))
 
     def send(self, name: str, data: bytes) -> None:
         """Have `name` (a path relative to the folder, '/' between parts) hold `data`."""
+        if not name:
+            raise ValueError("a file needs a name")
+        self._send(name.encode("utf-8"), data)
+
+    def _send(self, encoded: bytes, data: bytes) -> None:
         if self._broken:
             return
-        encoded = name.encode("utf-8")
         header = FRAME.pack(len(encoded), len(data)) + encoded
         self._pending.append(memoryview(header))
         if data:
